@@ -1,0 +1,78 @@
+/*
+ * tokenizer.h - the two tokenizers of SPEC §3.
+ *
+ * (a) GPT-2 byte-level BPE, from encoder.json + vocab.bpe (OpenAI names) or
+ *     vocab.json + merges.txt (Hugging Face names).  Pre-tokenisation uses
+ *     GPT-2's regex on PCRE2 (UTF + UCP), then the byte-to-unicode map and
+ *     the merge ranks; ids equal GPT-2's exactly.
+ * (b) Word level, from vocab.txt (one token per line, id = line number - 1);
+ *     input is split on white space; an unknown word is an error naming it.
+ *
+ * The BOS id (SPEC §3): `bos_token_id` of config.json in the same directory
+ * if present; else "<|endoftext|>" if the vocabulary has it; else "<bos>";
+ * else none (-1).
+ *
+ * Calling sequence:
+ *   struct eap_tokenizer tok = {0};
+ *   if (eap_tokenizer_load(&tok, "data/models/organism", &err) < 0) ...
+ *   eap_tokenizer_encode(&tok, "When Mary and John", 1, &ids, &n, &err);
+ *   ...
+ *   free(ids);
+ *   eap_tokenizer_release(&tok);
+ */
+#ifndef EAP_TOKENIZER_H
+#define EAP_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eap/err.h"
+
+enum eap_tokenizer_kind {
+	EAP_TOKENIZER_NONE = 0,
+	EAP_TOKENIZER_BPE,
+	EAP_TOKENIZER_WORD,
+};
+
+struct eap_tokenizer_impl; /* private: maps, merge ranks, compiled regex */
+
+struct eap_tokenizer {
+	enum eap_tokenizer_kind kind;
+	size_t n_vocab;
+	int32_t bos_id; /* -1 if none */
+	struct eap_tokenizer_impl *impl;
+};
+
+/*
+ * Load the tokenizer files found in dir (see above for which).  Missing or
+ * malformed files are an error naming the file (and line).
+ */
+int eap_tokenizer_load(struct eap_tokenizer *tok, const char *dir,
+		       struct eap_err *err);
+
+/* Free everything; safe on a zeroed struct or after a failed load. */
+void eap_tokenizer_release(struct eap_tokenizer *tok);
+
+/*
+ * Encode text (UTF-8, no trailing newline) into *ids (malloc'd, owned by the
+ * caller) of length *n.  With add_bos the BOS id comes first (an error if
+ * the tokenizer has none).
+ */
+int eap_tokenizer_encode(const struct eap_tokenizer *tok, const char *text,
+			 int add_bos, int32_t **ids, size_t *n,
+			 struct eap_err *err);
+
+/*
+ * The text of token id (for BPE the decoded bytes, e.g. " Mary"), or NULL
+ * if id is out of range.  Owned by the tokenizer.
+ */
+const char *eap_tokenizer_piece(const struct eap_tokenizer *tok, int32_t id);
+
+/*
+ * The id of text if it encodes to exactly one token (e.g. " Mary"), else
+ * a negative code with a message saying how many tokens it makes.
+ */
+int eap_tokenizer_single(const struct eap_tokenizer *tok, const char *text,
+			 int32_t *id, struct eap_err *err);
+
+#endif

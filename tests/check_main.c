@@ -1,0 +1,23 @@
+/*
+ * check_main.c - runs every libeap Check suite.  A module's tests live in
+ * tests/test_<mod>.c and export `Suite *<mod>_suite(void)`.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *safetensors_suite(void);
+Suite *model_suite(void);
+Suite *tokenizer_suite(void);
+
+int main(void)
+{
+	SRunner *sr = srunner_create(safetensors_suite());
+	int failed;
+
+	srunner_add_suite(sr, model_suite());
+	srunner_add_suite(sr, tokenizer_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
