@@ -23,7 +23,7 @@ int eap_err_prefix(struct eap_err *err, const char *prefix)
 
 	if (!err)
 		return EAP_EINVAL;
-	snprintf(tmp, sizeof(tmp), "%s: %s", prefix, err->msg);
+	snprintf(tmp, sizeof(tmp), "%.200s: %.800s", prefix, err->msg);
 	memcpy(err->msg, tmp, sizeof(tmp));
 	return err->code;
 }
