@@ -38,6 +38,16 @@ static inline double rel_err(const float *a, const float *b, size_t n,
 	return m;
 }
 
+/* Mean absolute value: the typical scale of a reference tensor. */
+static inline double mean_abs(const float *x, size_t n)
+{
+	double s = 0.0;
+
+	for (size_t i = 0; i < n; i++)
+		s += fabs((double)x[i]);
+	return n ? s / (double)n : 0.0;
+}
+
 /* Fail with the worst element if the relative error exceeds tol. */
 #define ck_assert_close(a, b, n, floor, tol)                                   \
 	do {                                                                   \

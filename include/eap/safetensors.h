@@ -1,0 +1,85 @@
+/*
+ * safetensors.h - read and write the safetensors format.
+ *
+ * Layout: an 8-byte little-endian header length n, n bytes of JSON
+ * {"name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]}, ...,
+ *  "__metadata__": {...}}, then the data; offsets are relative to the start
+ * of the data.  The reader maps the file, validates the header (dtypes,
+ * shapes vs byte sizes, offsets inside the file, no two tensors
+ * overlapping) and converts F32, F16 and BF16 to float32 on request.
+ * I32 is accepted for integer fixtures.
+ *
+ *   struct eap_safetensors st = {0};
+ *   if (eap_safetensors_open(&st, "model.safetensors", &err) < 0) ...
+ *   const struct eap_st_tensor *t = eap_safetensors_find(&st, "wte.weight");
+ *   eap_safetensors_read_f32(&st, t, dst, t->numel, &err);
+ *   eap_safetensors_release(&st);
+ */
+#ifndef EAP_SAFETENSORS_H
+#define EAP_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eap/err.h"
+
+#define EAP_ST_MAX_DIMS 8
+
+enum eap_dtype { EAP_F32, EAP_F16, EAP_BF16, EAP_I32 };
+
+struct eap_st_tensor {
+	char *name;
+	enum eap_dtype dtype;
+	size_t ndim;
+	size_t shape[EAP_ST_MAX_DIMS];
+	size_t numel;
+	size_t begin, end; /* byte offsets into the data section */
+};
+
+struct eap_safetensors {
+	char *path;
+	const unsigned char *data; /* start of the data section, inside map */
+	void *map;
+	size_t map_size;
+	size_t n_tensors;
+	struct eap_st_tensor *tensors; /* (n_tensors), sorted by begin */
+};
+
+int eap_safetensors_open(struct eap_safetensors *st, const char *path,
+			 struct eap_err *err);
+void eap_safetensors_release(struct eap_safetensors *st);
+
+/* The tensor called name, or NULL. */
+const struct eap_st_tensor *
+eap_safetensors_find(const struct eap_safetensors *st, const char *name);
+
+/* Convert a float tensor to float32 into dst (n must equal t->numel). */
+int eap_safetensors_read_f32(const struct eap_safetensors *st,
+			     const struct eap_st_tensor *t, float *dst,
+			     size_t n, struct eap_err *err);
+
+/* Copy an I32 tensor into dst (n must equal t->numel). */
+int eap_safetensors_read_i32(const struct eap_safetensors *st,
+			     const struct eap_st_tensor *t, int32_t *dst,
+			     size_t n, struct eap_err *err);
+
+/* One float32 tensor to write. */
+struct eap_st_out {
+	const char *name;
+	size_t ndim;
+	size_t shape[EAP_ST_MAX_DIMS];
+	const float *data;
+};
+
+/*
+ * Write n F32 tensors to path (through path.tmp and rename, so a failed
+ * write leaves nothing).  Tensors are stored in the order given.
+ */
+int eap_safetensors_write(const char *path, const struct eap_st_out *t,
+			  size_t n, struct eap_err *err);
+
+/* float16 / bfloat16 bit patterns to float (exact). */
+float eap_f16_to_f32(uint16_t h);
+float eap_bf16_to_f32(uint16_t h);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * ops.c - see include/eap/ops.h.
+ */
+#include "eap/ops.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "eap/linalg.h"
+
+void eap_layernorm_forward(float *out, float *stat, const float *x,
+			   const float *w, const float *b, size_t n, size_t d,
+			   float eps)
+{
+	for (size_t i = 0; i < n; i++) {
+		const float *xi = x + i * d;
+		float *oi = out + i * d;
+		double mean = 0.0, var = 0.0;
+		float m, r;
+
+		for (size_t j = 0; j < d; j++)
+			mean += xi[j];
+		mean /= (double)d;
+		for (size_t j = 0; j < d; j++) {
+			double c = xi[j] - mean;
+			var += c * c;
+		}
+		var /= (double)d;
+		m = (float)mean;
+		r = (float)(1.0 / sqrt(var + eps));
+		for (size_t j = 0; j < d; j++)
+			oi[j] = (xi[j] - m) * r * w[j] + b[j];
+		stat[2 * i] = m;
+		stat[2 * i + 1] = r;
+	}
+}
+
+void eap_layernorm_backward(float *dx, float *dw, float *db,
+			    const float *dout, const float *x, const float *w,
+			    const float *stat, size_t n, size_t d)
+{
+	for (size_t i = 0; i < n; i++) {
+		const float *xi = x + i * d, *gi = dout + i * d;
+		float m = stat[2 * i], r = stat[2 * i + 1];
+		double sg = 0.0, sgx = 0.0; /* mean of g and of g * xhat */
+
+		for (size_t j = 0; j < d; j++) {
+			double xh = (xi[j] - m) * r;
+			double g = (double)gi[j] * w[j];
+			sg += g;
+			sgx += g * xh;
+			if (dw)
+				dw[j] += (float)(gi[j] * xh);
+			if (db)
+				db[j] += gi[j];
+		}
+		sg /= (double)d;
+		sgx /= (double)d;
+		if (!dx)
+			continue;
+		for (size_t j = 0; j < d; j++) {
+			double xh = (xi[j] - m) * r;
+			double g = (double)gi[j] * w[j];
+			dx[i * d + j] += (float)(r * (g - sg - xh * sgx));
+		}
+	}
+}
+
+#define GELU_C 0.7978845608028654 /* sqrt(2/pi) */
+
+void eap_gelu_forward(float *out, const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		float v = x[i];
+		out[i] = 0.5f * v *
+			 (1.0f + tanhf((float)GELU_C * (v + 0.044715f * v * v * v)));
+	}
+}
+
+void eap_gelu_backward(float *dx, const float *x, const float *dout,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		float v = x[i];
+		float u = (float)GELU_C * (v + 0.044715f * v * v * v);
+		float t = tanhf(u);
+		float du = (float)GELU_C * (1.0f + 3.0f * 0.044715f * v * v);
+		float g = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du;
+		dx[i] += g * dout[i];
+	}
+}
+
+void eap_attention_forward(float *z, float *att, const float *qkv, size_t B,
+			   size_t P, size_t H, size_t dh)
+{
+	size_t d = H * dh, d3 = 3 * d;
+	float scale = 1.0f / sqrtf((float)dh);
+
+	for (size_t b = 0; b < B; b++)
+		for (size_t h = 0; h < H; h++) {
+			const float *q = qkv + b * P * d3 + h * dh;
+			const float *k = q + d, *v = q + 2 * d;
+			float *a = att + (b * H + h) * P * P;
+
+			/* a (P,P) = q k^T * scale; only j <= i is used */
+			eap_sgemm(0, 1, P, P, dh, scale, q, d3, k, d3, 0.0f, a, P);
+			for (size_t i = 0; i < P; i++) {
+				float *ai = a + i * P, mx = ai[0];
+				double s = 0.0;
+
+				for (size_t j = 1; j <= i; j++)
+					if (ai[j] > mx)
+						mx = ai[j];
+				for (size_t j = 0; j <= i; j++) {
+					ai[j] = expf(ai[j] - mx);
+					s += ai[j];
+				}
+				for (size_t j = 0; j <= i; j++)
+					ai[j] = (float)(ai[j] / s);
+				for (size_t j = i + 1; j < P; j++)
+					ai[j] = 0.0f;
+			}
+			eap_sgemm(0, 0, P, dh, P, 1.0f, a, P, v, d3, 0.0f,
+				  z + b * P * d + h * dh, d);
+		}
+}
+
+void eap_attention_backward(float *dqkv, float *scratch, const float *dz,
+			    const float *att, const float *qkv, size_t B,
+			    size_t P, size_t H, size_t dh)
+{
+	size_t d = H * dh, d3 = 3 * d;
+	float scale = 1.0f / sqrtf((float)dh);
+
+	for (size_t b = 0; b < B; b++)
+		for (size_t h = 0; h < H; h++) {
+			const float *q = qkv + b * P * d3 + h * dh;
+			const float *k = q + d, *v = q + 2 * d;
+			const float *a = att + (b * H + h) * P * P;
+			const float *g = dz + b * P * d + h * dh;
+			float *dq = dqkv + b * P * d3 + h * dh;
+			float *dk = dq + d, *dv = dq + 2 * d;
+			float *da = scratch;
+
+			/* dv += a^T g ; da = g v^T */
+			eap_sgemm(1, 0, P, dh, P, 1.0f, a, P, g, d, 1.0f, dv, d3);
+			eap_sgemm(0, 1, P, P, dh, 1.0f, g, d, v, d3, 0.0f, da, P);
+			/* softmax backward: ds = a * (da - sum_j a da), masked */
+			for (size_t i = 0; i < P; i++) {
+				const float *ai = a + i * P;
+				float *di = da + i * P;
+				double s = 0.0;
+
+				for (size_t j = 0; j <= i; j++)
+					s += (double)ai[j] * di[j];
+				for (size_t j = 0; j <= i; j++)
+					di[j] = (float)(ai[j] * (di[j] - s)) * scale;
+				for (size_t j = i + 1; j < P; j++)
+					di[j] = 0.0f;
+			}
+			/* dq += ds k ; dk += ds^T q */
+			eap_sgemm(0, 0, P, dh, P, 1.0f, da, P, k, d3, 1.0f, dq, d3);
+			eap_sgemm(1, 0, P, dh, P, 1.0f, da, P, q, d3, 1.0f, dk, d3);
+		}
+}

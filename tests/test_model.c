@@ -1,0 +1,504 @@
+/*
+ * test_model.c - matmul wrapper, layer ops, model loading and the forward
+ * pass, against the PyTorch reference fixtures of tests/reference/.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eap/linalg.h"
+#include "eap/model.h"
+#include "eap/ops.h"
+#include "eap/safetensors.h"
+#include "test_util.h"
+
+/* A tiny deterministic generator, so the tests do not depend on rng.c. */
+static float urand(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (float)((*s >> 40) / (double)(1ULL << 24)) * 2.0f - 1.0f;
+}
+
+static void fill(float *x, size_t n, float scale, uint64_t *s)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = scale * urand(s);
+}
+
+START_TEST(test_sgemm_vs_naive)
+{
+	/* every transpose combination, with padded strides */
+	uint64_t s = 1;
+	size_t M = 5, N = 7, K = 3, pad = 2;
+	float A[64], B[64], C[64], R[64];
+
+	for (int ta = 0; ta < 2; ta++)
+		for (int tb = 0; tb < 2; tb++) {
+			size_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad;
+			size_t ldc = N + pad;
+
+			fill(A, 64, 1.0f, &s);
+			fill(B, 64, 1.0f, &s);
+			fill(C, 64, 1.0f, &s);
+			memcpy(R, C, sizeof(C));
+			eap_sgemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 2.0f, C, ldc);
+			eap_sgemm_naive(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 2.0f, R, ldc);
+			ck_assert_close(C, R, 64, 1e-3, 1e-5);
+		}
+}
+END_TEST
+
+/* ---- finite-difference checks of the backward ops ----------------------- */
+
+/* loss = sum(out * g) for a fixed random g; returns it in double. */
+static double dot(const float *a, const float *b, size_t n)
+{
+	double s = 0.0;
+
+	for (size_t i = 0; i < n; i++)
+		s += (double)a[i] * b[i];
+	return s;
+}
+
+START_TEST(test_layernorm_backward_fd)
+{
+	enum { n = 3, d = 8 };
+	uint64_t s = 7;
+	float x[n * d], w[d], b[d], g[n * d], out[n * d], stat[2 * n];
+	float dx[n * d] = { 0 }, dw[d] = { 0 }, db[d] = { 0 };
+	double h = 1e-2, worst = 0.0;
+
+	fill(x, n * d, 2.0f, &s);
+	fill(w, d, 1.0f, &s);
+	fill(b, d, 1.0f, &s);
+	fill(g, n * d, 1.0f, &s);
+	eap_layernorm_forward(out, stat, x, w, b, n, d, 1e-5f);
+	eap_layernorm_backward(dx, dw, db, g, x, w, stat, n, d);
+	for (size_t i = 0; i < n * d; i++) {
+		float keep = x[i];
+		double lp, lm, fd;
+
+		x[i] = keep + (float)h;
+		eap_layernorm_forward(out, stat, x, w, b, n, d, 1e-5f);
+		lp = dot(out, g, n * d);
+		x[i] = keep - (float)h;
+		eap_layernorm_forward(out, stat, x, w, b, n, d, 1e-5f);
+		lm = dot(out, g, n * d);
+		x[i] = keep;
+		fd = (lp - lm) / (2 * h);
+		worst = fmax(worst, fabs(fd - dx[i]) / fmax(fabs(fd), 1e-1));
+	}
+	ck_assert_msg(worst < 2e-3, "layernorm dx vs finite differences: %g", worst);
+	for (size_t j = 0; j < d; j++) {
+		float keep = w[j];
+		double lp, lm;
+
+		w[j] = keep + (float)h;
+		eap_layernorm_forward(out, stat, x, w, b, n, d, 1e-5f);
+		lp = dot(out, g, n * d);
+		w[j] = keep - (float)h;
+		eap_layernorm_forward(out, stat, x, w, b, n, d, 1e-5f);
+		lm = dot(out, g, n * d);
+		w[j] = keep;
+		ck_assert_double_eq_tol((lp - lm) / (2 * h), dw[j], 2e-3);
+	}
+	for (size_t j = 0; j < d; j++) {
+		double sb = 0.0;
+
+		for (size_t i = 0; i < n; i++)
+			sb += g[i * d + j];
+		ck_assert_double_eq_tol(sb, db[j], 1e-5);
+	}
+}
+END_TEST
+
+START_TEST(test_gelu_backward_fd)
+{
+	float x[9] = { -4, -1.5f, -0.5f, -0.01f, 0, 0.3f, 1, 2.5f, 6 };
+	float dx[9] = { 0 }, one[9], yp, ym;
+
+	for (int i = 0; i < 9; i++)
+		one[i] = 1.0f;
+	eap_gelu_backward(dx, x, one, 9);
+	for (int i = 0; i < 9; i++) {
+		float xp = x[i] + 1e-3f, xm = x[i] - 1e-3f;
+
+		eap_gelu_forward(&yp, &xp, 1);
+		eap_gelu_forward(&ym, &xm, 1);
+		ck_assert_double_eq_tol((yp - ym) / 2e-3, dx[i], 2e-3);
+	}
+	/* GELU(1) with the tanh approximation, computed by hand */
+	eap_gelu_forward(&yp, &x[6], 1);
+	ck_assert_double_eq_tol(yp, 0.8411919906, 1e-6);
+}
+END_TEST
+
+START_TEST(test_attention_backward_fd)
+{
+	enum { B = 2, P = 4, H = 2, dh = 3, d = H * dh };
+	uint64_t s = 11;
+	float qkv[B * P * 3 * d], z[B * P * d], att[B * H * P * P];
+	float g[B * P * d], dqkv[B * P * 3 * d] = { 0 }, scratch[P * P];
+	double h = 1e-2, worst = 0.0;
+
+	fill(qkv, B * P * 3 * d, 1.5f, &s);
+	fill(g, B * P * d, 1.0f, &s);
+	eap_attention_forward(z, att, qkv, B, P, H, dh);
+	/* causal: nothing above the diagonal, rows sum to one */
+	for (size_t r = 0; r < B * H * P; r++) {
+		double sum = 0.0;
+
+		for (size_t j = 0; j < P; j++) {
+			if (j > r % P)
+				ck_assert_float_eq(att[r * P + j], 0.0f);
+			sum += att[r * P + j];
+		}
+		ck_assert_double_eq_tol(sum, 1.0, 1e-6);
+	}
+	eap_attention_backward(dqkv, scratch, g, att, qkv, B, P, H, dh);
+	for (size_t i = 0; i < B * P * 3 * d; i++) {
+		float keep = qkv[i];
+		double lp, lm, fd;
+
+		qkv[i] = keep + (float)h;
+		eap_attention_forward(z, att, qkv, B, P, H, dh);
+		lp = dot(z, g, B * P * d);
+		qkv[i] = keep - (float)h;
+		eap_attention_forward(z, att, qkv, B, P, H, dh);
+		lm = dot(z, g, B * P * d);
+		qkv[i] = keep;
+		fd = (lp - lm) / (2 * h);
+		worst = fmax(worst, fabs(fd - dqkv[i]) / fmax(fabs(fd), 1e-1));
+	}
+	ck_assert_msg(worst < 3e-3, "attention dqkv vs finite differences: %g", worst);
+}
+END_TEST
+
+/* ---- parameter table ---------------------------------------------------- */
+
+START_TEST(test_gpt2_small_param_count)
+{
+	/* GPT-2 small has 124,439,808 parameters (tied unembedding). */
+	struct eap_config c = { .n_layer = 12, .n_head = 12, .d_model = 768,
+				.d_head = 64, .d_mlp = 3072, .n_ctx = 1024,
+				.n_vocab = 50257, .tied = 1 };
+	struct eap_param p[200];
+	size_t total, n = eap_model_params(&c, p, 200, &total);
+
+	ck_assert_uint_eq(total, 124439808);
+	ck_assert_uint_eq(n, 2 + 12 * 12 + 2);
+	ck_assert_str_eq(p[4].name, "h.0.attn.c_attn.weight");
+	ck_assert_uint_eq(p[4].shape[0], 768);
+	ck_assert_uint_eq(p[4].shape[1], 2304);
+	ck_assert_uint_eq(p[n - 1].offset + p[n - 1].numel, total);
+	c.tied = 0;
+	n = eap_model_params(&c, p, 200, &total);
+	ck_assert_str_eq(p[n - 1].name, "lm_head.weight");
+	ck_assert_uint_eq(total, 124439808 + 50257 * 768);
+}
+END_TEST
+
+/* ---- forward against the reference -------------------------------------- */
+
+struct ref_forward {
+	size_t B, P, V;
+	int32_t *tokens, *lengths;
+	float *logits_last, *logits; /* logits may be NULL */
+};
+
+static void read_tensor(struct eap_safetensors *st, const char *name,
+			size_t n, float *f, int32_t *i)
+{
+	struct eap_err err = { 0 };
+	const struct eap_st_tensor *t = eap_safetensors_find(st, name);
+
+	ck_assert_msg(t != NULL, "fixture lacks %s", name);
+	ck_assert_int_eq(f ? eap_safetensors_read_f32(st, t, f, n, &err)
+			   : eap_safetensors_read_i32(st, t, i, n, &err), 0);
+}
+
+static void load_ref(struct ref_forward *r, const char *path)
+{
+	struct eap_safetensors st = { 0 };
+	struct eap_err err = { 0 };
+	const struct eap_st_tensor *t;
+
+	ck_assert_msg(eap_safetensors_open(&st, path, &err) == 0, "%s", err.msg);
+	t = eap_safetensors_find(&st, "logits_last");
+	ck_assert_ptr_nonnull(t);
+	r->B = t->shape[0];
+	r->V = t->shape[1];
+	r->P = eap_safetensors_find(&st, "tokens")->shape[1];
+	r->tokens = malloc(r->B * r->P * sizeof(int32_t));
+	r->lengths = malloc(r->B * sizeof(int32_t));
+	r->logits_last = malloc(r->B * r->V * sizeof(float));
+	read_tensor(&st, "tokens", r->B * r->P, NULL, r->tokens);
+	read_tensor(&st, "lengths", r->B, NULL, r->lengths);
+	read_tensor(&st, "logits_last", r->B * r->V, r->logits_last, NULL);
+	r->logits = NULL;
+	if (eap_safetensors_find(&st, "logits")) {
+		r->logits = malloc(r->B * r->P * r->V * sizeof(float));
+		read_tensor(&st, "logits", r->B * r->P * r->V, r->logits, NULL);
+	}
+	eap_safetensors_release(&st);
+}
+
+static void free_ref(struct ref_forward *r)
+{
+	free(r->tokens);
+	free(r->lengths);
+	free(r->logits_last);
+	free(r->logits);
+}
+
+/*
+ * Logits at the last real position, and at every real position where the
+ * fixture has them, agree with the float64 reference within 1e-4 relative;
+ * logits near zero are compared relative to the tensor's mean magnitude.
+ */
+static void check_forward(const char *name)
+{
+	char dir[256], ref[256];
+	struct eap_model m = { 0 };
+	struct eap_fwd f = { 0 };
+	struct eap_err err = { 0 };
+	struct ref_forward r;
+
+	snprintf(dir, sizeof(dir), FIXTURE("models/%s"), name);
+	snprintf(ref, sizeof(ref), FIXTURE("ref/%s-forward.safetensors"), name);
+	ck_assert_msg(eap_model_load(&m, dir, &err) == 0, "%s", err.msg);
+	load_ref(&r, ref);
+	ck_assert_uint_eq(r.V, m.cfg.n_vocab);
+	ck_assert_int_eq(eap_fwd_init(&f, &m.cfg, r.B, r.P, 0, &err), 0);
+	ck_assert_int_eq(eap_model_forward(&m, &f, r.tokens, r.lengths, r.B, r.P, &err), 0);
+	ck_assert_close(f.logits, r.logits_last, r.B * r.V,
+			mean_abs(r.logits_last, r.B * r.V), 1e-4);
+	printf("forward %s: max rel logit err %.2e (B=%zu, P=%zu, V=%zu)\n", name,
+	       rel_err(f.logits, r.logits_last, r.B * r.V,
+		       mean_abs(r.logits_last, r.B * r.V), NULL), r.B, r.P, r.V);
+	eap_fwd_release(&f);
+	if (r.logits) {
+		ck_assert_int_eq(eap_fwd_init(&f, &m.cfg, r.B, r.P, 1, &err), 0);
+		ck_assert_int_eq(eap_model_forward(&m, &f, r.tokens, r.lengths, r.B, r.P, &err), 0);
+		for (size_t b = 0; b < r.B; b++)
+			ck_assert_close(f.logits + b * r.P * r.V,
+					r.logits + b * r.P * r.V,
+					(size_t)r.lengths[b] * r.V,
+					mean_abs(r.logits_last, r.B * r.V), 1e-4);
+		eap_fwd_release(&f);
+	}
+	free_ref(&r);
+	eap_model_release(&m);
+}
+
+START_TEST(test_forward_tiny_word) { check_forward("tiny-word"); }
+END_TEST
+START_TEST(test_forward_tiny_untied) { check_forward("tiny-untied"); }
+END_TEST
+START_TEST(test_forward_tiny_bpe) { check_forward("tiny-bpe"); }
+END_TEST
+
+START_TEST(test_loader_flags)
+{
+	struct eap_model m = { 0 };
+	struct eap_err err = { 0 };
+
+	ck_assert_int_eq(eap_model_load(&m, FIXTURE("models/tiny-untied"), &err), 0);
+	ck_assert_int_eq(m.cfg.tied, 0);
+	ck_assert_ptr_ne(m.w.unembed, m.w.wte);
+	ck_assert_uint_eq(m.cfg.d_mlp, 3 * m.cfg.d_model);
+	ck_assert_float_eq_tol(m.cfg.ln_eps, 1e-6f, 1e-12f);
+	eap_model_release(&m);
+	ck_assert_int_eq(eap_model_load(&m, FIXTURE("models/tiny-word"), &err), 0);
+	ck_assert_int_eq(m.cfg.tied, 1);
+	ck_assert_ptr_eq(m.w.unembed, m.w.wte);
+	ck_assert_int_eq(m.cfg.bos_id, 0);
+	eap_model_release(&m);
+}
+END_TEST
+
+/* ---- invariants on a random model --------------------------------------- */
+
+static void random_model(struct eap_model *m, size_t L, size_t H, size_t d,
+			 size_t V, size_t ctx, uint64_t seed)
+{
+	struct eap_config c = { .n_layer = L, .n_head = H, .d_model = d,
+				.d_head = d / H, .d_mlp = 4 * d, .n_ctx = ctx,
+				.n_vocab = V, .ln_eps = 1e-5f, .bos_id = 0,
+				.tied = 1 };
+	struct eap_err err = { 0 };
+
+	ck_assert_int_eq(eap_model_alloc(m, &c, &err), 0);
+	fill(m->params, m->n_params, 0.3f, &seed);
+}
+
+/*
+ * Padding never changes a row (SPEC §4): a row's logits are the same alone,
+ * padded to a longer batch, and next to other rows.
+ */
+START_TEST(test_padding_invariance)
+{
+	struct eap_model m;
+	struct eap_fwd f1 = { 0 }, f2 = { 0 };
+	struct eap_err err = { 0 };
+	int32_t t1[5] = { 0, 3, 9, 4, 7 }, l1 = 5;
+	int32_t t2[3 * 9], l2[3] = { 9, 5, 2 };
+	uint64_t s = 5;
+	size_t V = 23;
+
+	random_model(&m, 2, 3, 12, V, 16, 99);
+	for (size_t i = 0; i < 27; i++)
+		t2[i] = (int32_t)((urand(&s) + 1.0f) * 11.0f) % 23;
+	memcpy(t2 + 9, t1, sizeof(t1)); /* row 1 = t1, padded with junk */
+	ck_assert_int_eq(eap_fwd_init(&f1, &m.cfg, 1, 5, 1, &err), 0);
+	ck_assert_int_eq(eap_fwd_init(&f2, &m.cfg, 3, 9, 0, &err), 0);
+	ck_assert_int_eq(eap_model_forward(&m, &f1, t1, &l1, 1, 5, &err), 0);
+	ck_assert_int_eq(eap_model_forward(&m, &f2, t2, l2, 3, 9, &err), 0);
+	ck_assert_close(f2.logits + V, f1.logits + 4 * V, V, 1e-3, 1e-5);
+	eap_fwd_release(&f1);
+	eap_fwd_release(&f2);
+	eap_model_release(&m);
+}
+END_TEST
+
+START_TEST(test_forward_rejects_bad_batches)
+{
+	struct eap_model m;
+	struct eap_fwd f = { 0 };
+	struct eap_err err = { 0 };
+	int32_t t[4] = { 0, 1, 99, 2 }, l[1] = { 4 };
+
+	random_model(&m, 1, 2, 8, 10, 4, 3);
+	ck_assert_int_eq(eap_fwd_init(&f, &m.cfg, 1, 8, 0, &err), 0);
+	ck_assert_int_eq(eap_model_forward(&m, &f, t, l, 1, 4, &err), EAP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "token id 99"));
+	t[2] = 3;
+	l[0] = 0;
+	ck_assert_int_eq(eap_model_forward(&m, &f, t, l, 1, 4, &err), EAP_EINVAL);
+	l[0] = 4;
+	ck_assert_int_eq(eap_model_forward(&m, &f, t, l, 1, 4, &err), 0);
+	/* longer than n_positions */
+	ck_assert_int_eq(eap_model_forward(&m, &f, t, l, 1, 5, &err), EAP_EINVAL);
+	eap_fwd_release(&f);
+	eap_model_release(&m);
+}
+END_TEST
+
+/* ---- saving, loading and bad model directories -------------------------- */
+
+static char tmpdir[64];
+
+static const char *make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/eap-model-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	return tmpdir;
+}
+
+static void rm_dir(const char *dir)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/model.safetensors", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/config.json", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+START_TEST(test_save_load_round_trip)
+{
+	struct eap_model a, b;
+	struct eap_err err = { 0 };
+	const char *dir = make_tmpdir();
+
+	random_model(&a, 2, 2, 8, 11, 6, 17);
+	ck_assert_int_eq(eap_model_save(&a, dir, &err), 0);
+	ck_assert_msg(eap_model_load(&b, dir, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(a.n_params, b.n_params);
+	ck_assert_mem_eq(a.params, b.params, a.n_params * sizeof(float));
+	ck_assert_int_eq(b.cfg.bos_id, 0);
+	ck_assert_uint_eq(b.cfg.d_mlp, 32);
+	eap_model_release(&a);
+	eap_model_release(&b);
+	rm_dir(dir);
+}
+END_TEST
+
+/* Save a random model whose config.json is then replaced by cfg_text. */
+static void expect_load_error(const char *cfg_text, float poison,
+			      const char *want1, const char *want2)
+{
+	struct eap_model a, b;
+	struct eap_err err = { 0 };
+	const char *dir = make_tmpdir();
+	char p[128];
+	FILE *f;
+
+	random_model(&a, 2, 2, 8, 11, 6, 17);
+	a.params[a.n_params - 1] = poison;
+	ck_assert_int_eq(eap_model_save(&a, dir, &err), 0);
+	if (cfg_text) {
+		snprintf(p, sizeof(p), "%s/config.json", dir);
+		f = fopen(p, "w");
+		fputs(cfg_text, f);
+		fclose(f);
+	}
+	ck_assert_int_lt(eap_model_load(&b, dir, &err), 0);
+	ck_assert_msg(strstr(err.msg, want1) && (!want2 || strstr(err.msg, want2)),
+		      "message \"%s\" lacks \"%s\"/\"%s\"", err.msg, want1,
+		      want2 ? want2 : "");
+	ck_assert_ptr_null(b.params);
+	eap_model_release(&a);
+	rm_dir(dir);
+}
+
+START_TEST(test_bad_model_dirs)
+{
+	struct eap_model b;
+	struct eap_err err = { 0 };
+
+	/* d = 16 instead of 8: wte is [11, 8], the config implies [11, 16] */
+	expect_load_error("{\"n_layer\":2,\"n_head\":2,\"n_embd\":16,\"n_positions\":6,"
+			  "\"vocab_size\":11}", 0.0f,
+			  "tensor \"wte.weight\" has shape [11, 8]", "implies [11, 16]");
+	/* a layer the file does not have */
+	expect_load_error("{\"n_layer\":3,\"n_head\":2,\"n_embd\":8,\"n_positions\":6,"
+			  "\"vocab_size\":11}", 0.0f,
+			  "missing tensor \"h.2.ln_1.weight\"", NULL);
+	expect_load_error("{\"n_layer\":2,\"n_head\":3,\"n_embd\":8,\"n_positions\":6,"
+			  "\"vocab_size\":11}", 0.0f, "not a multiple of n_head", NULL);
+	expect_load_error("{\"n_layer\":2,\"n_head\":2,\"n_embd\":8,\"n_positions\":6}",
+			  0.0f, "missing key \"vocab_size\"", NULL);
+	expect_load_error("{\"n_layer\":2,", 0.0f, "not a JSON object", NULL);
+	expect_load_error(NULL, NAN, "tensor \"ln_f.bias\" has a non-finite value", NULL);
+	ck_assert_int_eq(eap_model_load(&b, "/nonexistent-dir", &err), EAP_EIO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent-dir/config.json"));
+}
+END_TEST
+
+Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *ops = tcase_create("ops"), *fwd = tcase_create("forward");
+
+	tcase_add_test(ops, test_sgemm_vs_naive);
+	tcase_add_test(ops, test_layernorm_backward_fd);
+	tcase_add_test(ops, test_gelu_backward_fd);
+	tcase_add_test(ops, test_attention_backward_fd);
+	tcase_add_test(fwd, test_gpt2_small_param_count);
+	tcase_add_test(fwd, test_forward_tiny_word);
+	tcase_add_test(fwd, test_forward_tiny_untied);
+	tcase_add_test(fwd, test_forward_tiny_bpe);
+	tcase_add_test(fwd, test_loader_flags);
+	tcase_add_test(fwd, test_padding_invariance);
+	tcase_add_test(fwd, test_forward_rejects_bad_batches);
+	tcase_add_test(fwd, test_save_load_round_trip);
+	tcase_add_test(fwd, test_bad_model_dirs);
+	tcase_set_timeout(fwd, 120);
+	suite_add_tcase(s, ops);
+	suite_add_tcase(s, fwd);
+	return s;
+}
