@@ -96,8 +96,12 @@ tool-tests: all
 	done
 
 # ---- benchmarks (not part of check) ------------------------------------------
+bin/eap-bench: bench/eap-bench.c libeap.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
+
 bench: all bin/eap-bench
-	bin/eap-bench
+	bin/eap-bench --threads $$(nproc)
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin

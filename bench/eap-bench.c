@@ -1,0 +1,193 @@
+/*
+ * eap-bench - speed benchmarks (`make bench`), never part of `make check`.
+ *
+ * Each benchmark reports its seconds, the bound or baseline measured in the
+ * same run and the ratio, as a table on stdout and as bench/results.csv.
+ * Ratios, not lone seconds, are what to compare across machines.
+ *
+ *   sgemm       the machine's sgemm rate on the shapes the model uses
+ *   forward     tokens/s of the GPT-2-small-shaped forward pass (random
+ *               weights, 12x12, d=768, V=50257), vs the FLOP-count bound
+ *               at the measured sgemm rate
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "eap/linalg.h"
+#include "eap/model.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fill(float *x, size_t n, float scale, uint64_t *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+		x[i] = scale * (float)((double)(*s >> 40) / (double)(1ULL << 24) - 0.5);
+	}
+}
+
+struct row {
+	const char *name;
+	double seconds, bound, ratio;
+	char note[160];
+};
+
+/*
+ * sgemm GFLOP/s on an (M,K) x (K,N) product, best of reps after a warm-up:
+ * the rate the FLOP bounds are computed at.
+ */
+static double sgemm_rate(size_t M, size_t N, size_t K, int reps)
+{
+	float *A = malloc(M * K * sizeof(float)), *B = malloc(K * N * sizeof(float));
+	float *C = malloc(M * N * sizeof(float));
+	uint64_t s = 1;
+	double best = 1e30;
+
+	fill(A, M * K, 1.0f, &s);
+	fill(B, K * N, 1.0f, &s);
+	eap_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+	for (int r = 0; r < reps; r++) {
+		double t = now();
+
+		eap_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+		t = now() - t;
+		if (t < best)
+			best = t;
+	}
+	free(A);
+	free(B);
+	free(C);
+	return 2.0 * (double)M * (double)N * (double)K / best / 1e9;
+}
+
+/* FLOPs of one forward of nb rows of np tokens, logits at the last one. */
+static double forward_flops(const struct eap_config *c, size_t nb, size_t np)
+{
+	double d = (double)c->d_model, dm = (double)c->d_mlp;
+	double per_tok = (double)c->n_layer * (2 * d * 3 * d + 2 * d * d + 4 * d * dm);
+	double att = (double)c->n_layer * 4.0 * (double)np * (double)np * d;
+
+	return (double)(nb * np) * per_tok + (double)nb * att +
+	       (double)nb * 2.0 * d * (double)c->n_vocab;
+}
+
+int main(int argc, char **argv)
+{
+	int threads = 2, reps = 5;
+	size_t B = 20, P = 17;
+	const char *csv = "bench/results.csv";
+	struct eap_config cfg = { .n_layer = 12, .n_head = 12, .d_model = 768,
+				  .d_head = 64, .d_mlp = 3072, .n_ctx = 1024,
+				  .n_vocab = 50257, .ln_eps = 1e-5f,
+				  .bos_id = 50256, .tied = 1 };
+	static const struct option opts[] = {
+		{ "threads", required_argument, NULL, 't' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "csv", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 } };
+	struct row rows[8];
+	size_t nrows = 0;
+	struct eap_model m;
+	struct eap_fwd f = { 0 };
+	struct eap_err err = { 0 };
+	int32_t *tok, *len;
+	double rate, best = 1e30, flops;
+	uint64_t s = 42;
+	FILE *out;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "t:r:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': threads = atoi(optarg); break;
+		case 'r': reps = atoi(optarg); break;
+		case 'o': csv = optarg; break;
+		case 'h':
+			printf("Usage: eap-bench [--threads N] [--reps N] [--csv FILE]\n"
+			       "Measure sgemm and forward-pass speed; print a table and write CSV.\n"
+			       "  --threads N  BLAS threads (default 2)\n"
+			       "  --reps N     timed repetitions, best kept (default 5)\n"
+			       "  --csv FILE   results table (default bench/results.csv)\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (threads < 1 || reps < 1) {
+		fprintf(stderr, "eap-bench: --threads and --reps must be positive\n");
+		return 2;
+	}
+	eap_blas_threads(threads);
+
+	/* The model's dominant shape: (B*P, d) x (d, 4d). */
+	rate = sgemm_rate(B * P, 4 * 768, 768, reps * 4);
+	rows[nrows++] = (struct row){ "sgemm 340x768x3072", 0, 0, 0, "" };
+	snprintf(rows[0].note, sizeof(rows[0].note), "%.1f GFLOP/s (%d threads)",
+		 rate, threads);
+	{
+		double big = sgemm_rate(1024, 1024, 1024, reps);
+
+		rows[nrows++] = (struct row){ "sgemm 1024^3", 0, 0, 0, "" };
+		snprintf(rows[1].note, sizeof(rows[1].note),
+			 "%.1f GFLOP/s (peak-shaped reference)", big);
+	}
+
+	if (eap_model_alloc(&m, &cfg, &err) < 0 ||
+	    eap_fwd_init(&f, &cfg, B, P, 0, &err) < 0) {
+		fprintf(stderr, "eap-bench: %s\n", err.msg);
+		return 1;
+	}
+	fill(m.params, m.n_params, 0.1f, &s);
+	tok = malloc(B * P * sizeof(*tok));
+	len = malloc(B * sizeof(*len));
+	for (size_t i = 0; i < B * P; i++)
+		tok[i] = (int32_t)(i * 7919 % cfg.n_vocab);
+	for (size_t b = 0; b < B; b++)
+		len[b] = (int32_t)P;
+	eap_model_forward(&m, &f, tok, len, B, P, &err);
+	for (int r = 0; r < reps; r++) {
+		double t = now();
+
+		eap_model_forward(&m, &f, tok, len, B, P, &err);
+		t = now() - t;
+		if (t < best)
+			best = t;
+	}
+	flops = forward_flops(&cfg, B, P);
+	rows[nrows] = (struct row){ "forward gpt2-small 20x17", best,
+				    flops / (rate * 1e9), 0, "" };
+	rows[nrows].ratio = best / rows[nrows].bound;
+	snprintf(rows[nrows].note, sizeof(rows[nrows].note),
+		 "%.0f tokens/s, %.2f GFLOP", (double)(B * P) / best, flops / 1e9);
+	nrows++;
+
+	printf("%-28s %10s %10s %7s  %s\n", "benchmark", "seconds", "bound_s",
+	       "ratio", "note");
+	out = fopen(csv, "w");
+	if (out)
+		fprintf(out, "benchmark,seconds,bound_seconds,ratio,note\n");
+	for (size_t i = 0; i < nrows; i++) {
+		printf("%-28s %10.4f %10.4f %7.2f  %s\n", rows[i].name,
+		       rows[i].seconds, rows[i].bound, rows[i].ratio, rows[i].note);
+		if (out)
+			fprintf(out, "%s,%.6f,%.6f,%.4f,\"%s\"\n", rows[i].name,
+				rows[i].seconds, rows[i].bound, rows[i].ratio,
+				rows[i].note);
+	}
+	if (out)
+		fclose(out);
+	free(tok);
+	free(len);
+	eap_fwd_release(&f);
+	eap_model_release(&m);
+	return 0;
+}
