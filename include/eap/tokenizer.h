@@ -69,6 +69,13 @@ int eap_tokenizer_encode(const struct eap_tokenizer *tok, const char *text,
 const char *eap_tokenizer_piece(const struct eap_tokenizer *tok, int32_t id);
 
 /*
+ * As eap_tokenizer_piece, with the length in *len: a BPE piece may hold a
+ * NUL byte (GPT-2's id 188 is the byte 0), so strlen() is not enough.
+ */
+const char *eap_tokenizer_piece_n(const struct eap_tokenizer *tok, int32_t id,
+				  size_t *len);
+
+/*
  * The id of text if it encodes to exactly one token (e.g. " Mary"), else
  * a negative code with a message saying how many tokens it makes.
  */
