@@ -215,17 +215,21 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default: {
+			/* '?': optopt is the option's val, 0 for an unknown long one */
 			char msg[256];
-			if (optopt && !strchr("mtBps", optopt))
+			const char *arg = argv[optind - 1];
+			if (optopt == 'm' || optopt == 't')
 				snprintf(msg, sizeof(msg),
-					 "option '-%c' is unknown or lacks its "
-					 "argument",
+					 "option '%s' requires DIR", arg);
+			else if (optopt && strchr("Bps", optopt))
+				snprintf(msg, sizeof(msg),
+					 "option '%s' takes no argument", arg);
+			else if (optopt)
+				snprintf(msg, sizeof(msg), "unknown option '-%c'",
 					 optopt);
 			else
-				snprintf(msg, sizeof(msg),
-					 "option '%s' is unknown or lacks its "
-					 "argument",
-					 argv[optind - 1]);
+				snprintf(msg, sizeof(msg), "unknown option '%s'",
+					 arg);
 			return usage_error(msg);
 		}
 		}
