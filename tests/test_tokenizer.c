@@ -565,6 +565,39 @@ START_TEST(test_gpt2_other_answers)
 }
 END_TEST
 
+/*
+ * SVA's answers are " verb" forms of combined_verb_list.csv; only pairs
+ * whose singular and plural are both one token can serve (measured: 935
+ * of 1950), so an importer must filter the list.
+ */
+START_TEST(test_gpt2_sva_verbs)
+{
+	struct eap_tokenizer tok = { 0 };
+	struct eap_err err = { 0 };
+	struct table t;
+	size_t sing, plur, both = 0;
+
+	load_gpt2(&tok);
+	table_read(&t, FIXTURE("paper-data/sva/combined_verb_list.csv"));
+	sing = table_col(&t, "sing");
+	plur = table_col(&t, "plur");
+	for (size_t r = 1; r < t.n_rows; r++) {
+		char a[128], b[128];
+		int32_t ia, ib;
+		snprintf(a, sizeof(a), " %s", t.rows[r][sing]);
+		snprintf(b, sizeof(b), " %s", t.rows[r][plur]);
+		both += eap_tokenizer_single(&tok, a, &ia, &err) == 0 &&
+			eap_tokenizer_single(&tok, b, &ib, &err) == 0;
+	}
+	printf("tokenizer: sva: %zu/%zu verb pairs are single tokens\n", both,
+	       t.n_rows - 1);
+	ck_assert_uint_eq(t.n_rows - 1, 1950);
+	ck_assert_uint_eq(both, 935);
+	table_free(&t);
+	eap_tokenizer_release(&tok);
+}
+END_TEST
+
 /* Edge cases of the regex and every answer string, vs gpt-3-encoder. */
 START_TEST(test_gpt2_strings)
 {
@@ -1006,6 +1039,7 @@ Suite *tokenizer_suite(void)
 	tcase_add_loop_test(gpt2, test_gpt2_equal_lengths, 0, (int)N_TASKS);
 	tcase_add_test(gpt2, test_gpt2_ioi_answers);
 	tcase_add_test(gpt2, test_gpt2_other_answers);
+	tcase_add_test(gpt2, test_gpt2_sva_verbs);
 	tcase_add_test(gpt2, test_gpt2_strings);
 	tcase_add_test(gpt2, test_gpt2_hf_layout);
 	tcase_add_test(gpt2, test_gpt2_bos_config);

@@ -4,9 +4,15 @@
  * (a) GPT-2 byte-level BPE, from encoder.json + vocab.bpe (OpenAI names) or
  *     vocab.json + merges.txt (Hugging Face names).  Pre-tokenisation uses
  *     GPT-2's regex on PCRE2 (UTF + UCP), then the byte-to-unicode map and
- *     the merge ranks; ids equal GPT-2's exactly.
- * (b) Word level, from vocab.txt (one token per line, id = line number - 1);
- *     input is split on white space; an unknown word is an error naming it.
+ *     the merge ranks; ids equal GPT-2's exactly.  As in openai/gpt-2's
+ *     encoder.py, text is never matched against special tokens: the text
+ *     "<|endoftext|>" is 7 tokens, and BOS comes only from add_bos.
+ * (b) Word level, from vocab.txt (one token per line, id = line number - 1;
+ *     an empty line, white space in a token or a duplicate is an error
+ *     naming file:line); input is split on ASCII white space; an unknown
+ *     word is an error naming it.
+ * Encoding rejects text that is not valid UTF-8 ("invalid UTF-8 at byte
+ * N", 1-based); callers add their own file:line prefix.
  *
  * The BOS id (SPEC §3): `bos_token_id` of config.json in the same directory
  * if present; else "<|endoftext|>" if the vocabulary has it; else "<bos>";
