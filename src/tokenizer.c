@@ -392,7 +392,8 @@ static long bytes_of(const int inv[BYTE_CP_MAX], const char *s, size_t n,
 		unsigned cp;
 		if (p[i] < 0x80) {
 			cp = p[i++];
-		} else if ((p[i] & 0xe0) == 0xc0 && i + 1 < n) {
+		} else if (p[i] >= 0xc2 && p[i] <= 0xdf && i + 1 < n &&
+			   (p[i + 1] & 0xc0) == 0x80) {
 			cp = (p[i] & 0x1fu) << 6 | (p[i + 1] & 0x3fu);
 			i += 2;
 		} else {

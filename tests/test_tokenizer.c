@@ -819,6 +819,10 @@ START_TEST(test_bad_files)
 	expect_load_error(d.path, EAP_EFORMAT, "token \"a b\" has a character "
 			  "outside GPT-2's byte alphabet", NULL);
 
+	tmp_puts(&d, "encoder.json", "{\"\xc4" "A\": 0}"); /* not UTF-8 */
+	expect_load_error(d.path, EAP_EFORMAT, "token \"\\xc4" "A\" has a "
+			  "character outside", NULL);
+
 	/* malformed merges */
 	tmp_puts(&d, "encoder.json", enc_ok);
 	tmp_puts(&d, "vocab.bpe", "#version: 0.2\na b\nab\n");
