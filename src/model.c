@@ -436,7 +436,7 @@ int eap_fwd_init(struct eap_fwd *f, const struct eap_config *c, size_t B,
 		 size_t P, int all_positions, struct eap_err *err)
 {
 	size_t n = B * P, d = c->d_model, L = c->n_layer;
-	size_t per_layer = n * d * 6 + n * 4 + n * 3 * d +
+	size_t per_layer = n * d * 7 + n * 4 + n * 3 * d +
 			   B * c->n_head * P * P + 2 * n * c->d_mlp;
 	size_t total = L * per_layer + 2 * n * d + 2 * n + B * d +
 		       (all_positions ? n : B) * c->n_vocab;
@@ -471,6 +471,7 @@ int eap_fwd_init(struct eap_fwd *f, const struct eap_config *c, size_t B,
 		fl->ln2_stat = p; p += 2 * n;
 		fl->fc = p; p += n * c->d_mlp;
 		fl->gelu = p; p += n * c->d_mlp;
+		fl->mlp_out = p; p += n * d;
 	}
 	f->x_out = p; p += n * d;
 	f->lnf = p; p += n * d;
@@ -495,44 +496,78 @@ static void fill_bias(float *out, const float *bias, size_t n, size_t w)
 		memcpy(out + i * w, bias, w * sizeof(float));
 }
 
-int eap_model_forward(const struct eap_model *m, struct eap_fwd *f,
-		      const int32_t *tokens, const int32_t *lengths, size_t nb,
-		      size_t np, struct eap_err *err)
+/* Check the batch shape and the lengths; remember them in f. */
+static int check_batch(const struct eap_model *m, struct eap_fwd *f,
+		       const int32_t *lengths, size_t nb, size_t np,
+		       struct eap_err *err)
 {
-	const struct eap_config *c = &m->cfg;
-	size_t d = c->d_model, V = c->n_vocab, dm = c->d_mlp, n = nb * np;
-
-	if (nb > f->B || np > f->P || np > c->n_ctx || !nb || !np)
+	if (nb > f->B || np > f->P || np > m->cfg.n_ctx || !nb || !np)
 		return eap_err_set(err, EAP_EINVAL,
 				   "batch %zu x %zu does not fit (capacity %zu x %zu, n_positions %zu)",
-				   nb, np, f->B, f->P, c->n_ctx);
+				   nb, np, f->B, f->P, m->cfg.n_ctx);
 	for (size_t b = 0; b < nb; b++) {
 		if (lengths[b] < 1 || (size_t)lengths[b] > np)
 			return eap_err_set(err, EAP_EINVAL,
 					   "row %zu: length %d outside 1..%zu", b,
 					   lengths[b], np);
-		for (size_t p = 0; p < np; p++) {
-			int32_t t = tokens[b * np + p];
-
-			if (t < 0 || (size_t)t >= V)
-				return eap_err_set(err, EAP_EINVAL,
-						   "row %zu: token id %d outside the vocabulary (%zu)",
-						   b, t, V);
-		}
 		f->lengths[b] = lengths[b];
 	}
 	f->nb = nb;
 	f->np = np;
+	return 0;
+}
 
-	/* x0 = W_te[tok] + W_pe[pos] */
-	for (size_t i = 0; i < n; i++) {
-		const float *te = m->w.wte + (size_t)tokens[i] * d;
-		const float *pe = m->w.wpe + (i % np) * d;
-		float *x = f->layers[0].x_in + i * d;
+int eap_model_embed(const struct eap_model *m, float *x0,
+		    const int32_t *tokens, size_t nb, size_t np,
+		    struct eap_err *err)
+{
+	size_t d = m->cfg.d_model;
 
+	if (np > m->cfg.n_ctx)
+		return eap_err_set(err, EAP_EINVAL,
+				   "%zu positions exceed n_positions %zu", np,
+				   m->cfg.n_ctx);
+	for (size_t i = 0; i < nb * np; i++) {
+		int32_t t = tokens[i];
+		const float *te, *pe = m->w.wpe + (i % np) * d;
+
+		if (t < 0 || (size_t)t >= m->cfg.n_vocab)
+			return eap_err_set(err, EAP_EINVAL,
+					   "row %zu: token id %d outside the vocabulary (%zu)",
+					   i / np, t, m->cfg.n_vocab);
+		te = m->w.wte + (size_t)t * d;
 		for (size_t j = 0; j < d; j++)
-			x[j] = te[j] + pe[j];
+			x0[i * d + j] = te[j] + pe[j];
 	}
+	return 0;
+}
+
+int eap_model_forward(const struct eap_model *m, struct eap_fwd *f,
+		      const int32_t *tokens, const int32_t *lengths, size_t nb,
+		      size_t np, struct eap_err *err)
+{
+	int rc = check_batch(m, f, lengths, nb, np, err);
+
+	if (rc)
+		return rc;
+	/* x0 = W_te[tok] + W_pe[pos] */
+	if ((rc = eap_model_embed(m, f->layers[0].x_in, tokens, nb, np, err)))
+		return rc;
+	return eap_model_forward_embedded(m, f, NULL, lengths, nb, np, err);
+}
+
+int eap_model_forward_embedded(const struct eap_model *m, struct eap_fwd *f,
+			       const float *x0, const int32_t *lengths,
+			       size_t nb, size_t np, struct eap_err *err)
+{
+	const struct eap_config *c = &m->cfg;
+	size_t d = c->d_model, V = c->n_vocab, dm = c->d_mlp, n = nb * np;
+	int rc = check_batch(m, f, lengths, nb, np, err);
+
+	if (rc)
+		return rc;
+	if (x0)
+		memcpy(f->layers[0].x_in, x0, n * d * sizeof(float));
 	for (size_t l = 0; l < c->n_layer; l++) {
 		const struct eap_layer *W = &m->w.layers[l];
 		struct eap_fwd_layer *F = &f->layers[l];
@@ -558,11 +593,11 @@ int eap_model_forward(const struct eap_model *m, struct eap_fwd *f,
 		eap_sgemm(0, 0, n, dm, d, 1.0f, F->ln2, d, W->w_fc, dm, 1.0f,
 			  F->fc, dm);
 		eap_gelu_forward(F->gelu, F->fc, n * dm);
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < d; j++)
-				x_next[i * d + j] = F->x_mid[i * d + j] + W->b_proj[j];
+		fill_bias(F->mlp_out, W->b_proj, n, d);
 		eap_sgemm(0, 0, n, d, dm, 1.0f, F->gelu, dm, W->w_proj, d,
-			  1.0f, x_next, d);
+			  1.0f, F->mlp_out, d);
+		for (size_t i = 0; i < n * d; i++)
+			x_next[i] = F->x_mid[i] + F->mlp_out[i];
 	}
 	eap_layernorm_forward(f->lnf, f->lnf_stat, f->x_out, m->w.lnf_w,
 			      m->w.lnf_b, n, d, c->ln_eps);

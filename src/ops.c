@@ -154,7 +154,7 @@ void eap_attention_backward(float *dqkv, float *scratch, const float *dz,
 				for (size_t j = 0; j <= i; j++)
 					s += (double)ai[j] * di[j];
 				for (size_t j = 0; j <= i; j++)
-					di[j] = (float)(ai[j] * (di[j] - s)) * scale;
+					di[j] = (float)((double)ai[j] * ((double)di[j] - s) * scale);
 				for (size_t j = i + 1; j < P; j++)
 					di[j] = 0.0f;
 			}

@@ -26,6 +26,7 @@ static const struct {
 	{ "F16", EAP_F16, 2 },
 	{ "BF16", EAP_BF16, 2 },
 	{ "I32", EAP_I32, 4 },
+	{ "U8", EAP_U8, 1 },
 };
 
 float eap_f16_to_f32(uint16_t h)
@@ -94,7 +95,7 @@ static int parse_tensor(const char *path, const cJSON *j,
 		}
 	if (!es)
 		return eap_err_set(err, EAP_EFORMAT,
-				   "%s: tensor \"%s\": unsupported dtype \"%s\" (expected F32, F16, BF16 or I32)",
+				   "%s: tensor \"%s\": unsupported dtype \"%s\" (expected F32, F16, BF16, I32 or U8)",
 				   path, t->name, dt->valuestring);
 	t->ndim = 0;
 	t->numel = 1;
@@ -295,6 +296,22 @@ int eap_safetensors_read_i32(const struct eap_safetensors *st,
 				   "%s: tensor \"%s\" has %zu elements, expected %zu",
 				   st->path, t->name, t->numel, n);
 	memcpy(dst, st->data + t->begin, n * sizeof(int32_t));
+	return 0;
+}
+
+int eap_safetensors_read_u8(const struct eap_safetensors *st,
+			    const struct eap_st_tensor *t, uint8_t *dst,
+			    size_t n, struct eap_err *err)
+{
+	if (t->dtype != EAP_U8)
+		return eap_err_set(err, EAP_EFORMAT,
+				   "%s: tensor \"%s\" is not U8", st->path,
+				   t->name);
+	if (n != t->numel)
+		return eap_err_set(err, EAP_ESHAPE,
+				   "%s: tensor \"%s\" has %zu elements, expected %zu",
+				   st->path, t->name, t->numel, n);
+	memcpy(dst, st->data + t->begin, n);
 	return 0;
 }
 

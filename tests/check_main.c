@@ -8,6 +8,7 @@
 Suite *safetensors_suite(void);
 Suite *model_suite(void);
 Suite *tokenizer_suite(void);
+Suite *attrib_suite(void);
 
 int main(void)
 {
@@ -16,6 +17,7 @@ int main(void)
 
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, tokenizer_suite());
+	srunner_add_suite(sr, attrib_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -119,6 +119,7 @@ struct eap_fwd_layer {
 	float *ln2_stat; /* (B, P, 2) */
 	float *fc;       /* (B, P, d_mlp) pre-activation */
 	float *gelu;     /* (B, P, d_mlp) */
+	float *mlp_out;  /* (B, P, d) MLP output with its bias: node m{l} */
 };
 
 struct eap_fwd {
@@ -148,6 +149,19 @@ void eap_fwd_release(struct eap_fwd *f);
 int eap_model_forward(const struct eap_model *m, struct eap_fwd *f,
 		      const int32_t *tokens, const int32_t *lengths, size_t nb,
 		      size_t np, struct eap_err *err);
+
+/* x0 (nb, np, d) = W_te[tokens] + W_pe[pos] (the input node's output). */
+int eap_model_embed(const struct eap_model *m, float *x0,
+		    const int32_t *tokens, size_t nb, size_t np,
+		    struct eap_err *err);
+
+/*
+ * The forward pass from a given embedding output x0 (nb, np, d), e.g. an
+ * interpolation for EAP-IG; x0 NULL means f->layers[0].x_in is already set.
+ */
+int eap_model_forward_embedded(const struct eap_model *m, struct eap_fwd *f,
+			       const float *x0, const int32_t *lengths,
+			       size_t nb, size_t np, struct eap_err *err);
 
 /* Logits of row b at position p (p ignored unless all_positions). */
 static inline const float *eap_fwd_logits(const struct eap_fwd *f,

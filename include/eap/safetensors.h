@@ -7,7 +7,7 @@
  * of the data.  The reader maps the file, validates the header (dtypes,
  * shapes vs byte sizes, offsets inside the file, no two tensors
  * overlapping) and converts F32, F16 and BF16 to float32 on request.
- * I32 is accepted for integer fixtures.
+ * I32 and U8 are accepted for integer and mask fixtures.
  *
  *   struct eap_safetensors st = {0};
  *   if (eap_safetensors_open(&st, "model.safetensors", &err) < 0) ...
@@ -25,7 +25,7 @@
 
 #define EAP_ST_MAX_DIMS 8
 
-enum eap_dtype { EAP_F32, EAP_F16, EAP_BF16, EAP_I32 };
+enum eap_dtype { EAP_F32, EAP_F16, EAP_BF16, EAP_I32, EAP_U8 };
 
 struct eap_st_tensor {
 	char *name;
@@ -62,6 +62,11 @@ int eap_safetensors_read_f32(const struct eap_safetensors *st,
 int eap_safetensors_read_i32(const struct eap_safetensors *st,
 			     const struct eap_st_tensor *t, int32_t *dst,
 			     size_t n, struct eap_err *err);
+
+/* Copy a U8 tensor into dst (n must equal t->numel). */
+int eap_safetensors_read_u8(const struct eap_safetensors *st,
+			    const struct eap_st_tensor *t, uint8_t *dst,
+			    size_t n, struct eap_err *err);
 
 /* One float32 tensor to write. */
 struct eap_st_out {

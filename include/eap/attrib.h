@@ -1,0 +1,161 @@
+/*
+ * attrib.h - the edge-level graph run: node outputs, gradients at every
+ * backward input, patched forwards, metrics and edge scores (SPEC §5-§9).
+ *
+ * A struct eap_run owns the buffers for one batch of at most B pairs of P
+ * positions.  Node outputs and gradients are stored node-major,
+ *   Y (n_fwd, B, P, d)   forward-node outputs y_u
+ *   G (n_bwd, B, P, d)   gradients g_v = dm/dx_v of backward inputs
+ * so that the edge scores of a batch are one matrix product
+ *   S (n_fwd, n_bwd) += dY (n_fwd, B*P*d) G^T (B*P*d, n_bwd).
+ *
+ * Calling sequence for scores (what eap-score does):
+ *   eap_run_init(&run, &model, &graph, B, P, &err);
+ *   eap_scores_init(&acc, &graph);
+ *   for each batch:  eap_run_score(&run, &batch, method, metric, steps,
+ *                                  NULL, &acc, &err);
+ *   eap_scores_finish(&acc, scores);   // mean over examples, 0 off-graph
+ *   eap_run_release(&run);
+ */
+#ifndef EAP_ATTRIB_H
+#define EAP_ATTRIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eap/err.h"
+#include "eap/graph.h"
+#include "eap/model.h"
+
+enum eap_metric {
+	EAP_METRIC_LOGIT_DIFF, /* mean answer logit - mean foil logit */
+	EAP_METRIC_PROB_DIFF,  /* sum answer probs - sum foil probs */
+	EAP_METRIC_KL,         /* KL(p_clean || p) / V, the reference's mean */
+	EAP_METRIC_KL_SUM,     /* KL(p_clean || p), the true KL */
+};
+
+enum eap_method {
+	EAP_METHOD_EAP,             /* gradient at the clean input */
+	EAP_METHOD_EAP_IG,          /* integrated gradients on the input */
+	EAP_METHOD_CLEAN_CORRUPTED, /* mean of clean and corrupted gradients */
+	EAP_METHOD_EXACT,           /* activation patching, edge by edge */
+};
+
+/* Parse "logit_diff" etc. / "eap" etc.; -1 if unknown. */
+int eap_metric_parse(const char *s);
+int eap_method_parse(const char *s);
+const char *eap_metric_name(enum eap_metric m);
+const char *eap_method_name(enum eap_method m);
+
+/*
+ * One batch of clean/corrupted pairs, right-padded to np positions.
+ * Answers and foils are id sets padded with -1.
+ */
+struct eap_batch {
+	size_t nb, np;
+	size_t n_ans, n_foil;  /* widths of answers / foils */
+	const int32_t *clean;      /* (nb, np) */
+	const int32_t *corrupted;  /* (nb, np) */
+	const int32_t *lengths;    /* (nb) */
+	const int32_t *answers;    /* (nb, n_ans) */
+	const int32_t *foils;      /* (nb, n_foil) */
+};
+
+/*
+ * The metric of one example from its logits (V); clean_logp (V) is the
+ * clean log-softmax, needed by the KL metrics (else NULL).  If dlogits is
+ * not NULL it gets dm/dlogits (V).
+ */
+double eap_metric_eval(enum eap_metric metric, const float *logits,
+		       size_t V, const int32_t *answers, size_t n_ans,
+		       const int32_t *foils, size_t n_foil,
+		       const float *clean_logp, float *dlogits);
+
+struct eap_run {
+	const struct eap_model *model;
+	const struct eap_graph *graph;
+	size_t B, P;
+	struct eap_fwd fwd;     /* the last plain forward */
+	float *y_clean;         /* (n_fwd, B, P, d) */
+	float *y_corr;          /* (n_fwd, B, P, d) */
+	float *y_cur;           /* (n_fwd, B, P, d) patched-run outputs */
+	float *grad;            /* (n_bwd, B, P, d) */
+	float *x0;              /* (B, P, d) interpolated embedding */
+	float *clean_logp;      /* (B, V) clean log-softmax at the last pos */
+	float *dlogits;         /* (B, V) */
+	float *scratch;         /* work space, see attrib.c */
+	double *metric_clean;   /* (B) */
+	double *metric_corr;    /* (B) */
+	size_t n_scratch;
+};
+
+int eap_run_init(struct eap_run *r, const struct eap_model *m,
+		 const struct eap_graph *g, size_t B, size_t P,
+		 struct eap_err *err);
+void eap_run_release(struct eap_run *r);
+
+/*
+ * Plain forward of tokens (or of the embedding x0 if not NULL) and copy
+ * every node output into y (n_fwd, nb, np, d).  Fills r->fwd.
+ */
+int eap_run_nodes(struct eap_run *r, const int32_t *tokens, const float *x0,
+		  const int32_t *lengths, size_t nb, size_t np, float *y,
+		  struct eap_err *err);
+
+/*
+ * The clean and corrupted runs of a batch: y_clean, y_corr, clean_logp,
+ * metric_clean and metric_corr.
+ */
+int eap_run_baselines(struct eap_run *r, const struct eap_batch *bt,
+		      enum eap_metric metric, struct eap_err *err);
+
+/*
+ * After a plain forward (eap_run_nodes), the metric per row into
+ * metric_out (may be NULL) and alpha * dm/dx_v added into r->grad for
+ * every backward input v (through v's own LayerNorm and path only).
+ */
+int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
+		     enum eap_metric metric, float alpha, double *metric_out,
+		     struct eap_err *err);
+
+/*
+ * A patched run on the clean prompts (SPEC §9): every edge u->v with
+ * keep[u*n_bwd+v] == 0 carries y_ablate[u] (default: the corrupted output
+ * y_corr) instead of u's output in this run.  Layers before start_layer
+ * are taken from the clean run unchanged (prefix reuse: correct only if no
+ * edge into those layers is patched).  Needs eap_run_baselines first.
+ * metric_out (nb) gets the metric per row.
+ */
+int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
+		    enum eap_metric metric, const uint8_t *keep,
+		    const float *y_ablate, size_t start_layer,
+		    double *metric_out, struct eap_err *err);
+
+/* Running sums of scores over examples, in double. */
+struct eap_score_acc {
+	size_t n_fwd, n_bwd;
+	double *sum;        /* (n_fwd, n_bwd) */
+	size_t n_examples;
+};
+
+int eap_score_acc_init(struct eap_score_acc *a, const struct eap_graph *g,
+		       struct eap_err *err);
+void eap_score_acc_release(struct eap_score_acc *a);
+
+/* scores (n_fwd, n_bwd) = sum / n_examples, 0 where g has no edge. */
+void eap_score_acc_finish(const struct eap_score_acc *a,
+			  const struct eap_graph *g, float *scores);
+
+/*
+ * Score one batch with method and metric into acc.  steps is the number of
+ * IG steps (EAP-IG).  dy (n_fwd, nb, np, d), if not NULL, is the
+ * corrupted-minus-clean node output difference read from acts.h5;
+ * otherwise it is computed.  edges (n_fwd, n_bwd), if not NULL, limits
+ * exact scoring to a subset.
+ */
+int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
+		  enum eap_method method, enum eap_metric metric, int steps,
+		  const float *dy, const uint8_t *edges,
+		  struct eap_score_acc *acc, struct eap_err *err);
+
+#endif

@@ -1,0 +1,738 @@
+/*
+ * attrib.c - see include/eap/attrib.h.
+ */
+#include "eap/attrib.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eap/linalg.h"
+#include "eap/ops.h"
+
+static const char *const metric_names[] = { "logit_diff", "prob_diff", "kl",
+					    "kl_sum" };
+static const char *const method_names[] = { "eap", "eap-ig",
+					    "clean-corrupted", "exact" };
+
+int eap_metric_parse(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, metric_names[i]))
+			return i;
+	if (!strcmp(s, "kl-sum"))
+		return EAP_METRIC_KL_SUM;
+	return -1;
+}
+
+int eap_method_parse(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, method_names[i]))
+			return i;
+	return -1;
+}
+
+const char *eap_metric_name(enum eap_metric m) { return metric_names[m]; }
+const char *eap_method_name(enum eap_method m) { return method_names[m]; }
+
+/* ---- metrics (SPEC §7) -------------------------------------------------- */
+
+/* log-sum-exp of x (n), in double. */
+static double logsumexp(const float *x, size_t n)
+{
+	float mx = x[0];
+	double s = 0.0;
+
+	for (size_t i = 1; i < n; i++)
+		if (x[i] > mx)
+			mx = x[i];
+	for (size_t i = 0; i < n; i++)
+		s += exp((double)x[i] - mx);
+	return mx + log(s);
+}
+
+double eap_metric_eval(enum eap_metric metric, const float *logits,
+		       size_t V, const int32_t *answers, size_t n_ans,
+		       const int32_t *foils, size_t n_foil,
+		       const float *clean_logp, float *dlogits)
+{
+	size_t na = 0, nf = 0;
+	double m = 0.0, lse;
+
+	if (dlogits)
+		memset(dlogits, 0, V * sizeof(float));
+	for (size_t i = 0; i < n_ans; i++)
+		na += answers[i] >= 0;
+	for (size_t i = 0; i < n_foil; i++)
+		nf += foils[i] >= 0;
+	switch (metric) {
+	case EAP_METRIC_LOGIT_DIFF:
+		for (size_t i = 0; i < n_ans; i++)
+			if (answers[i] >= 0) {
+				m += (double)logits[answers[i]] / (double)na;
+				if (dlogits)
+					dlogits[answers[i]] += 1.0f / (float)na;
+			}
+		for (size_t i = 0; i < n_foil; i++)
+			if (foils[i] >= 0) {
+				m -= (double)logits[foils[i]] / (double)nf;
+				if (dlogits)
+					dlogits[foils[i]] -= 1.0f / (float)nf;
+			}
+		return m;
+	case EAP_METRIC_PROB_DIFF:
+		/* m = sum_j c_j p_j; dm/dl_j = p_j (c_j - m) */
+		lse = logsumexp(logits, V);
+		for (size_t i = 0; i < n_ans; i++)
+			if (answers[i] >= 0)
+				m += exp(logits[answers[i]] - lse);
+		for (size_t i = 0; i < n_foil; i++)
+			if (foils[i] >= 0)
+				m -= exp(logits[foils[i]] - lse);
+		if (dlogits) {
+			for (size_t i = 0; i < n_ans; i++)
+				if (answers[i] >= 0)
+					dlogits[answers[i]] += 1.0f;
+			for (size_t i = 0; i < n_foil; i++)
+				if (foils[i] >= 0)
+					dlogits[foils[i]] -= 1.0f;
+			for (size_t j = 0; j < V; j++)
+				dlogits[j] = (float)(exp(logits[j] - lse) *
+						     (dlogits[j] - m));
+		}
+		return m;
+	case EAP_METRIC_KL:
+	case EAP_METRIC_KL_SUM: {
+		/* m = s sum_v pc_v (log pc_v - log p_v); dm/dl_j = s (p_j - pc_j) */
+		double s = metric == EAP_METRIC_KL ? 1.0 / (double)V : 1.0;
+
+		lse = logsumexp(logits, V);
+		for (size_t j = 0; j < V; j++) {
+			double lpc = clean_logp[j], lp = logits[j] - lse;
+
+			m += exp(lpc) * (lpc - lp);
+			if (dlogits)
+				dlogits[j] = (float)(s * (exp(lp) - exp(lpc)));
+		}
+		return s * m;
+	}
+	}
+	return NAN;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+/* Scratch layout: named views into r->scratch. */
+struct views {
+	float *a, *b, *c, *x, *lnx, *lnstat, *qkv, *att, *z, *fc, *gelu, *dfc,
+		*dqkv, *attscr, *lnf_last, *logits, *sbatch;
+};
+
+static size_t views_size(const struct eap_run *r, struct views *v)
+{
+	const struct eap_config *c = &r->model->cfg;
+	size_t n = r->B * r->P, d = c->d_model, dm = c->d_mlp;
+	const size_t sz[] = { n * d, n * d, n * d, n * d, n * d, 2 * n,
+			      3 * n * d, r->B * c->n_head * r->P * r->P, n * d,
+			      n * dm, n * dm, n * dm, 3 * n * d, r->P * r->P,
+			      r->B * d, r->B * c->n_vocab,
+			      r->graph->n_fwd * r->graph->n_bwd };
+	float **dst[] = { &v->a, &v->b, &v->c, &v->x, &v->lnx, &v->lnstat,
+			  &v->qkv, &v->att, &v->z, &v->fc, &v->gelu, &v->dfc,
+			  &v->dqkv, &v->attscr, &v->lnf_last, &v->logits,
+			  &v->sbatch };
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
+		if (r->scratch)
+			*dst[i] = r->scratch + off;
+		off += sz[i];
+	}
+	return off;
+}
+
+int eap_run_init(struct eap_run *r, const struct eap_model *m,
+		 const struct eap_graph *g, size_t B, size_t P,
+		 struct eap_err *err)
+{
+	size_t n = B * P, d = m->cfg.d_model, V = m->cfg.n_vocab;
+	struct views v;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (g->n_layer != m->cfg.n_layer || g->n_head != m->cfg.n_head)
+		return eap_err_set(err, EAP_EINVAL,
+				   "graph %zu x %zu does not match the model's %zu layers x %zu heads",
+				   g->n_layer, g->n_head, m->cfg.n_layer,
+				   m->cfg.n_head);
+	r->model = m;
+	r->graph = g;
+	r->B = B;
+	r->P = P;
+	if ((rc = eap_fwd_init(&r->fwd, &m->cfg, B, P, 0, err)))
+		return rc;
+	r->n_scratch = views_size(r, &v);
+	r->y_clean = malloc(g->n_fwd * n * d * sizeof(float));
+	r->y_corr = malloc(g->n_fwd * n * d * sizeof(float));
+	r->y_cur = malloc(g->n_fwd * n * d * sizeof(float));
+	r->grad = malloc(g->n_bwd * n * d * sizeof(float));
+	r->x0 = malloc(n * d * sizeof(float));
+	r->clean_logp = malloc(B * V * sizeof(float));
+	r->dlogits = malloc(B * V * sizeof(float));
+	r->scratch = malloc(r->n_scratch * sizeof(float));
+	r->metric_clean = malloc(B * sizeof(double));
+	r->metric_corr = malloc(B * sizeof(double));
+	if (!r->y_clean || !r->y_corr || !r->y_cur || !r->grad || !r->x0 ||
+	    !r->clean_logp || !r->dlogits || !r->scratch || !r->metric_clean ||
+	    !r->metric_corr) {
+		eap_run_release(r);
+		return eap_err_set(err, EAP_ENOMEM,
+				   "out of memory for a batch of %zu x %zu (lower --batch)",
+				   B, P);
+	}
+	return 0;
+}
+
+void eap_run_release(struct eap_run *r)
+{
+	eap_fwd_release(&r->fwd);
+	free(r->y_clean);
+	free(r->y_corr);
+	free(r->y_cur);
+	free(r->grad);
+	free(r->x0);
+	free(r->clean_logp);
+	free(r->dlogits);
+	free(r->scratch);
+	free(r->metric_clean);
+	free(r->metric_corr);
+	memset(r, 0, sizeof(*r));
+}
+
+int eap_run_nodes(struct eap_run *r, const int32_t *tokens, const float *x0,
+		  const int32_t *lengths, size_t nb, size_t np, float *y,
+		  struct eap_err *err)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_graph *g = r->graph;
+	size_t n = nb * np, d = m->cfg.d_model, dh = m->cfg.d_head;
+	int rc;
+
+	if (nb > r->B || np > r->P)
+		return eap_err_set(err, EAP_EINVAL,
+				   "batch %zu x %zu exceeds the run's %zu x %zu",
+				   nb, np, r->B, r->P);
+	rc = x0 ? eap_model_forward_embedded(m, &r->fwd, x0, lengths, nb, np, err)
+		: eap_model_forward(m, &r->fwd, tokens, lengths, nb, np, err);
+	if (rc || !y)
+		return rc;
+	memcpy(y, r->fwd.layers[0].x_in, n * d * sizeof(float));
+	for (size_t l = 0; l < m->cfg.n_layer; l++) {
+		const struct eap_fwd_layer *F = &r->fwd.layers[l];
+		const float *w_o = m->w.layers[l].w_o;
+
+		/* y_{l,h} = z_h W_O[h]: head h's columns of z, rows of W_O */
+		for (size_t h = 0; h < g->n_head; h++)
+			eap_sgemm(0, 0, n, d, dh, 1.0f, F->z + h * dh, d,
+				  w_o + h * dh * d, d, 0.0f,
+				  y + eap_fwd_head(g, l, h) * n * d, d);
+		memcpy(y + eap_fwd_mlp(g, l) * n * d, F->mlp_out,
+		       n * d * sizeof(float));
+	}
+	return 0;
+}
+
+/* Log-softmax of each row of logits (nb, V) into out. */
+static void log_softmax_rows(float *out, const float *logits, size_t nb,
+			     size_t V)
+{
+	for (size_t b = 0; b < nb; b++) {
+		double lse = logsumexp(logits + b * V, V);
+
+		for (size_t j = 0; j < V; j++)
+			out[b * V + j] = (float)(logits[b * V + j] - lse);
+	}
+}
+
+static double row_metric(const struct eap_run *r, const struct eap_batch *bt,
+			 enum eap_metric metric, size_t b, const float *logits,
+			 float *dlogits)
+{
+	size_t V = r->model->cfg.n_vocab;
+
+	return eap_metric_eval(metric, logits, V, bt->answers + b * bt->n_ans,
+			       bt->n_ans, bt->foils + b * bt->n_foil,
+			       bt->n_foil, r->clean_logp + b * V, dlogits);
+}
+
+int eap_run_baselines(struct eap_run *r, const struct eap_batch *bt,
+		      enum eap_metric metric, struct eap_err *err)
+{
+	size_t V = r->model->cfg.n_vocab, nb = bt->nb;
+	int rc;
+
+	/* corrupted first, so that r->fwd ends holding the clean run */
+	rc = eap_run_nodes(r, bt->corrupted, NULL, bt->lengths, nb, bt->np,
+			   r->y_corr, err);
+	if (rc)
+		return rc;
+	memcpy(r->dlogits, r->fwd.logits, nb * V * sizeof(float));
+	rc = eap_run_nodes(r, bt->clean, NULL, bt->lengths, nb, bt->np,
+			   r->y_clean, err);
+	if (rc)
+		return rc;
+	log_softmax_rows(r->clean_logp, r->fwd.logits, nb, V);
+	for (size_t b = 0; b < nb; b++) {
+		r->metric_clean[b] = row_metric(r, bt, metric, b,
+						r->fwd.logits + b * V, NULL);
+		r->metric_corr[b] = row_metric(r, bt, metric, b,
+					       r->dlogits + b * V, NULL);
+	}
+	return 0;
+}
+
+/* dst (n) += alpha * src (n) */
+static void axpy(float *dst, float alpha, const float *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] += alpha * src[i];
+}
+
+int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
+		     enum eap_metric metric, float alpha, double *metric_out,
+		     struct eap_err *err)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_graph *g = r->graph;
+	const struct eap_fwd *f = &r->fwd;
+	size_t nb = f->nb, np = f->np, n = nb * np, d = c->d_model;
+	size_t dm = c->d_mlp, dh = c->d_head, H = c->n_head, V = c->n_vocab;
+	struct views v;
+	float *dres, *dln, *tmpg;
+
+	if (nb != bt->nb || np != bt->np)
+		return eap_err_set(err, EAP_EINVAL,
+				   "backward batch %zu x %zu does not match the forward's %zu x %zu",
+				   bt->nb, bt->np, nb, np);
+	views_size(r, &v);
+	dres = v.a;
+	dln = v.b;
+	tmpg = v.c;
+	for (size_t b = 0; b < nb; b++) {
+		double mv = row_metric(r, bt, metric, b, f->logits + b * V,
+				       r->dlogits + b * V);
+		if (metric_out)
+			metric_out[b] = mv;
+	}
+	/* logits: dlnf_last (nb, d) = dlogits (nb, V) W_U (V, d), then LN_f
+	 * backward at each row's last real position only */
+	eap_sgemm(0, 0, nb, d, V, 1.0f, r->dlogits, V, m->w.unembed, d, 0.0f,
+		  v.lnf_last, d);
+	memset(dres, 0, n * d * sizeof(float));
+	for (size_t b = 0; b < nb; b++) {
+		size_t row = b * np + (size_t)f->lengths[b] - 1;
+
+		eap_layernorm_backward(dres + row * d, NULL, NULL,
+				       v.lnf_last + b * d, f->x_out + row * d,
+				       m->w.lnf_w, f->lnf_stat + 2 * row, 1, d);
+	}
+	axpy(r->grad + eap_bwd_logits(g) * n * d, alpha, dres, n * d);
+
+	for (size_t l = c->n_layer; l-- > 0;) {
+		const struct eap_layer *W = &m->w.layers[l];
+		const struct eap_fwd_layer *F = &f->layers[l];
+		size_t vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
+
+		/* MLP path: its own LN2 copy */
+		eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, W->w_proj, d, 0.0f,
+			  v.gelu, dm);
+		memset(v.dfc, 0, n * dm * sizeof(float));
+		eap_gelu_backward(v.dfc, F->fc, v.gelu, n * dm);
+		eap_sgemm(0, 1, n, d, dm, 1.0f, v.dfc, dm, W->w_fc, dm, 0.0f,
+			  dln, d);
+		memset(tmpg, 0, n * d * sizeof(float));
+		eap_layernorm_backward(tmpg, NULL, NULL, dln, F->x_mid, W->ln2_w,
+				       F->ln2_stat, n, d);
+		axpy(r->grad + vm * n * d, alpha, tmpg, n * d);
+		axpy(dres, 1.0f, tmpg, n * d);
+
+		/* attention: dz = dres W_O^T, through the attention core */
+		eap_sgemm(0, 1, n, d, d, 1.0f, dres, d, W->w_o, d, 0.0f, v.z, d);
+		memset(v.dqkv, 0, 3 * n * d * sizeof(float));
+		eap_attention_backward(v.dqkv, v.attscr, v.z, F->att, F->qkv, nb,
+				       np, H, dh);
+		/* each q/k/v input of each head: one LN1 backward of its own
+		 * path's gradient, d_path W_path^T */
+		for (int k = 0; k < 3; k++)
+			for (size_t h = 0; h < H; h++) {
+				size_t c0 = (size_t)k * d + h * dh;
+				size_t vi = eap_bwd_index(g, l, (enum eap_bwd_kind)k, h);
+
+				eap_sgemm(0, 1, n, d, dh, 1.0f, v.dqkv + c0, 3 * d,
+					  W->w_qkv + c0, 3 * d, 0.0f, dln, d);
+				memset(tmpg, 0, n * d * sizeof(float));
+				eap_layernorm_backward(tmpg, NULL, NULL, dln,
+						       F->x_in, W->ln1_w,
+						       F->ln1_stat, n, d);
+				axpy(r->grad + vi * n * d, alpha, tmpg, n * d);
+				axpy(dres, 1.0f, tmpg, n * d);
+			}
+	}
+	return 0;
+}
+
+/* ---- patched runs (SPEC §9) --------------------------------------------- */
+
+struct patch_ctx {
+	const struct eap_run *r;
+	const uint8_t *keep;
+	const float *abl;
+	size_t start, n, d;
+};
+
+/* The current-run output of node u: the clean run before start_layer. */
+static const float *cur_out(const struct patch_ctx *p, size_t u)
+{
+	long lu = eap_graph_fwd_layer(p->r->graph, u);
+	const float *y = lu < (long)p->start ? p->r->y_clean : p->r->y_cur;
+
+	return y + u * p->n * p->d;
+}
+
+/*
+ * x (n, d) = the input copy of backward node v, whose parents are the
+ * forward nodes 0..n_par-1: from rc (all parents current) minus the
+ * patched ones, or from ra (all parents ablated) plus the kept ones,
+ * whichever touches fewer nodes.  Returns the number of patched parents.
+ */
+static size_t input_copy(const struct patch_ctx *p, size_t v, size_t n_par,
+			 const float *rc, const float *ra, float *x)
+{
+	const struct eap_graph *g = p->r->graph;
+	size_t nd = p->n * p->d, patched = 0;
+
+	for (size_t u = 0; u < n_par; u++)
+		patched += g->edge_mask[u * g->n_bwd + v] &&
+			   !p->keep[u * g->n_bwd + v];
+	if (!x)
+		return patched;
+	if (2 * patched <= n_par) {
+		memcpy(x, rc, nd * sizeof(float));
+		for (size_t u = 0; u < n_par; u++)
+			if (g->edge_mask[u * g->n_bwd + v] &&
+			    !p->keep[u * g->n_bwd + v]) {
+				const float *yc = cur_out(p, u), *ya = p->abl + u * nd;
+
+				for (size_t i = 0; i < nd; i++)
+					x[i] -= yc[i] - ya[i];
+			}
+	} else {
+		memcpy(x, ra, nd * sizeof(float));
+		for (size_t u = 0; u < n_par; u++)
+			if (g->edge_mask[u * g->n_bwd + v] &&
+			    p->keep[u * g->n_bwd + v]) {
+				const float *yc = cur_out(p, u), *ya = p->abl + u * nd;
+
+				for (size_t i = 0; i < nd; i++)
+					x[i] += yc[i] - ya[i];
+			}
+	}
+	return patched;
+}
+
+/* r (n, d) += bias (d) on every row */
+static void add_bias(float *x, const float *bias, size_t n, size_t d)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < d; j++)
+			x[i * d + j] += bias[j];
+}
+
+int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
+		    enum eap_metric metric, const uint8_t *keep,
+		    const float *y_ablate, size_t start_layer,
+		    double *metric_out, struct eap_err *err)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_graph *g = r->graph;
+	size_t nb = bt->nb, np = bt->np, n = nb * np, d = c->d_model;
+	size_t dm = c->d_mlp, dh = c->d_head, H = c->n_head, V = c->n_vocab;
+	size_t L = c->n_layer, nd = n * d;
+	struct patch_ctx p = { r, keep, y_ablate ? y_ablate : r->y_corr,
+			       start_layer, n, d };
+	struct views v;
+	float *rc, *ra;
+
+	if (start_layer > L || nb > r->B || np > r->P)
+		return eap_err_set(err, EAP_EINVAL,
+				   "patched run: bad start layer %zu or batch shape",
+				   start_layer);
+	views_size(r, &v);
+	rc = v.a;
+	ra = v.b;
+	/* running sums of all parents' outputs (+ the b_O of earlier layers)
+	 * entering layer start_layer, current and ablated */
+	memset(rc, 0, nd * sizeof(float));
+	memset(ra, 0, nd * sizeof(float));
+	for (size_t u = 0; u < 1 + start_layer * (H + 1); u++) {
+		axpy(rc, 1.0f, cur_out(&p, u), nd);
+		axpy(ra, 1.0f, p.abl + u * nd, nd);
+	}
+	for (size_t l = 0; l < start_layer; l++) {
+		add_bias(rc, m->w.layers[l].b_o, n, d);
+		add_bias(ra, m->w.layers[l].b_o, n, d);
+	}
+	for (size_t l = start_layer; l < L; l++) {
+		const struct eap_layer *W = &m->w.layers[l];
+		size_t n_par = 1 + l * (H + 1), vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
+		int any = 0;
+
+		for (int k = 0; k < 3 && !any; k++)
+			for (size_t h = 0; h < H && !any; h++)
+				any = input_copy(&p, eap_bwd_index(g, l, (enum eap_bwd_kind)k, h),
+						 n_par, rc, ra, NULL) > 0;
+		/* q|k|v: one LN1 and one matmul when no input is patched,
+		 * else each head's path from its own copy */
+		if (!any) {
+			eap_layernorm_forward(v.lnx, v.lnstat, rc, W->ln1_w,
+					      W->ln1_b, n, d, c->ln_eps);
+			eap_sgemm(0, 0, n, 3 * d, d, 1.0f, v.lnx, d, W->w_qkv,
+				  3 * d, 0.0f, v.qkv, 3 * d);
+		} else {
+			for (int k = 0; k < 3; k++)
+				for (size_t h = 0; h < H; h++) {
+					size_t c0 = (size_t)k * d + h * dh;
+
+					input_copy(&p, eap_bwd_index(g, l, (enum eap_bwd_kind)k, h),
+						   n_par, rc, ra, v.x);
+					eap_layernorm_forward(v.lnx, v.lnstat, v.x,
+							      W->ln1_w, W->ln1_b,
+							      n, d, c->ln_eps);
+					eap_sgemm(0, 0, n, dh, d, 1.0f, v.lnx, d,
+						  W->w_qkv + c0, 3 * d, 0.0f,
+						  v.qkv + c0, 3 * d);
+				}
+		}
+		add_bias(v.qkv, W->b_qkv, n, 3 * d);
+		eap_attention_forward(v.z, v.att, v.qkv, nb, np, H, dh);
+		for (size_t h = 0; h < H; h++) {
+			size_t u = eap_fwd_head(g, l, h);
+			float *y = r->y_cur + u * nd;
+
+			eap_sgemm(0, 0, n, d, dh, 1.0f, v.z + h * dh, d,
+				  W->w_o + h * dh * d, d, 0.0f, y, d);
+			axpy(rc, 1.0f, y, nd);
+			axpy(ra, 1.0f, p.abl + u * nd, nd);
+		}
+		add_bias(rc, W->b_o, n, d);
+		add_bias(ra, W->b_o, n, d);
+		/* MLP from its own copy: parents include this layer's heads */
+		input_copy(&p, vm, n_par + H, rc, ra, v.x);
+		eap_layernorm_forward(v.lnx, v.lnstat, v.x, W->ln2_w, W->ln2_b,
+				      n, d, c->ln_eps);
+		for (size_t i = 0; i < n; i++)
+			memcpy(v.fc + i * dm, W->b_fc, dm * sizeof(float));
+		eap_sgemm(0, 0, n, dm, d, 1.0f, v.lnx, d, W->w_fc, dm, 1.0f,
+			  v.fc, dm);
+		eap_gelu_forward(v.gelu, v.fc, n * dm);
+		{
+			size_t u = eap_fwd_mlp(g, l);
+			float *y = r->y_cur + u * nd;
+
+			for (size_t i = 0; i < n; i++)
+				memcpy(y + i * d, W->b_proj, d * sizeof(float));
+			eap_sgemm(0, 0, n, d, dm, 1.0f, v.gelu, dm, W->w_proj, d,
+				  1.0f, y, d);
+			axpy(rc, 1.0f, y, nd);
+			axpy(ra, 1.0f, p.abl + u * nd, nd);
+		}
+	}
+	/* logits from their own copy, LN_f at the last real positions */
+	input_copy(&p, eap_bwd_logits(g), g->n_fwd, rc, ra, v.x);
+	for (size_t b = 0; b < nb; b++) {
+		size_t row = b * np + (size_t)bt->lengths[b] - 1;
+		float stat[2];
+
+		eap_layernorm_forward(v.lnf_last + b * d, stat, v.x + row * d,
+				      m->w.lnf_w, m->w.lnf_b, 1, d, c->ln_eps);
+	}
+	eap_sgemm(0, 1, nb, V, d, 1.0f, v.lnf_last, d, m->w.unembed, d, 0.0f,
+		  v.logits, V);
+	for (size_t b = 0; b < nb; b++)
+		metric_out[b] = row_metric(r, bt, metric, b, v.logits + b * V,
+					   NULL);
+	return 0;
+}
+
+/* ---- scores ------------------------------------------------------------- */
+
+int eap_score_acc_init(struct eap_score_acc *a, const struct eap_graph *g,
+		       struct eap_err *err)
+{
+	a->n_fwd = g->n_fwd;
+	a->n_bwd = g->n_bwd;
+	a->n_examples = 0;
+	a->sum = calloc(g->n_fwd * g->n_bwd, sizeof(double));
+	if (!a->sum)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	return 0;
+}
+
+void eap_score_acc_release(struct eap_score_acc *a)
+{
+	free(a->sum);
+	memset(a, 0, sizeof(*a));
+}
+
+void eap_score_acc_finish(const struct eap_score_acc *a,
+			  const struct eap_graph *g, float *scores)
+{
+	size_t ne = a->n_examples ? a->n_examples : 1;
+
+	for (size_t i = 0; i < a->n_fwd * a->n_bwd; i++)
+		scores[i] = g->edge_mask[i] ? (float)(a->sum[i] / (double)ne)
+					    : 0.0f;
+}
+
+/*
+ * acc += sum over the batch of dY . G: one matmul over (batch, position,
+ * d) for all edges at once.
+ */
+static void contract(struct eap_run *r, const float *dy, size_t n,
+		     float scale, struct eap_score_acc *acc)
+{
+	const struct eap_graph *g = r->graph;
+	size_t K = n * r->model->cfg.d_model;
+	struct views v;
+
+	views_size(r, &v);
+	eap_sgemm(0, 1, g->n_fwd, g->n_bwd, K, scale, dy, K, r->grad, K, 0.0f,
+		  v.sbatch, g->n_bwd);
+	for (size_t i = 0; i < g->n_fwd * g->n_bwd; i++)
+		acc->sum[i] += v.sbatch[i];
+}
+
+static int score_exact(struct eap_run *r, const struct eap_batch *bt,
+		       enum eap_metric metric, const uint8_t *edges,
+		       struct eap_score_acc *acc, struct eap_err *err)
+{
+	const struct eap_graph *g = r->graph;
+	size_t nb = bt->nb, E = g->n_fwd * g->n_bwd, L = g->n_layer;
+	uint8_t *keep = malloc(E);
+	double *mv = malloc(nb * sizeof(double));
+	double *base = malloc((L + 1) * nb * sizeof(double));
+	int rc = 0;
+
+	if (!keep || !mv || !base) {
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+		goto out;
+	}
+	memset(keep, 1, E);
+	/* The unpatched metric through the same code path from each start
+	 * layer: its rounding cancels against the patched run's, so small
+	 * scores are not drowned by float error of the metric itself. */
+	for (size_t l = 0; l <= L && !rc; l++)
+		rc = eap_run_patched(r, bt, metric, keep, NULL, l, base + l * nb,
+				     err);
+	for (size_t v = 0; v < g->n_bwd && !rc; v++) {
+		size_t lv, h;
+		enum eap_bwd_kind kind;
+
+		eap_graph_bwd_info(g, v, &lv, &kind, &h);
+		for (size_t u = 0; u < g->n_fwd && !rc; u++) {
+			size_t e = u * g->n_bwd + v;
+
+			if (!g->edge_mask[e] || (edges && !edges[e]))
+				continue;
+			keep[e] = 0;
+			/* only layers from v's on change: reuse the prefix */
+			rc = eap_run_patched(r, bt, metric, keep, NULL, lv, mv,
+					     err);
+			keep[e] = 1;
+			for (size_t b = 0; b < nb && !rc; b++)
+				acc->sum[e] += mv[b] - base[lv * nb + b];
+		}
+	}
+out:
+	free(keep);
+	free(mv);
+	free(base);
+	return rc;
+}
+
+int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
+		  enum eap_method method, enum eap_metric metric, int steps,
+		  const float *dy, const uint8_t *edges,
+		  struct eap_score_acc *acc, struct eap_err *err)
+{
+	const struct eap_graph *g = r->graph;
+	size_t nb = bt->nb, np = bt->np, n = nb * np;
+	size_t d = r->model->cfg.d_model, nd = n * d;
+	float *dyb = r->y_cur; /* free in gradient methods */
+	int rc;
+
+	if ((rc = eap_run_baselines(r, bt, metric, err)))
+		return rc;
+	if (method == EAP_METHOD_EXACT) {
+		rc = score_exact(r, bt, metric, edges, acc, err);
+		if (!rc)
+			acc->n_examples += nb;
+		return rc;
+	}
+	if (steps < 1)
+		return eap_err_set(err, EAP_EINVAL, "steps must be >= 1, got %d",
+				   steps);
+	memset(r->grad, 0, g->n_bwd * nd * sizeof(float));
+	switch (method) {
+	case EAP_METHOD_EAP:
+		rc = eap_run_backward(r, bt, metric, 1.0f, NULL, err);
+		break;
+	case EAP_METHOD_CLEAN_CORRUPTED:
+		rc = eap_run_backward(r, bt, metric, 0.5f, NULL, err);
+		if (!rc)
+			rc = eap_run_nodes(r, bt->corrupted, NULL, bt->lengths,
+					   nb, np, NULL, err);
+		if (!rc)
+			rc = eap_run_backward(r, bt, metric, 0.5f, NULL, err);
+		break;
+	case EAP_METHOD_EAP_IG: {
+		/* e_k = e_corr + (k/m)(e_clean - e_corr), k = 0..m-1; the
+		 * embeddings are the input node's outputs */
+		const float *ec = r->y_clean, *er = r->y_corr;
+
+		for (int k = 0; k < steps && !rc; k++) {
+			float t = (float)k / (float)steps;
+
+			for (size_t i = 0; i < nd; i++)
+				r->x0[i] = er[i] + t * (ec[i] - er[i]);
+			rc = eap_run_nodes(r, NULL, r->x0, bt->lengths, nb, np,
+					   NULL, err);
+			if (!rc)
+				rc = eap_run_backward(r, bt, metric,
+						      1.0f / (float)steps, NULL,
+						      err);
+		}
+		break;
+	}
+	default:
+		return eap_err_set(err, EAP_EINVAL, "unknown method %d", method);
+	}
+	if (rc)
+		return rc;
+	if (!dy) {
+		/* dY = y(corrupted) - y(clean), zero at padded positions */
+		for (size_t i = 0; i < g->n_fwd * nd; i++)
+			dyb[i] = r->y_corr[i] - r->y_clean[i];
+		for (size_t u = 0; u < g->n_fwd; u++)
+			for (size_t b = 0; b < nb; b++)
+				memset(dyb + u * nd + (b * np + (size_t)bt->lengths[b]) * d,
+				       0, (np - (size_t)bt->lengths[b]) * d * sizeof(float));
+		dy = dyb;
+	}
+	contract(r, dy, n, 1.0f, acc);
+	acc->n_examples += nb;
+	return 0;
+}

@@ -1,0 +1,434 @@
+/*
+ * test_attrib.c - the edge-level graph, node outputs, gradients at every
+ * backward input, metrics, patched runs and the scores of every method,
+ * against the float64 PyTorch reference (tests/reference/gpt2_ref.py) and
+ * against finite differences and invariants.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eap/attrib.h"
+#include "eap/graph.h"
+#include "eap/model.h"
+#include "eap/safetensors.h"
+#include "test_util.h"
+
+START_TEST(test_graph_gpt2_small)
+{
+	struct eap_graph g;
+	struct eap_err err = { 0 };
+	char buf[64];
+
+	ck_assert_int_eq(eap_graph_init(&g, 12, 12, &err), 0);
+	ck_assert_uint_eq(g.n_fwd, 157);
+	ck_assert_uint_eq(g.n_bwd, 445);
+	ck_assert_uint_eq(g.n_edges, 32491);
+	ck_assert_str_eq(g.fwd_names[eap_fwd_head(&g, 0, 3)], "a0.h3");
+	ck_assert_str_eq(g.fwd_names[eap_fwd_mlp(&g, 11)], "m11");
+	ck_assert_str_eq(g.bwd_names[eap_bwd_index(&g, 2, EAP_BWD_K, 1)], "a2.h1<k>");
+	ck_assert_str_eq(g.bwd_names[444], "logits");
+	ck_assert_str_eq(eap_graph_edge_name(&g, eap_fwd_head(&g, 0, 3),
+					     eap_bwd_index(&g, 2, EAP_BWD_Q, 1), buf, sizeof(buf)),
+			 "a0.h3->a2.h1<q>");
+	/* m0 reads the heads of layer 0, a0's inputs do not */
+	ck_assert_int_eq(g.edge_mask[eap_fwd_head(&g, 0, 5) * g.n_bwd +
+				     eap_bwd_index(&g, 0, EAP_BWD_MLP, 0)], 1);
+	ck_assert_int_eq(g.edge_mask[eap_fwd_head(&g, 0, 5) * g.n_bwd +
+				     eap_bwd_index(&g, 0, EAP_BWD_V, 2)], 0);
+	ck_assert_int_eq(g.edge_mask[eap_fwd_mlp(&g, 0) * g.n_bwd +
+				     eap_bwd_index(&g, 0, EAP_BWD_MLP, 0)], 0);
+	ck_assert_int_eq(eap_graph_find(&g, "a11.h11<v>", 0), 442);
+	ck_assert_int_eq(eap_graph_find(&g, "m11", 0), 443);
+	ck_assert_int_eq(eap_graph_find(&g, "m3", 1), (long)eap_fwd_mlp(&g, 3));
+	ck_assert_int_eq(eap_graph_find(&g, "nope", 1), -1);
+	eap_graph_release(&g);
+}
+END_TEST
+
+/* ---- the reference fixture ---------------------------------------------- */
+
+struct fixture {
+	struct eap_model model;
+	struct eap_graph graph;
+	struct eap_safetensors st;
+	size_t N, P, A, d;
+	int32_t *clean, *corr, *lengths, *ans, *foil;
+	struct eap_batch bt;
+};
+
+static void *fx_read(struct fixture *fx, const char *name, size_t *numel)
+{
+	const struct eap_st_tensor *t = eap_safetensors_find(&fx->st, name);
+	struct eap_err err = { 0 };
+	void *p;
+
+	ck_assert_msg(t != NULL, "fixture lacks %s", name);
+	p = malloc(t->numel * 4 + 1);
+	if (t->dtype == EAP_I32)
+		ck_assert_int_eq(eap_safetensors_read_i32(&fx->st, t, p, t->numel, &err), 0);
+	else if (t->dtype == EAP_U8)
+		ck_assert_int_eq(eap_safetensors_read_u8(&fx->st, t, p, t->numel, &err), 0);
+	else
+		ck_assert_int_eq(eap_safetensors_read_f32(&fx->st, t, p, t->numel, &err), 0);
+	if (numel)
+		*numel = t->numel;
+	return p;
+}
+
+static void fx_open(struct fixture *fx, const char *name)
+{
+	char path[256];
+	struct eap_err err = { 0 };
+	const struct eap_st_tensor *t;
+
+	memset(fx, 0, sizeof(*fx));
+	snprintf(path, sizeof(path), FIXTURE("models/%s"), name);
+	ck_assert_msg(eap_model_load(&fx->model, path, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(eap_graph_init(&fx->graph, fx->model.cfg.n_layer,
+					fx->model.cfg.n_head, &err), 0);
+	snprintf(path, sizeof(path), FIXTURE("ref/%s-graph.safetensors"), name);
+	ck_assert_msg(eap_safetensors_open(&fx->st, path, &err) == 0, "%s", err.msg);
+	t = eap_safetensors_find(&fx->st, "clean");
+	fx->N = t->shape[0];
+	fx->P = t->shape[1];
+	fx->A = eap_safetensors_find(&fx->st, "answers")->shape[1];
+	fx->d = fx->model.cfg.d_model;
+	fx->clean = fx_read(fx, "clean", NULL);
+	fx->corr = fx_read(fx, "corrupted", NULL);
+	fx->lengths = fx_read(fx, "lengths", NULL);
+	fx->ans = fx_read(fx, "answers", NULL);
+	fx->foil = fx_read(fx, "foils", NULL);
+	fx->bt = (struct eap_batch){ fx->N, fx->P, fx->A, fx->A, fx->clean,
+				     fx->corr, fx->lengths, fx->ans, fx->foil };
+}
+
+static void fx_close(struct fixture *fx)
+{
+	free(fx->clean);
+	free(fx->corr);
+	free(fx->lengths);
+	free(fx->ans);
+	free(fx->foil);
+	eap_safetensors_release(&fx->st);
+	eap_graph_release(&fx->graph);
+	eap_model_release(&fx->model);
+}
+
+/* Node-major (k, N, P, d) -> the fixture's (N, P, k, d). */
+static float *to_fixture_layout(const float *x, size_t k, size_t N, size_t P,
+				size_t d)
+{
+	float *y = malloc(k * N * P * d * sizeof(float));
+
+	for (size_t u = 0; u < k; u++)
+		for (size_t i = 0; i < N * P; i++)
+			memcpy(y + (i * k + u) * d, x + (u * N * P + i) * d,
+			       d * sizeof(float));
+	return y;
+}
+
+static const char *const metrics[] = { "logit_diff", "prob_diff", "kl", "kl_sum" };
+
+/*
+ * Node outputs, metrics, gradients and circuit evaluations of one model
+ * against the reference.
+ */
+static void check_graph_run(const char *name)
+{
+	struct fixture fx;
+	struct eap_run r;
+	struct eap_err err = { 0 };
+	const struct eap_graph *g;
+	uint8_t *mask;
+	size_t n;
+	float *ref, *ours;
+	double worst_grad = 0.0;
+
+	fx_open(&fx, name);
+	g = &fx.graph;
+	n = fx.N * fx.P;
+	mask = fx_read(&fx, "edge_mask", NULL);
+	ck_assert_mem_eq(mask, g->edge_mask, g->n_fwd * g->n_bwd);
+	free(mask);
+	ck_assert_int_eq(eap_run_init(&r, &fx.model, g, fx.N, fx.P, &err), 0);
+
+	for (int mi = 0; mi < 4; mi++) {
+		char key[64];
+		float *mref;
+		double ascale;
+
+		ck_assert_int_eq(eap_run_baselines(&r, &fx.bt, mi, &err), 0);
+		if (mi == 0) {
+			/* node outputs at real positions (padding is junk) */
+			const char *which[2] = { "fwd_clean", "fwd_corrupted" };
+			float *ys[2] = { r.y_clean, r.y_corr };
+
+			for (int k = 0; k < 2; k++) {
+				ref = fx_read(&fx, which[k], NULL);
+				ours = to_fixture_layout(ys[k], g->n_fwd, fx.N, fx.P, fx.d);
+				for (size_t b = 0; b < fx.N; b++) {
+					size_t off = b * fx.P * g->n_fwd * fx.d;
+
+					ck_assert_close(ours + off, ref + off,
+							(size_t)fx.lengths[b] * g->n_fwd * fx.d,
+							mean_abs(ref, n * g->n_fwd * fx.d), 1e-4);
+				}
+				free(ref);
+				free(ours);
+			}
+		}
+		snprintf(key, sizeof(key), "metric_clean_%s", metrics[mi]);
+		mref = fx_read(&fx, key, NULL);
+		for (size_t b = 0; b < fx.N; b++)
+			ck_assert_double_eq_tol(r.metric_clean[b], mref[b],
+						1e-4 * fmax(fabs(mref[b]), 1e-2));
+		free(mref);
+		snprintf(key, sizeof(key), "metric_corrupted_%s", metrics[mi]);
+		mref = fx_read(&fx, key, NULL);
+		ascale = mean_abs(mref, fx.N);
+		for (size_t b = 0; b < fx.N; b++)
+			ck_assert_double_eq_tol(r.metric_corr[b], mref[b],
+						1e-4 * fmax(fabs(mref[b]), ascale));
+		free(mref);
+
+		/* gradients at every backward input, clean run */
+		memset(r.grad, 0, g->n_bwd * n * fx.d * sizeof(float));
+		ck_assert_int_eq(eap_run_backward(&r, &fx.bt, mi, 1.0f, NULL, &err), 0);
+		snprintf(key, sizeof(key), "grad_clean_%s", metrics[mi]);
+		ref = fx_read(&fx, key, NULL);
+		ours = to_fixture_layout(r.grad, g->n_bwd, fx.N, fx.P, fx.d);
+		if (mi < 2) {
+			double e = rel_err(ours, ref, n * g->n_bwd * fx.d,
+					   mean_abs(ref, n * g->n_bwd * fx.d), NULL);
+
+			ck_assert_close(ours, ref, n * g->n_bwd * fx.d,
+					mean_abs(ref, n * g->n_bwd * fx.d), 1e-4);
+			worst_grad = fmax(worst_grad, e);
+		} else {
+			/* KL is stationary at the clean input: g = 0 */
+			for (size_t i = 0; i < n * g->n_bwd * fx.d; i++)
+				ck_assert_msg(fabsf(ours[i]) < 1e-6f, "kl grad %g", ours[i]);
+		}
+		free(ref);
+		free(ours);
+
+		/* circuits: every edge outside carries the corrupted output */
+		for (int k = 0; k < 3; k++) {
+			double mv[8];
+			uint8_t *keep;
+
+			snprintf(key, sizeof(key), "circuit_%d", k);
+			keep = fx_read(&fx, key, NULL);
+			snprintf(key, sizeof(key), "circuit_metric_%d_%s", k, metrics[mi]);
+			mref = fx_read(&fx, key, NULL);
+			ck_assert_int_eq(eap_run_patched(&r, &fx.bt, mi, keep, NULL, 0,
+							 mv, &err), 0);
+			ascale = mean_abs(mref, fx.N);
+			for (size_t b = 0; b < fx.N; b++)
+				ck_assert_msg(fabs(mv[b] - mref[b]) <=
+						      1e-4 * fmax(fabs(mref[b]), fmax(ascale, 1e-6)),
+					      "%s circuit %d %s row %zu: %.8g vs %.8g", name, k,
+					      metrics[mi], b, mv[b], mref[b]);
+			free(mref);
+			free(keep);
+		}
+	}
+	printf("graph %s: gradients max rel err %.2e\n", name, worst_grad);
+	eap_run_release(&r);
+	fx_close(&fx);
+}
+
+START_TEST(test_graph_run_tiny_word) { check_graph_run("tiny-word"); }
+END_TEST
+START_TEST(test_graph_run_tiny_untied) { check_graph_run("tiny-untied"); }
+END_TEST
+START_TEST(test_graph_run_tiny_bpe) { check_graph_run("tiny-bpe"); }
+END_TEST
+
+/* Scores of one method (all metrics) against the reference. */
+static void check_scores(const char *name, enum eap_method method, int steps,
+			 const char *key_method, size_t batch)
+{
+	struct fixture fx;
+	struct eap_run r;
+	struct eap_err err = { 0 };
+	const struct eap_graph *g;
+	size_t E;
+
+	fx_open(&fx, name);
+	g = &fx.graph;
+	E = g->n_fwd * g->n_bwd;
+	ck_assert_int_eq(eap_run_init(&r, &fx.model, g, batch, fx.P, &err), 0);
+	for (int mi = 0; mi < 4; mi++) {
+		struct eap_score_acc acc;
+		float *ours = malloc(E * sizeof(float)), *ref;
+		char key[64];
+		double scale;
+
+		ck_assert_int_eq(eap_score_acc_init(&acc, g, &err), 0);
+		for (size_t s = 0; s < fx.N; s += batch) {
+			size_t nb = fx.N - s < batch ? fx.N - s : batch;
+			struct eap_batch bt = { nb, fx.P, fx.A, fx.A,
+						fx.clean + s * fx.P, fx.corr + s * fx.P,
+						fx.lengths + s, fx.ans + s * fx.A,
+						fx.foil + s * fx.A };
+
+			ck_assert_msg(eap_run_score(&r, &bt, method, mi, steps, NULL,
+						    NULL, &acc, &err) == 0, "%s", err.msg);
+		}
+		ck_assert_uint_eq(acc.n_examples, fx.N);
+		eap_score_acc_finish(&acc, g, ours);
+		snprintf(key, sizeof(key), "scores_%s_%s", key_method, metrics[mi]);
+		ref = fx_read(&fx, key, NULL);
+		scale = mean_abs(ref, E);
+		if (scale < 1e-12) {
+			/* EAP on KL: the gradient vanishes at the clean input */
+			for (size_t i = 0; i < E; i++)
+				ck_assert_msg(fabsf(ours[i]) < 1e-6f, "%s: %g", key, ours[i]);
+		} else {
+			/* float32 vs float64: 1e-4 relative, near-zero scores
+			 * relative to the mean magnitude.  An exact score is the
+			 * difference of two float32 metrics, so its error scales
+			 * with the metric itself: floor at 1% of mean |m(clean)|. */
+			if (method == EAP_METHOD_EXACT) {
+				float *mc;
+
+				snprintf(key, sizeof(key), "metric_clean_%s", metrics[mi]);
+				mc = fx_read(&fx, key, NULL);
+				scale = fmax(scale, 1e-2 * mean_abs(mc, fx.N));
+				free(mc);
+				snprintf(key, sizeof(key), "scores_%s_%s", key_method,
+					 metrics[mi]);
+			}
+			ck_assert_close(ours, ref, E, scale, 1e-4);
+			printf("scores %s %s batch %zu: max rel err %.2e\n", name, key,
+			       batch, rel_err(ours, ref, E, scale, NULL));
+		}
+		free(ref);
+		free(ours);
+		eap_score_acc_release(&acc);
+	}
+	eap_run_release(&r);
+	fx_close(&fx);
+}
+
+START_TEST(test_scores_eap) { check_scores("tiny-word", EAP_METHOD_EAP, 1, "eap", 4); }
+END_TEST
+START_TEST(test_scores_eap_ig) { check_scores("tiny-word", EAP_METHOD_EAP_IG, 5, "eap_ig", 4); }
+END_TEST
+START_TEST(test_scores_eap_ig1) { check_scores("tiny-word", EAP_METHOD_EAP_IG, 1, "eap_ig1", 4); }
+END_TEST
+START_TEST(test_scores_clean_corrupted)
+{
+	check_scores("tiny-word", EAP_METHOD_CLEAN_CORRUPTED, 1, "clean_corrupted", 4);
+}
+END_TEST
+START_TEST(test_scores_exact) { check_scores("tiny-word", EAP_METHOD_EXACT, 1, "exact", 4); }
+END_TEST
+/* batch 1 gives the same as the whole padded batch */
+START_TEST(test_scores_batch1)
+{
+	check_scores("tiny-word", EAP_METHOD_EAP_IG, 5, "eap_ig", 1);
+	check_scores("tiny-untied", EAP_METHOD_EXACT, 1, "exact", 1);
+}
+END_TEST
+START_TEST(test_scores_bpe)
+{
+	check_scores("tiny-bpe", EAP_METHOD_EAP_IG, 5, "eap_ig", 3);
+	check_scores("tiny-bpe", EAP_METHOD_EXACT, 1, "exact", 2);
+	check_scores("tiny-untied", EAP_METHOD_EAP, 1, "eap", 3);
+}
+END_TEST
+
+/*
+ * Finite differences on one backward input's own copy: patching the edge
+ * input->v with y_ablate = y + eps*e shifts only x_v by eps*e.
+ */
+START_TEST(test_gradient_finite_differences)
+{
+	struct fixture fx;
+	struct eap_run r;
+	struct eap_err err = { 0 };
+	const struct eap_graph *g;
+	size_t n, nd, d, worst_v = 0;
+	double worst = 0.0;
+	uint8_t *keep;
+	float *abl;
+
+	fx_open(&fx, "tiny-word");
+	g = &fx.graph;
+	n = fx.N * fx.P;
+	d = fx.d;
+	nd = n * d;
+	keep = malloc(g->n_fwd * g->n_bwd);
+	abl = malloc(g->n_fwd * nd * sizeof(float));
+	ck_assert_int_eq(eap_run_init(&r, &fx.model, g, fx.N, fx.P, &err), 0);
+	for (int mi = 0; mi < 2; mi++) {
+		ck_assert_int_eq(eap_run_baselines(&r, &fx.bt, mi, &err), 0);
+		memset(r.grad, 0, g->n_bwd * nd * sizeof(float));
+		ck_assert_int_eq(eap_run_backward(&r, &fx.bt, mi, 1.0f, NULL, &err), 0);
+		for (size_t v = 0; v < g->n_bwd; v++) {
+			size_t lv, h;
+			enum eap_bwd_kind kind;
+			eap_graph_bwd_info(g, v, &lv, &kind, &h);
+			/* row 1 at its last real position, or at position 1
+			 * for k and v, which later queries read */
+			for (size_t j = 0; j < d; j += 7) {
+				size_t b = 1, p = kind == EAP_BWD_Q || kind == EAP_BWD_MLP ||
+							  kind == EAP_BWD_LOGITS
+						  ? (size_t)fx.lengths[b] - 1
+						  : 1;
+				size_t idx = (b * fx.P + p) * d + j;
+				double mp[8], mm[8], eps = 1e-2, fd, an;
+
+				memset(keep, 1, g->n_fwd * g->n_bwd);
+				keep[0 * g->n_bwd + v] = 0;
+				memcpy(abl, r.y_clean, g->n_fwd * nd * sizeof(float));
+				abl[idx] += (float)eps;
+				ck_assert_int_eq(eap_run_patched(&r, &fx.bt, mi, keep, abl, lv, mp, &err), 0);
+				abl[idx] -= (float)(2 * eps);
+				ck_assert_int_eq(eap_run_patched(&r, &fx.bt, mi, keep, abl, lv, mm, &err), 0);
+				fd = (mp[b] - mm[b]) / (2 * eps);
+				an = r.grad[v * nd + idx];
+				if (fabs(fd - an) / fmax(fabs(an), 1e-2) > worst) {
+					worst = fabs(fd - an) / fmax(fabs(an), 1e-2);
+					worst_v = v;
+				}
+			}
+		}
+	}
+	printf("finite differences: max rel err %.2e (at %s)\n", worst,
+	       g->bwd_names[worst_v]);
+	ck_assert_msg(worst < 1e-2, "finite differences disagree: %g at %s", worst,
+		      g->bwd_names[worst_v]);
+	free(keep);
+	free(abl);
+	eap_run_release(&r);
+	fx_close(&fx);
+}
+END_TEST
+
+Suite *attrib_suite(void)
+{
+	Suite *s = suite_create("attrib");
+	TCase *tg = tcase_create("graph"), *ts = tcase_create("scores");
+
+	tcase_add_test(tg, test_graph_gpt2_small);
+	tcase_add_test(tg, test_graph_run_tiny_word);
+	tcase_add_test(tg, test_graph_run_tiny_untied);
+	tcase_add_test(tg, test_graph_run_tiny_bpe);
+	tcase_add_test(tg, test_gradient_finite_differences);
+	tcase_add_test(ts, test_scores_eap);
+	tcase_add_test(ts, test_scores_eap_ig);
+	tcase_add_test(ts, test_scores_eap_ig1);
+	tcase_add_test(ts, test_scores_clean_corrupted);
+	tcase_add_test(ts, test_scores_exact);
+	tcase_add_test(ts, test_scores_batch1);
+	tcase_add_test(ts, test_scores_bpe);
+	tcase_set_timeout(tg, 300);
+	tcase_set_timeout(ts, 300);
+	suite_add_tcase(s, tg);
+	suite_add_tcase(s, ts);
+	return s;
+}
