@@ -1,0 +1,207 @@
+/*
+ * h5io.h - the HDF5 artifacts of SPEC §11: acts.h5, scores.h5, circuit.h5
+ * and circuits.h5, plus the SHA-256 of input files for their provenance.
+ *
+ * Every file carries the attributes of struct eap_h5_meta on its root
+ * group: strings are variable-length UTF-8, integers int64, so h5dump and
+ * h5py show them as text and numbers.  Every writer writes "<path>.tmp"
+ * and renames it to path only when the file is complete; on any failure
+ * (or eap_acts_abort) it unlinks the temporary file, so no
+ * finished-looking artifact is left behind (SPEC §11).  Readers check
+ * every dataset's presence, type and shape against the n_layer and n_head
+ * attributes and fail with one message naming the file and the dataset,
+ *   "acts.h5: /acts/clean has shape [4, 8, 11, 16], expected [4, 8, 11, 32]"
+ * HDF5's own error printing is switched off inside these functions (and
+ * restored on return); its innermost reason is appended to I/O errors.
+ *
+ *   struct eap_h5_meta meta;
+ *   eap_h5_meta_init(&meta, "eap-score", version, model_dir, pairs, &err);
+ *   meta.steps = 5; ...
+ *   eap_scores_write("scores.h5", &graph, scores, &meta, &err);
+ *
+ *   struct eap_scores s = {0};
+ *   if (eap_scores_read("scores.h5", &s, &err) < 0) ...
+ *   ... s.graph, s.scores, s.meta ...
+ *   eap_scores_release(&s);
+ *
+ * acts.h5 is streamed, so memory is bounded by the batch size:
+ *   struct eap_acts_writer w = {0};
+ *   eap_acts_create(&w, "acts.h5", N, P, n_fwd, d, &meta, &err);
+ *   for each batch:  eap_acts_append(&w, nb, &batch, &err);
+ *   eap_acts_commit(&w, &err);            (after any failure: abort)
+ *
+ *   struct eap_acts r = {0};
+ *   eap_acts_open(&r, "acts.h5", &err);
+ *   eap_acts_read(&r, start, nb, &batch, &err);   (NULL fields: skipped)
+ *   eap_acts_close(&r);
+ *
+ * All functions return 0 or a negative EAP_E*: EAP_EIO (cannot open,
+ * read, write or rename), EAP_EFORMAT (not HDF5, missing or mistyped
+ * dataset or attribute, bad values), EAP_ESHAPE (shape disagrees with
+ * the graph), EAP_EINVAL (bad arguments), EAP_ENOMEM.
+ */
+#ifndef EAP_H5IO_H
+#define EAP_H5IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eap/err.h"
+#include "eap/graph.h"
+
+/*
+ * Provenance, the root-group attributes of every artifact (SPEC §11).
+ * Attribute names are the field names.  created is UTC ISO 8601
+ * ("2024-05-01T12:34:56Z"); a writer fills it with the current time if it
+ * is empty.  n_layer and n_head give the graph shape; the scores and
+ * circuit writers take them from the graph (a nonzero value here must
+ * agree), acts.h5 needs them here.
+ */
+struct eap_h5_meta {
+	char tool[32], version[32];       /* "eap-score", "0.1" */
+	char model_path[4096], model_sha256[65];
+	char pairs_path[4096], pairs_sha256[65];
+	char method[32], metric[32];      /* "" where not applicable */
+	int steps;                        /* IG steps, 0 if none */
+	size_t n_examples;
+	char created[32];
+	size_t n_layer, n_head;
+};
+
+/*
+ * Lowercase hex SHA-256 of a file's bytes into hex (65 bytes with NUL).
+ * A directory is a model directory: its model.safetensors is hashed.
+ */
+int eap_sha256_file(const char *path, char hex[65], struct eap_err *err);
+
+/*
+ * Zero m, copy tool and version and the input paths, and hash the inputs
+ * (model_path and pairs_path may be NULL: left empty).
+ */
+int eap_h5_meta_init(struct eap_h5_meta *m, const char *tool,
+		     const char *version, const char *model_path,
+		     const char *pairs_path, struct eap_err *err);
+
+/*
+ * scores.h5: /scores (float32 n_fwd x n_bwd, 0 where no edge), /edge_mask
+ * (uint8 n_fwd x n_bwd), /forward_nodes (n_fwd strings), /backward_nodes
+ * (n_bwd strings).  The writer rejects NaN or infinite scores and nonzero
+ * scores off the graph; the reader does the same and rebuilds the graph
+ * from n_layer and n_head, comparing the edge mask and the names.
+ */
+struct eap_scores {
+	struct eap_graph graph;
+	float *scores;           /* (n_fwd, n_bwd) */
+	struct eap_h5_meta meta;
+};
+
+int eap_scores_write(const char *path, const struct eap_graph *g,
+		     const float *scores, const struct eap_h5_meta *meta,
+		     struct eap_err *err);
+int eap_scores_read(const char *path, struct eap_scores *s,
+		    struct eap_err *err);
+void eap_scores_release(struct eap_scores *s);
+
+/*
+ * One batch of nb consecutive examples of acts.h5, row-major.  To append,
+ * every field is required; to read, NULL fields are skipped.
+ */
+struct eap_acts_batch {
+	int32_t *tokens_clean;     /* (nb, P) /tokens/clean */
+	int32_t *tokens_corrupted; /* (nb, P) /tokens/corrupted */
+	int32_t *lengths;          /* (nb) /lengths: real positions, 1..P */
+	float *acts_clean;         /* (nb, P, n_fwd, d) /acts/clean */
+	float *acts_corrupted;     /* (nb, P, n_fwd, d) /acts/corrupted */
+	float *metric_clean;       /* (nb) /metric/clean */
+	float *metric_corrupted;   /* (nb) /metric/corrupted */
+};
+
+enum { EAP_ACTS_N_DS = 7 };
+
+/*
+ * acts.h5 writer.  /acts/{clean,corrupted} are float32 N x P x n_fwd x d,
+ * one chunk per example, byte-shuffled and deflated at level 1 (see
+ * h5io.c for the measurements); the rest is contiguous.  n_fwd must be
+ * 1 + L(H+1) for meta's n_layer and n_head; meta's n_examples must be 0
+ * (set to N) or N.  Append batches until N examples are written, then
+ * commit, which closes the file and renames it into place; commit fails
+ * (and removes the file) if fewer than N were appended.  After any
+ * failure call eap_acts_abort, which is safe on a zeroed, committed or
+ * aborted writer.  Ids are HDF5 hid_t values.
+ */
+struct eap_acts_writer {
+	char *path, *tmp;
+	int64_t file, ds[EAP_ACTS_N_DS];
+	size_t N, P, n_fwd, d;
+	size_t done;               /* examples appended so far */
+};
+
+int eap_acts_create(struct eap_acts_writer *w, const char *path, size_t N,
+		    size_t P, size_t n_fwd, size_t d,
+		    const struct eap_h5_meta *meta, struct eap_err *err);
+int eap_acts_append(struct eap_acts_writer *w, size_t nb,
+		    const struct eap_acts_batch *b, struct eap_err *err);
+int eap_acts_commit(struct eap_acts_writer *w, struct eap_err *err);
+void eap_acts_abort(struct eap_acts_writer *w);
+
+/*
+ * acts.h5 reader.  Open checks every dataset and the lengths (1..P); d is
+ * taken from the file (compare it with the model's n_embd).  Read copies
+ * examples start..start+nb-1.  Close is safe on a zeroed or failed
+ * struct.
+ */
+struct eap_acts {
+	char *path;
+	int64_t file, ds[EAP_ACTS_N_DS];
+	size_t N, P, n_fwd, d;
+	int32_t *lengths;          /* (N) */
+	struct eap_h5_meta meta;
+};
+
+int eap_acts_open(struct eap_acts *r, const char *path, struct eap_err *err);
+int eap_acts_read(const struct eap_acts *r, size_t start, size_t nb,
+		  const struct eap_acts_batch *b, struct eap_err *err);
+void eap_acts_close(struct eap_acts *r);
+
+/*
+ * dst (b, a, d) = src (a, b, d) transposed in its leading axes.  With
+ * a = nb * P and b = n_fwd this turns acts.h5's example-major batch into
+ * the node-major (n_fwd, nb, P, d) layout of attrib.h, and back with a
+ * and b swapped.
+ */
+void eap_acts_transpose(float *dst, const float *src, size_t a, size_t b,
+			size_t d);
+
+/*
+ * circuit.h5 (single != 0, K must be 1): /in_graph (uint8 n_fwd x n_bwd),
+ * /nodes_in_graph (uint8 n_fwd) and the attributes n_edges_requested,
+ * n_edges and selection.  circuits.h5 (a curve, single == 0):
+ * /in_graph (K x n_fwd x n_bwd), /nodes_in_graph (K x n_fwd),
+ * /edges_requested and /edges (int64 K) and the selection attribute.
+ * edges[k] must be the number of edges of circuit k, every one of them an
+ * edge of the graph; the reader checks the same.  The reader accepts
+ * both forms (a single circuit is K = 1, single = 1).
+ */
+struct eap_circuits {
+	struct eap_graph graph;
+	size_t K;
+	int single;                /* read from the circuit.h5 form */
+	uint8_t *in_graph;         /* (K, n_fwd, n_bwd) 0/1 */
+	uint8_t *nodes_in_graph;   /* (K, n_fwd) 0/1 */
+	int64_t *edges_requested;  /* (K) */
+	int64_t *edges;            /* (K) edges after pruning */
+	char *selection;           /* "topn 100", "greedy 10,20,..." */
+	struct eap_h5_meta meta;
+};
+
+int eap_circuits_write(const char *path, const struct eap_graph *g,
+		       size_t K, int single, const uint8_t *in_graph,
+		       const uint8_t *nodes_in_graph,
+		       const int64_t *edges_requested, const int64_t *edges,
+		       const char *selection, const struct eap_h5_meta *meta,
+		       struct eap_err *err);
+int eap_circuits_read(const char *path, struct eap_circuits *c,
+		      struct eap_err *err);
+void eap_circuits_release(struct eap_circuits *c);
+
+#endif
