@@ -417,6 +417,86 @@ START_TEST(test_gradient_finite_differences)
 }
 END_TEST
 
+/*
+ * Completeness: the EAP-IG scores of all input->v edges sum to
+ * dE . mean_k grad(e_k), a Riemann sum of m(corrupted) - m(clean); the
+ * error falls roughly as 1/steps.
+ */
+START_TEST(test_ig_completeness)
+{
+	struct fixture fx;
+	struct eap_run r;
+	struct eap_err err = { 0 };
+	const struct eap_graph *g;
+	const int steps[4] = { 1, 5, 50, 500 };
+	double errs[4], target = 0.0;
+
+	fx_open(&fx, "tiny-word");
+	g = &fx.graph;
+	ck_assert_int_eq(eap_run_init(&r, &fx.model, g, fx.N, fx.P, &err), 0);
+	for (int k = 0; k < 4; k++) {
+		struct eap_score_acc acc;
+		double sum = 0.0;
+
+		ck_assert_int_eq(eap_score_acc_init(&acc, g, &err), 0);
+		ck_assert_int_eq(eap_run_score(&r, &fx.bt, EAP_METHOD_EAP_IG,
+					       EAP_METRIC_LOGIT_DIFF, steps[k], NULL,
+					       NULL, &acc, &err), 0);
+		for (size_t v = 0; v < g->n_bwd; v++)
+			sum += acc.sum[v] / (double)acc.n_examples; /* u = input */
+		target = 0.0;
+		for (size_t b = 0; b < fx.N; b++)
+			target += (r.metric_corr[b] - r.metric_clean[b]) / (double)fx.N;
+		errs[k] = fabs(sum - target);
+		eap_score_acc_release(&acc);
+	}
+	printf("completeness |sum - (m_corr - m_clean)| = %.4g (m=1), %.4g (m=5), "
+	       "%.4g (m=50), %.4g (m=500); target %.4g\n", errs[0], errs[1],
+	       errs[2], errs[3], target);
+	fflush(stdout);
+	/* a left Riemann sum: the error falls roughly as 1/m (at small m it
+	 * may dip below the trend, so compare 50 against 500 for the rate) */
+	ck_assert(errs[1] < errs[0] / 10 && errs[2] < errs[0] / 10);
+	ck_assert_msg(errs[3] < errs[2] / 5, "%g vs %g", errs[3], errs[2]);
+	ck_assert(errs[3] < 1e-3 * fabs(target));
+	eap_run_release(&r);
+	fx_close(&fx);
+}
+END_TEST
+
+/* Patching no edge gives the clean metric, every edge the corrupted one. */
+START_TEST(test_patch_all_or_none)
+{
+	struct fixture fx;
+	struct eap_run r;
+	struct eap_err err = { 0 };
+	size_t E;
+	uint8_t *keep;
+	double mv[8];
+
+	fx_open(&fx, "tiny-untied");
+	E = fx.graph.n_fwd * fx.graph.n_bwd;
+	keep = malloc(E);
+	ck_assert_int_eq(eap_run_init(&r, &fx.model, &fx.graph, fx.N, fx.P, &err), 0);
+	for (int mi = 0; mi < 4; mi++) {
+		ck_assert_int_eq(eap_run_baselines(&r, &fx.bt, mi, &err), 0);
+		memset(keep, 1, E);
+		ck_assert_int_eq(eap_run_patched(&r, &fx.bt, mi, keep, NULL, 0, mv, &err), 0);
+		for (size_t b = 0; b < fx.N; b++)
+			ck_assert_double_eq_tol(mv[b], r.metric_clean[b],
+						1e-5 * fmax(1.0, fabs(r.metric_clean[b])));
+		memset(keep, 0, E);
+		ck_assert_int_eq(eap_run_patched(&r, &fx.bt, mi, keep, NULL, 0, mv, &err), 0);
+		for (size_t b = 0; b < fx.N; b++)
+			ck_assert_double_eq_tol(mv[b], r.metric_corr[b],
+						1e-5 * fmax(1.0, fabs(r.metric_corr[b])));
+	}
+	free(keep);
+	eap_run_release(&r);
+	fx_close(&fx);
+}
+END_TEST
+
 Suite *attrib_suite(void)
 {
 	Suite *s = suite_create("attrib");
@@ -434,6 +514,8 @@ Suite *attrib_suite(void)
 	tcase_add_test(ts, test_scores_exact);
 	tcase_add_test(ts, test_scores_batch1);
 	tcase_add_test(ts, test_scores_bpe);
+	tcase_add_test(ts, test_ig_completeness);
+	tcase_add_test(tg, test_patch_all_or_none);
 	tcase_set_timeout(tg, 300);
 	tcase_set_timeout(ts, 300);
 	suite_add_tcase(s, tg);
