@@ -567,6 +567,43 @@ int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
 	return 0;
 }
 
+/* ---- mean ablation ------------------------------------------------------ */
+
+int eap_run_mean_add(struct eap_run *r, const struct eap_batch *bt,
+		     double *sum, size_t *count, struct eap_err *err)
+{
+	size_t nb = bt->nb, np = bt->np, d = r->model->cfg.d_model;
+	size_t nd = nb * np * d;
+	int rc = eap_run_nodes(r, bt->clean, NULL, bt->lengths, nb, np,
+			       r->y_cur, err);
+
+	if (rc)
+		return rc;
+	for (size_t u = 0; u < r->graph->n_fwd; u++)
+		for (size_t b = 0; b < nb; b++)
+			for (size_t p = 0; p < (size_t)bt->lengths[b]; p++) {
+				const float *y = r->y_cur + u * nd + (b * np + p) * d;
+
+				for (size_t j = 0; j < d; j++)
+					sum[u * d + j] += y[j];
+			}
+	for (size_t b = 0; b < nb; b++)
+		*count += (size_t)bt->lengths[b];
+	return 0;
+}
+
+void eap_run_mean_fill(const struct eap_run *r, const double *sum,
+		       size_t count, size_t nb, size_t np, float *y)
+{
+	size_t d = r->model->cfg.d_model, n = nb * np;
+
+	for (size_t u = 0; u < r->graph->n_fwd; u++)
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < d; j++)
+				y[(u * n + i) * d + j] =
+					(float)(sum[u * d + j] / (double)(count ? count : 1));
+}
+
 /* ---- scores ------------------------------------------------------------- */
 
 int eap_score_acc_init(struct eap_score_acc *a, const struct eap_graph *g,

@@ -131,6 +131,17 @@ int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
 		    const float *y_ablate, size_t start_layer,
 		    double *metric_out, struct eap_err *err);
 
+/*
+ * Mean ablation (SPEC §9): add the node outputs of the batch's clean
+ * prompts at every real position into sum (n_fwd, d) and the number of
+ * positions into *count.  eap_run_mean_fill then broadcasts sum / count
+ * into y (n_fwd, nb, np, d) for eap_run_patched's y_ablate.
+ */
+int eap_run_mean_add(struct eap_run *r, const struct eap_batch *bt,
+		     double *sum, size_t *count, struct eap_err *err);
+void eap_run_mean_fill(const struct eap_run *r, const double *sum,
+		       size_t count, size_t nb, size_t np, float *y);
+
 /* Running sums of scores over examples, in double. */
 struct eap_score_acc {
 	size_t n_fwd, n_bwd;
