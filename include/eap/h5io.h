@@ -3,8 +3,8 @@
  * and circuits.h5, plus the SHA-256 of input files for their provenance.
  *
  * Every file carries the attributes of struct eap_h5_meta on its root
- * group: strings are variable-length UTF-8, integers int64, so h5dump and
- * h5py show them as text and numbers.  Every writer writes "<path>.tmp"
+ * group: strings are fixed-length NUL-terminated UTF-8, integers int64,
+ * so h5dump shows them as text and numbers (h5py: bytes and ints).  Every writer writes "<path>.tmp"
  * and renames it to path only when the file is complete; on any failure
  * (or eap_acts_abort) it unlinks the temporary file, so no
  * finished-looking artifact is left behind (SPEC §11).  Readers check
@@ -127,7 +127,9 @@ enum { EAP_ACTS_N_DS = 7 };
  * commit, which closes the file and renames it into place; commit fails
  * (and removes the file) if fewer than N were appended.  After any
  * failure call eap_acts_abort, which is safe on a zeroed, committed or
- * aborted writer.  Ids are HDF5 hid_t values.
+ * aborted writer.  Ids are HDF5 hid_t values.  Positions past an
+ * example's length are stored as given; zeroing them (nothing reads them:
+ * their gradients are 0) shrinks the file by a quarter on short prompts.
  */
 struct eap_acts_writer {
 	char *path, *tmp;
