@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "eap/err.h"
@@ -122,9 +123,22 @@ struct output {
 
 static int output_open(struct output *o, const char *path)
 {
+	struct stat st;
+
 	o->path = path;
 	if (strcmp(path, "-") == 0) {
 		o->f = stdout;
+		return 0;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device or pipe (/dev/null, a FIFO): write in place, since
+		 * renaming over it would replace the node with a file */
+		o->f = fopen(path, "w");
+		if (!o->f) {
+			fprintf(stderr, "%s: %s: %s\n", PROG, path,
+				strerror(errno));
+			return -1;
+		}
 		return 0;
 	}
 	o->tmp = malloc(strlen(path) + 5);
@@ -149,10 +163,15 @@ static int output_close(struct output *o, int ok)
 
 	if (!o->f)
 		goto out;
-	if (o->f == stdout) {
-		if ((fflush(stdout) != 0 || ferror(stdout)) && ok) {
-			fprintf(stderr, "%s: standard output: write error\n",
-				PROG);
+	if (!o->tmp) { /* stdout, or a non-regular file written in place */
+		if ((fflush(o->f) != 0 || ferror(o->f)) && ok) {
+			fprintf(stderr, "%s: %s: write error\n", PROG,
+				o->f == stdout ? "standard output" : o->path);
+			rc = -1;
+		}
+		if (o->f != stdout && fclose(o->f) != 0 && ok && rc == 0) {
+			fprintf(stderr, "%s: %s: %s\n", PROG, o->path,
+				strerror(errno));
 			rc = -1;
 		}
 		goto out;
@@ -413,7 +432,8 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0) {
 		if (rc == EAP_EIO && out.f != stdout)
-			fprintf(stderr, "%s: %s: %s\n", PROG, out.tmp, err.msg);
+			fprintf(stderr, "%s: %s: %s\n", PROG,
+				out.tmp ? out.tmp : out.path, err.msg);
 		else
 			fprintf(stderr, "%s: %s\n", PROG, err.msg);
 		output_close(&out, 0);

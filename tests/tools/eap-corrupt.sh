@@ -153,6 +153,14 @@ rm "$tmp/badtask/places.txt"
 run "$BIN" --task "$tmp/badtask" -o "$tmp/p.csv"
 expect_err_has "missing list file" 1 "$tmp/badtask/task.txt:9: cannot open $tmp/badtask/places.txt"
 check "failures leave no output" test ! -e "$tmp/p.csv" -a ! -e "$tmp/p.csv.tmp"
+# devices are written in place, never renamed over
+run "$BIN" --task data/tasks/ioi -n 3 -o /dev/null
+check "-o /dev/null" test "$rc" -eq 0 -a -c /dev/null
+if [ -c /dev/full ]; then
+	run "$BIN" --task data/tasks/ioi -n 2000 -o /dev/full
+	expect_err_has "-o /dev/full" 1 "/dev/full: write error"
+	check "/dev/full is still a device" test -c /dev/full
+fi
 run "$BIN" --task data/tasks/ioi -o "$tmp/no/such/dir/p.csv"
 expect_err_has "unwritable output" 1 "$tmp/no/such/dir/p.csv.tmp: No such file or directory"
 
