@@ -27,6 +27,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 # build/config.mk records the pkg-config flags once the packages are there.
 # It is remade (installing packages if needed) before anything is compiled.
+.DEFAULT_GOAL := all
+
 NODEPS_GOALS := help clean clean-results distclean
 ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include build/config.mk

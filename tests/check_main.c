@@ -9,6 +9,10 @@ Suite *safetensors_suite(void);
 Suite *model_suite(void);
 Suite *tokenizer_suite(void);
 Suite *attrib_suite(void);
+Suite *faith_suite(void);
+Suite *tasks_suite(void);
+Suite *pairs_suite(void);
+Suite *h5io_suite(void);
 
 int main(void)
 {
@@ -18,6 +22,10 @@ int main(void)
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, tokenizer_suite());
 	srunner_add_suite(sr, attrib_suite());
+	srunner_add_suite(sr, faith_suite());
+	srunner_add_suite(sr, tasks_suite());
+	srunner_add_suite(sr, pairs_suite());
+	srunner_add_suite(sr, h5io_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,42 @@
+/*
+ * faith.h - faithfulness of circuits and of whole curves (SPEC §9).
+ *
+ * F(C) = (m(C) - m(corrupted)) / (m(clean) - m(corrupted)), each m the mean
+ * over examples, with a 95% bootstrap interval over examples: resample the
+ * examples with replacement (a seeded RNG, so runs reproduce), recompute F
+ * on each resample, take the 2.5th and 97.5th percentiles.
+ *
+ * Curve summaries, over circuits sorted by their final edge count x:
+ *   auc      area under F over log10(x), divided by the log range, so a
+ *            curve at F = 1 everywhere has auc 1;
+ *   cpr, cmd the MIB circuit-localization areas over the edge fraction
+ *            f = x / n_edges: cpr = integral of F df, cmd = integral of
+ *            |1 - F| df (trapezoids over the evaluated fractions);
+ *   min_f80  the smallest x with F >= 0.8 (and 0.9), or -1 if none.
+ */
+#ifndef EAP_FAITH_H
+#define EAP_FAITH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct eap_faith {
+	double m_circuit, m_clean, m_corrupted;  /* means over examples */
+	double f, lo, hi;                        /* F and its 95% interval */
+};
+
+/* m_clean, m_corr, m_circ (n) per example; n_boot resamples (0: no CI). */
+void eap_faith_compute(const double *m_clean, const double *m_corr,
+		       const double *m_circ, size_t n, size_t n_boot,
+		       uint64_t seed, struct eap_faith *out);
+
+struct eap_curve_summary {
+	double auc, cpr, cmd;
+	long min_f80, min_f90;
+};
+
+/* x (k) final edge counts, ascending; f (k) faithfulness. */
+void eap_curve_summarize(const long *x, const double *f, size_t k,
+			 size_t n_edges, struct eap_curve_summary *out);
+
+#endif

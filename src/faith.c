@@ -1,0 +1,101 @@
+/*
+ * faith.c - see include/eap/faith.h.
+ */
+#include "eap/faith.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "eap/rng.h"
+
+static double ratio(double mc, double mr, double mC)
+{
+	double gap = mc - mr;
+
+	return gap != 0.0 ? (mC - mr) / gap : NAN;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void eap_faith_compute(const double *m_clean, const double *m_corr,
+		       const double *m_circ, size_t n, size_t n_boot,
+		       uint64_t seed, struct eap_faith *out)
+{
+	double sc = 0.0, sr = 0.0, sC = 0.0;
+	double *fs = n_boot ? malloc(n_boot * sizeof(double)) : NULL;
+	struct eap_rng rng;
+	size_t nf = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		sc += m_clean[i];
+		sr += m_corr[i];
+		sC += m_circ[i];
+	}
+	out->m_clean = sc / (double)n;
+	out->m_corrupted = sr / (double)n;
+	out->m_circuit = sC / (double)n;
+	out->f = ratio(out->m_clean, out->m_corrupted, out->m_circuit);
+	out->lo = out->hi = NAN;
+	if (!fs)
+		return;
+	eap_rng_init(&rng, seed);
+	for (size_t b = 0; b < n_boot; b++) {
+		double c = 0.0, r = 0.0, C = 0.0, f;
+
+		for (size_t k = 0; k < n; k++) {
+			size_t i = (size_t)eap_rng_below(&rng, n);
+
+			c += m_clean[i];
+			r += m_corr[i];
+			C += m_circ[i];
+		}
+		f = ratio(c, r, C); /* the 1/n cancels */
+		if (!isnan(f))
+			fs[nf++] = f;
+	}
+	if (nf) {
+		qsort(fs, nf, sizeof(double), cmp_double);
+		out->lo = fs[(size_t)floor(0.025 * (double)(nf - 1))];
+		out->hi = fs[(size_t)ceil(0.975 * (double)(nf - 1))];
+	}
+	free(fs);
+}
+
+void eap_curve_summarize(const long *x, const double *f, size_t k,
+			 size_t n_edges, struct eap_curve_summary *out)
+{
+	double area = 0.0, span, cpr = 0.0, cmd = 0.0;
+
+	out->min_f80 = out->min_f90 = -1;
+	for (size_t i = 0; i < k; i++) {
+		if (out->min_f80 < 0 && f[i] >= 0.8)
+			out->min_f80 = x[i];
+		if (out->min_f90 < 0 && f[i] >= 0.9)
+			out->min_f90 = x[i];
+	}
+	/* log-spaced AUC; circuits pruned to 0 edges have no log position */
+	{
+		size_t first = 0;
+
+		while (first < k && x[first] < 1)
+			first++;
+		span = first < k ? log10((double)x[k - 1]) - log10((double)x[first]) : 0.0;
+		for (size_t i = first + 1; i < k; i++)
+			area += 0.5 * (f[i] + f[i - 1]) *
+				(log10((double)x[i]) - log10((double)x[i - 1]));
+		out->auc = span > 0 ? area / span : (first < k ? f[first] : NAN);
+	}
+	for (size_t i = 1; i < k; i++) {
+		double df = (double)(x[i] - x[i - 1]) / (double)n_edges;
+
+		cpr += 0.5 * (f[i] + f[i - 1]) * df;
+		cmd += 0.5 * (fabs(1.0 - f[i]) + fabs(1.0 - f[i - 1])) * df;
+	}
+	out->cpr = cpr;
+	out->cmd = cmd;
+}

@@ -1,0 +1,308 @@
+/*
+ * eap-score - edge scores by EAP, EAP-IG, clean-corrupted or exact
+ * patching (SPEC §6), written to scores.h5 (SPEC §11).
+ */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eap/attrib.h"
+#include "eap/batch.h"
+#include "eap/h5io.h"
+#include "eap/inputs.h"
+#include "eap/linalg.h"
+#include "tool.h"
+
+static const char *const T = "eap-score";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: eap-score --model DIR --pairs FILE [--acts FILE] --method METHOD\n"
+		"                 [--metric METRIC] [--steps N] [--batch N] [--edges FILE] -o FILE\n"
+		"Score every edge of the model's graph on the pairs and write scores.h5.\n"
+		"  --model DIR      model directory (model.safetensors, config.json, tokenizer)\n"
+		"  --pairs FILE     pairs CSV: clean,corrupted,answers,foils\n"
+		"  --acts FILE      acts.h5 from eap-dump: read each edge's dy from it\n"
+		"  --method METHOD  eap | eap-ig | clean-corrupted | exact\n"
+		"  --metric METRIC  logit_diff | prob_diff | kl | kl_sum (default logit_diff)\n"
+		"  --steps N        integrated-gradient steps for eap-ig (default 5)\n"
+		"  --batch N        examples per batch; memory grows with it (default 20)\n"
+		"  --edges FILE     exact: score only these edges, one 'u->v' name a line\n"
+		"  --threads N      BLAS threads (default: OpenBLAS's own choice)\n"
+		"  --progress       show progress even when stderr is not a terminal\n"
+		"  -o, --output FILE  scores.h5 to write (atomically)\n"
+		"  --help           show this help\n");
+}
+
+/* Read an edge list into mask (n_fwd, n_bwd); errors name file:line. */
+static int read_edges(const char *path, const struct eap_graph *g,
+		      uint8_t *mask, struct eap_err *err)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	size_t ln = 0, n = 0;
+
+	if (!f)
+		return eap_err_set(err, EAP_EIO, "%s: cannot open", path);
+	memset(mask, 0, g->n_fwd * g->n_bwd);
+	while (fgets(line, sizeof(line), f)) {
+		char *arrow, *end = line + strcspn(line, "\r\n");
+		long u, v;
+
+		ln++;
+		*end = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		arrow = strstr(line, "->");
+		if (!arrow) {
+			fclose(f);
+			return eap_err_set(err, EAP_EFORMAT,
+					   "%s:%zu: expected an edge name 'u->v', got \"%s\"",
+					   path, ln, line);
+		}
+		*arrow = 0;
+		u = eap_graph_find(g, line, 1);
+		v = eap_graph_find(g, arrow + 2, 0);
+		if (u < 0 || v < 0 || !g->edge_mask[(size_t)u * g->n_bwd + (size_t)v]) {
+			fclose(f);
+			return eap_err_set(err, EAP_EFORMAT,
+					   "%s:%zu: \"%s->%s\" is not an edge of the %zu x %zu graph",
+					   path, ln, line, arrow + 2, g->n_layer,
+					   g->n_head);
+		}
+		mask[(size_t)u * g->n_bwd + (size_t)v] = 1;
+		n++;
+	}
+	fclose(f);
+	if (!n)
+		return eap_err_set(err, EAP_EFORMAT, "%s: no edges", path);
+	return 0;
+}
+
+/*
+ * Check that acts.h5 belongs to these inputs: same model, same graph
+ * shape, same examples (token by token).
+ */
+static int check_acts(const struct eap_acts *a, const struct eap_inputs *in,
+		      const char *model_sha, struct eap_err *err)
+{
+	const struct eap_pairs_ids *ids = &in->ids;
+	int32_t *tc = NULL, *tr = NULL;
+	int rc = 0;
+
+	if (strcmp(a->meta.model_sha256, model_sha))
+		return eap_err_set(err, EAP_EINVAL,
+				   "%s: dumped from another model (%s, SHA-256 differs)",
+				   a->path, a->meta.model_path);
+	if (a->N != ids->n || a->P != ids->max_len ||
+	    a->n_fwd != in->graph.n_fwd || a->d != in->model.cfg.d_model)
+		return eap_err_set(err, EAP_ESHAPE,
+				   "%s: holds %zu examples x %zu positions x %zu nodes x %zu, the pairs and model need %zu x %zu x %zu x %zu",
+				   a->path, a->N, a->P, a->n_fwd, a->d, ids->n,
+				   ids->max_len, in->graph.n_fwd,
+				   in->model.cfg.d_model);
+	tc = malloc(a->N * a->P * sizeof(int32_t));
+	tr = malloc(a->N * a->P * sizeof(int32_t));
+	if (!tc || !tr) {
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = eap_acts_read(a, 0, a->N,
+			   &(struct eap_acts_batch){ .tokens_clean = tc,
+						     .tokens_corrupted = tr },
+			   err);
+	for (size_t i = 0; i < ids->n && !rc; i++)
+		if ((size_t)a->lengths[i] != ids->len[i] ||
+		    memcmp(tc + i * a->P, ids->clean + ids->tok_off[i],
+			   ids->len[i] * sizeof(int32_t)) ||
+		    memcmp(tr + i * a->P, ids->corrupted + ids->tok_off[i],
+			   ids->len[i] * sizeof(int32_t))) {
+			char where[4200];
+
+			rc = eap_err_set(err, EAP_EINVAL,
+					 "%s: example %zu's tokens differ from %s (dumped from other pairs?)",
+					 a->path, i,
+					 eap_pairs_where(&in->pairs, i, where, sizeof(where)));
+		}
+out:
+	free(tc);
+	free(tr);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *model = NULL, *pairs = NULL, *acts = NULL, *out = NULL;
+	const char *edges_path = NULL;
+	int method = -1, metric = EAP_METRIC_LOGIT_DIFF, progress = 0, c;
+	size_t steps = 5, batch = 20, threads = 0;
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "pairs", required_argument, NULL, 'p' },
+		{ "acts", required_argument, NULL, 'a' },
+		{ "method", required_argument, NULL, 'M' },
+		{ "metric", required_argument, NULL, 'x' },
+		{ "steps", required_argument, NULL, 's' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "edges", required_argument, NULL, 'e' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 } };
+	struct eap_inputs in = { 0 };
+	struct eap_acts ar = { 0 };
+	struct eap_batcher bt = { 0 };
+	struct eap_run run = { 0 };
+	struct eap_score_acc acc = { 0 };
+	struct eap_h5_meta meta;
+	struct eap_err err = { 0 };
+	struct tool_progress prog;
+	uint8_t *edges = NULL;
+	float *scores = NULL, *dy = NULL, *ac = NULL, *ar_buf = NULL;
+	int rc = 0;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': model = optarg; break;
+		case 'p': pairs = optarg; break;
+		case 'a': acts = optarg; break;
+		case 'M':
+			if (!strcmp(optarg, "eap-ig-act")) {
+				fprintf(stderr, "%s: --method eap-ig-act is not implemented yet\n", T);
+				return 2;
+			}
+			if ((method = eap_method_parse(optarg)) < 0) {
+				fprintf(stderr, "%s: unknown --method '%s' (eap, eap-ig, clean-corrupted, exact)\n", T, optarg);
+				return 2;
+			}
+			break;
+		case 'x':
+			if ((metric = eap_metric_parse(optarg)) < 0) {
+				fprintf(stderr, "%s: unknown --metric '%s' (logit_diff, prob_diff, kl, kl_sum)\n", T, optarg);
+				return 2;
+			}
+			break;
+		case 's': steps = tool_size_arg(T, "--steps", optarg, 100000); break;
+		case 'b': batch = tool_size_arg(T, "--batch", optarg, 100000); break;
+		case 'e': edges_path = optarg; break;
+		case 't': threads = tool_size_arg(T, "--threads", optarg, 1024); break;
+		case 'P': progress = 1; break;
+		case 'o': out = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc || !model || !pairs || !out || method < 0) {
+		fprintf(stderr, "%s: %s (see --help)\n", T,
+			optind < argc ? "unexpected argument"
+				      : "--model, --pairs, --method and -o are required");
+		return 2;
+	}
+	if (edges_path && method != EAP_METHOD_EXACT) {
+		fprintf(stderr, "%s: --edges applies to --method exact only\n", T);
+		return 2;
+	}
+	eap_blas_threads((int)threads);
+
+	if ((rc = eap_inputs_load(&in, model, pairs, &err)) ||
+	    (rc = eap_h5_meta_init(&meta, T, EAP_VERSION, model, pairs, &err)))
+		goto fail;
+	if (acts) {
+		if ((rc = eap_acts_open(&ar, acts, &err)) ||
+		    (rc = check_acts(&ar, &in, meta.model_sha256, &err)))
+			goto fail;
+	}
+	if (edges_path) {
+		edges = malloc(in.graph.n_fwd * in.graph.n_bwd);
+		if (!edges) {
+			rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if ((rc = read_edges(edges_path, &in.graph, edges, &err)))
+			goto fail;
+	}
+	if (batch > in.ids.n)
+		batch = in.ids.n;
+	if ((rc = eap_batcher_init(&bt, &in.ids, batch, &err)) ||
+	    (rc = eap_run_init(&run, &in.model, &in.graph, batch, bt.P, &err)) ||
+	    (rc = eap_score_acc_init(&acc, &in.graph, &err)))
+		goto fail;
+	if (acts && method != EAP_METHOD_EXACT) {
+		size_t sz = in.graph.n_fwd * batch * bt.P * in.model.cfg.d_model;
+
+		dy = malloc(sz * sizeof(float));
+		ac = malloc(sz * sizeof(float));
+		ar_buf = malloc(sz * sizeof(float));
+		if (!dy || !ac || !ar_buf) {
+			rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	tool_progress_start(&prog, T, progress);
+	for (size_t s = 0; s < in.ids.n; s += batch) {
+		size_t nb = in.ids.n - s < batch ? in.ids.n - s : batch;
+		struct eap_batch b;
+
+		eap_batcher_fill(&bt, &in.ids, s, nb, acts != NULL, &b);
+		if (dy) {
+			/* dy = y(corrupted) - y(clean) from the audited file,
+			 * node-major, zero past each example's length */
+			size_t d = in.model.cfg.d_model, nf = in.graph.n_fwd;
+			size_t nd = nb * b.np * d;
+
+			rc = eap_acts_read(&ar, s, nb,
+					   &(struct eap_acts_batch){ .acts_clean = ac,
+								     .acts_corrupted = ar_buf },
+					   &err);
+			if (rc)
+				goto fail;
+			eap_acts_transpose(dy, ar_buf, nb * b.np, nf, d);
+			eap_acts_transpose(ar_buf, ac, nb * b.np, nf, d);
+			for (size_t i = 0; i < nf * nd; i++)
+				dy[i] -= ar_buf[i];
+			for (size_t u = 0; u < nf; u++)
+				for (size_t r = 0; r < nb; r++)
+					memset(dy + u * nd + (r * b.np + (size_t)b.lengths[r]) * d, 0,
+					       (b.np - (size_t)b.lengths[r]) * d * sizeof(float));
+		}
+		rc = eap_run_score(&run, &b, method, metric, (int)steps, dy, edges,
+				   &acc, &err);
+		if (rc) {
+			char where[4200];
+
+			eap_err_prefix(&err, eap_pairs_where(&in.pairs, s, where,
+							     sizeof(where)));
+			goto fail;
+		}
+		tool_progress(&prog, s + nb, in.ids.n, "examples");
+	}
+	scores = malloc(in.graph.n_fwd * in.graph.n_bwd * sizeof(float));
+	if (!scores) {
+		rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+		goto fail;
+	}
+	eap_score_acc_finish(&acc, &in.graph, scores);
+	snprintf(meta.method, sizeof(meta.method), "%s", eap_method_name(method));
+	snprintf(meta.metric, sizeof(meta.metric), "%s", eap_metric_name(metric));
+	meta.steps = method == EAP_METHOD_EAP_IG ? (int)steps : 0;
+	meta.n_examples = in.ids.n;
+	rc = eap_scores_write(out, &in.graph, scores, &meta, &err);
+fail:
+	if (rc)
+		fprintf(stderr, "%s: %s\n", T, err.msg);
+	free(scores);
+	free(dy);
+	free(ac);
+	free(ar_buf);
+	free(edges);
+	eap_score_acc_release(&acc);
+	eap_run_release(&run);
+	eap_batcher_release(&bt);
+	eap_acts_close(&ar);
+	eap_inputs_release(&in);
+	return rc ? 1 : 0;
+}

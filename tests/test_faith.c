@@ -1,0 +1,85 @@
+/*
+ * test_faith.c - faithfulness, its bootstrap interval and curve summaries.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "eap/faith.h"
+#include "test_util.h"
+
+START_TEST(test_faith_endpoints)
+{
+	double mc[5] = { 3, 4, 5, 2, 6 }, mr[5] = { 0, -1, 1, 0, 0.5 };
+	struct eap_faith f;
+
+	/* a circuit that behaves like the clean model: F = 1 exactly */
+	eap_faith_compute(mc, mr, mc, 5, 200, 7, &f);
+	ck_assert_double_eq(f.f, 1.0);
+	ck_assert_double_eq(f.lo, 1.0);
+	ck_assert_double_eq(f.hi, 1.0);
+	/* like the corrupted model: F = 0 */
+	eap_faith_compute(mc, mr, mr, 5, 200, 7, &f);
+	ck_assert_double_eq(f.f, 0.0);
+	ck_assert_double_eq_tol(f.m_clean, 4.0, 1e-12);
+	ck_assert_double_eq_tol(f.m_corrupted, 0.1, 1e-12);
+}
+END_TEST
+
+START_TEST(test_faith_bootstrap)
+{
+	enum { n = 200 };
+	double mc[n], mr[n], mC[n];
+	struct eap_faith a, b;
+	uint64_t s = 3;
+
+	for (int i = 0; i < n; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		mc[i] = 5.0 + (double)(s >> 40) / (double)(1ULL << 24);
+		mr[i] = 0.0;
+		mC[i] = 0.6 * mc[i] + ((i % 7) - 3) * 0.3;
+	}
+	eap_faith_compute(mc, mr, mC, n, 1000, 11, &a);
+	eap_faith_compute(mc, mr, mC, n, 1000, 11, &b);
+	/* reproducible for a seed, brackets F, narrower than the noise */
+	ck_assert_double_eq(a.lo, b.lo);
+	ck_assert_double_eq(a.hi, b.hi);
+	ck_assert(a.lo < a.f && a.f < a.hi);
+	ck_assert(a.hi - a.lo < 0.05);
+	ck_assert(a.hi - a.lo > 0.001);
+	eap_faith_compute(mc, mr, mC, n, 0, 11, &a);
+	ck_assert(isnan(a.lo) && isnan(a.hi));
+}
+END_TEST
+
+START_TEST(test_curve_summary)
+{
+	long x[3] = { 10, 100, 1000 };
+	double f[3] = { 0.0, 0.5, 1.0 };
+	struct eap_curve_summary s;
+
+	eap_curve_summarize(x, f, 3, 1000, &s);
+	/* linear in log10 x from 0 to 1: half the area */
+	ck_assert_double_eq_tol(s.auc, 0.5, 1e-12);
+	ck_assert_int_eq(s.min_f80, 1000);
+	ck_assert_int_eq(s.min_f90, 1000);
+	/* cpr = 0.09*0.25 + 0.9*0.75, cmd = 0.09*0.75 + 0.9*0.25 */
+	ck_assert_double_eq_tol(s.cpr, 0.09 * 0.25 + 0.9 * 0.75, 1e-12);
+	ck_assert_double_eq_tol(s.cmd, 0.09 * 0.75 + 0.9 * 0.25, 1e-12);
+	f[1] = 0.85;
+	eap_curve_summarize(x, f, 3, 1000, &s);
+	ck_assert_int_eq(s.min_f80, 100);
+	ck_assert_int_eq(s.min_f90, 1000);
+}
+END_TEST
+
+Suite *faith_suite(void)
+{
+	Suite *s = suite_create("faith");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_faith_endpoints);
+	tcase_add_test(tc, test_faith_bootstrap);
+	tcase_add_test(tc, test_curve_summary);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,83 @@
+#!/bin/sh
+# eap-dump and eap-score end to end on the tiny-word fixture model: the
+# acts.h5 path gives the same scores as recomputing dy, batch size does not
+# change scores, --edges scores a subset, and bad input gets one error line,
+# exit 1 and no output file.  Run from the repository root after `make`.
+set -u
+M=tests/fixtures/models/tiny-word
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+cat > "$T/pairs.csv" <<'CSV'
+clean,corrupted,answers,foils
+when mary and john went to the store john gave a drink to,when mary and john went to the store he gave a drink to,mary,john
+the cat sat on the mat,the dog sat on the mat,and|with,to
+the king saw a bird in the park,the queen saw a bird in the park,he,she
+a big red house,a small red house,with,of|in
+CSV
+
+# same scores with and without acts.h5, and with batch 1 vs 3
+bin/eap-dump --model $M --pairs "$T/pairs.csv" -o "$T/acts.h5" --batch 3 && ok || bad "eap-dump failed"
+for m in eap eap-ig clean-corrupted exact; do
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/s-$m.h5" --batch 3 &&
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m --acts "$T/acts.h5" -o "$T/a-$m.h5" --batch 2 &&
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/b-$m.h5" --batch 1 || bad "eap-score $m failed"
+	h5diff -d 2e-6 "$T/s-$m.h5" "$T/a-$m.h5" /scores /scores >/dev/null && ok || bad "$m: --acts changes scores"
+	h5diff -d 2e-6 "$T/s-$m.h5" "$T/b-$m.h5" /scores /scores >/dev/null && ok || bad "$m: batch 1 changes scores"
+done
+# the methods really differ (a test that could not fail otherwise)
+h5diff -q -d 1e-3 "$T/s-eap.h5" "$T/s-exact.h5" /scores /scores >/dev/null && bad "eap == exact?" || ok
+# attributes say what made the file
+h5dump -a /method "$T/s-eap-ig.h5" | grep -q '"eap-ig"' && ok || bad "method attribute"
+h5dump -a /steps "$T/s-eap-ig.h5" | grep -q ' 5$' && ok || bad "steps attribute"
+
+# --edges: the listed edges equal the full exact run, the rest are 0
+printf 'input->logits\n# a comment\nm0->m1\n\na0.h1->a1.h2<q>\n' > "$T/edges.txt"
+bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --edges "$T/edges.txt" -o "$T/e.h5" && ok || bad "--edges run"
+nz=$(h5dump -d /scores -y -w 0 "$T/e.h5" | sed -n '/DATA {/,/}/p' | tr ',' '\n' | grep -E '[0-9]' | grep -vcE '^ *0 *$|DATA|}')
+[ "$nz" -eq 3 ] && ok || bad "--edges: $nz nonzero scores, expected 3"
+
+# bad input: exit 1, exactly one line on stderr naming the problem, no output
+expect_err() { # name pattern args...
+	name=$1 pat=$2; shift 2
+	rm -f "$T/out.h5" "$T/out.h5.tmp"
+	"$@" -o "$T/out.h5" 2>"$T/err"; rc=$?
+	if [ $rc -ne 1 ]; then bad "$name: exit $rc"; return; fi
+	if [ "$(wc -l < "$T/err")" -ne 1 ]; then bad "$name: stderr has $(wc -l < "$T/err") lines"; cat "$T/err"; return; fi
+	grep -q -- "$pat" "$T/err" || { bad "$name: stderr lacks '$pat': $(cat "$T/err")"; return; }
+	[ ! -e "$T/out.h5" ] && [ ! -e "$T/out.h5.tmp" ] || { bad "$name: left an output file"; return; }
+	ok
+}
+printf 'clean,corrupted,answers,foils\nthe cat sat,the cat sat on,mat,dog\n' > "$T/len.csv"
+expect_err "different lengths" "len.csv:2: clean and corrupted prompts tokenize to different lengths (4 vs 5)" \
+	bin/eap-score --model $M --pairs "$T/len.csv" --method eap
+printf 'clean,corrupted,answers,foils\nthe cat sat,the dog sat,zebra,dog\n' > "$T/ans.csv"
+expect_err "unknown answer" "ans.csv:2" bin/eap-score --model $M --pairs "$T/ans.csv" --method eap
+printf 'clean,corrupted,answers,foils\nthe cat sat,the dog sat,mat dog,dog\n' > "$T/two.csv"
+expect_err "two-token answer" "two.csv:2" bin/eap-score --model $M --pairs "$T/two.csv" --method eap
+: > "$T/empty.csv"
+expect_err "empty pairs" "empty.csv" bin/eap-score --model $M --pairs "$T/empty.csv" --method eap
+mkdir "$T/badmodel" && cp $M/* "$T/badmodel/" &&
+	sed -i 's/"n_embd": *32/"n_embd": 64/' "$T/badmodel/config.json"
+expect_err "config mismatch" 'tensor "wte.weight" has shape' \
+	bin/eap-score --model "$T/badmodel" --pairs "$T/pairs.csv" --method eap
+head -3 "$T/pairs.csv" > "$T/other.csv"
+expect_err "acts of other pairs" "acts.h5" \
+	bin/eap-score --model $M --pairs "$T/other.csv" --acts "$T/acts.h5" --method eap
+printf 'm0->a0.h0<q>\n' > "$T/notedge.txt"
+expect_err "non-edge" "notedge.txt:1" \
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --edges "$T/notedge.txt"
+expect_err "dump: bad pairs" "len.csv:2" bin/eap-dump --model $M --pairs "$T/len.csv"
+
+# usage errors exit 2; --help exits 0
+bin/eap-score --model $M --pairs "$T/pairs.csv" --method nope -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "unknown method"
+bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap --steps 0 -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--steps 0"
+bin/eap-score --pairs "$T/pairs.csv" --method eap -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --model"
+bin/eap-score --help | grep -q '^Usage: eap-score' && ok || bad "--help"
+bin/eap-dump --help | grep -q '^Usage: eap-dump' && ok || bad "dump --help"
+
+echo "eap-score.sh: $pass passed, $fail failed"
+[ $fail -eq 0 ]
