@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 				      : "--model, --pairs and -o are required");
 		return 2;
 	}
+	tool_check_output(T, out);
 	eap_blas_threads((int)threads);
 	if ((rc = eap_inputs_load(&in, model, pairs, &err)) ||
 	    (rc = eap_h5_meta_init(&meta, T, EAP_VERSION, model, pairs, &err)))

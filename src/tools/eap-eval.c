@@ -259,6 +259,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	parse(argc, argv, &o);
+	tool_check_output(T, o.out);
+	if (o.summary)
+		tool_check_output(T, o.summary);
 	eap_blas_threads((int)o.threads);
 	if ((rc = eap_inputs_load(&in, o.model, o.pairs, &err)) ||
 	    (rc = eap_circuits_read(o.circuit, &cs, &err)))

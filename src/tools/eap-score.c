@@ -206,6 +206,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: --edges applies to --method exact only\n", T);
 		return 2;
 	}
+	tool_check_output(T, out);
 	eap_blas_threads((int)threads);
 
 	if ((rc = eap_inputs_load(&in, model, pairs, &err)) ||

@@ -7,6 +7,7 @@
 #define EAP_TOOL_H
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,22 @@ static inline void tool_progress(const struct tool_progress *p, size_t done,
 	if (done == total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+/*
+ * Outputs are written to <out>.tmp and renamed over out, which must
+ * therefore be a regular file or not exist: renaming over /dev/null as
+ * root would replace the device.  Checked before any work is done; exits
+ * 2 (a usage error) naming the path.
+ */
+static inline void tool_check_output(const char *tool, const char *out)
+{
+	struct stat sb;
+
+	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "%s: %s: output must be a regular file\n", tool, out);
+		exit(2);
+	}
 }
 
 /* "<out>.tmp" in a malloc'd string (NULL on failure). */

@@ -76,6 +76,7 @@ expect_err "dump: bad pairs" "len.csv:2" bin/eap-dump --model $M --pairs "$T/len
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method nope -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "unknown method"
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap --steps 0 -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--steps 0"
 bin/eap-score --pairs "$T/pairs.csv" --method eap -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --model"
+bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap -o /dev/null 2>/dev/null; [ $? -eq 2 ] && [ -c /dev/null ] && ok || bad "-o /dev/null must be refused"
 bin/eap-score --help | grep -q '^Usage: eap-score' && ok || bad "--help"
 bin/eap-dump --help | grep -q '^Usage: eap-dump' && ok || bad "dump --help"
 
