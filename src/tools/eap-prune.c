@@ -1,0 +1,468 @@
+/*
+ * eap-prune - circuit pruner (SPEC §2, §8, §11): selects a circuit from
+ * edge scores, prunes it to the edges on input -> logits paths, and writes
+ * circuit.h5 (and optionally the reference's JSON and a Graphviz DOT
+ * file), or one circuit per size for a faithfulness curve (circuits.h5).
+ *
+ *   eap-prune (--scores FILE | --from-json FILE [--model DIR])
+ *             (--topn N | --greedy N | --threshold T) [--signed]
+ *             -o FILE [--json FILE] [--dot FILE] [--d-model D]
+ *   eap-prune (--scores FILE | --from-json FILE [--model DIR])
+ *             --sizes LIST|default [--topn | --greedy] [--signed] -o FILE
+ *   eap-prune --from-json FILE [--model DIR] [--as-is] -o FILE
+ *             [--json FILE] [--dot FILE] [--d-model D]
+ *
+ * JSON import lives here rather than in a separate tool because an
+ * imported file is just another source of scores: --from-json replaces
+ * --scores in every form.  Without a selection it writes the scores as
+ * scores.h5 (our sign, SPEC §6); with --as-is the file's own circuit
+ * (its in_graph flags, not re-pruned) as circuit.h5.
+ *
+ * With --sizes, --topn and --greedy are flags without a number (the sizes
+ * are the numbers); argv is scanned for --sizes first to pick the option
+ * table.  All outputs go through <out>.tmp and rename; if a later output
+ * fails, the earlier ones of the same run are removed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eap/circuit.h"
+#include "eap/err.h"
+#include "eap/graph.h"
+#include "eap/graph_json.h"
+#include "eap/h5io.h"
+#include "eap/model.h"
+
+#if defined(__has_include)
+#if __has_include("eap/inputs.h")
+#include "eap/inputs.h"
+#endif
+#endif
+#ifndef EAP_VERSION
+#define EAP_VERSION "0.1.0"
+#endif
+
+static const char *const PROG = "eap-prune";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: eap-prune (--scores FILE | --from-json FILE [--model DIR]) "
+		"(--topn N | --greedy N | --threshold T) [--signed] -o FILE "
+		"[--json FILE] [--dot FILE] [--d-model D]\n"
+		"       eap-prune (--scores FILE | --from-json FILE) "
+		"--sizes LIST|default [--topn | --greedy] [--signed] -o FILE\n"
+		"       eap-prune --from-json FILE [--model DIR] [--as-is] -o FILE "
+		"[--json FILE] [--dot FILE]\n"
+		"Select a circuit from edge scores, prune it to the edges on "
+		"input-to-logits paths and write circuit.h5 (circuits.h5 with "
+		"--sizes, scores.h5 for a bare --from-json import).\n"
+		"  --scores FILE      scores.h5 written by eap-score\n"
+		"  --from-json FILE   read scores (and a circuit) from the reference "
+		"library's Graph.to_json file instead\n"
+		"  --model DIR        with --from-json: check its cfg against "
+		"DIR/config.json and record the model (default: none)\n"
+		"  --topn N           the N edges of largest |score|\n"
+		"  --greedy N         the reference's greedy growth from logits, N "
+		"edges\n"
+		"  --threshold T      every edge with |score| >= T\n"
+		"  --signed           rank by the signed score instead of |score| "
+		"(default: |score|)\n"
+		"  --sizes LIST       one topn (or --greedy) circuit per size, "
+		"comma-separated, or 'default': 10..90 by 10, 100..1000 by 100, "
+		"then by 1000, and all edges\n"
+		"  --as-is            with --from-json: keep the file's own circuit, "
+		"unpruned (default: off)\n"
+		"  -o, --output FILE  circuit.h5, circuits.h5 or scores.h5 to write "
+		"(required)\n"
+		"  --json FILE        also write the circuit in the reference's JSON "
+		"format, reference sign (default: none)\n"
+		"  --dot FILE         also write the circuit as a Graphviz digraph "
+		"(default: none)\n"
+		"  --d-model D        d_model for --json (default: the JSON's cfg, "
+		"or config.json of the model the scores name)\n"
+		"  -h, --help         show this help and exit\n"
+		"Example: eap-prune --scores scores.h5 --topn 800 -o circuit.h5 "
+		"--dot circuit.dot && dot -Tsvg circuit.dot > circuit.svg\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", PROG);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	return 2;
+}
+
+/* A whole number 0..SIZE_MAX; -1 if s is not one. */
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > SIZE_MAX)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* "10,20,30" into a malloc'd array; -1 on a malformed list. */
+static int parse_sizes(const char *s, size_t **sizes, size_t *K)
+{
+	size_t n = 1, k = 0;
+	char *copy = strdup(s), *tok, *save = NULL;
+
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	*sizes = malloc(n * sizeof(size_t));
+	if (!copy || !*sizes || !*s || s[strlen(s) - 1] == ',' || *s == ',' ||
+	    strstr(s, ",,"))
+		goto fail;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (parse_size(tok, &(*sizes)[k++]))
+			goto fail;
+	*K = k;
+	free(copy);
+	return 0;
+fail:
+	free(copy);
+	free(*sizes);
+	*sizes = NULL;
+	return -1;
+}
+
+/* Whether argv asks for a curve: --sizes before any "--". */
+static int wants_curve(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--sizes") || !strncmp(argv[i], "--sizes=", 8))
+			return 1;
+	return 0;
+}
+
+/* "topn 10,20,30" */
+static char *curve_selection(const struct eap_select *sel, const size_t *sizes,
+			     size_t K)
+{
+	size_t cap = 32 + 21 * K, n;
+	char *s = malloc(cap);
+
+	if (!s)
+		return NULL;
+	n = (size_t)snprintf(s, cap, "%s%s ", sel->kind == EAP_SELECT_GREEDY
+			     ? "greedy" : "topn", sel->signed_rank ? " signed" : "");
+	for (size_t k = 0; k < K; k++)
+		n += (size_t)snprintf(s + n, cap - n, "%s%zu", k ? "," : "",
+				      sizes[k]);
+	return s;
+}
+
+/*
+ * d_model for --json: the option, else the JSON's cfg, else the
+ * config.json of the model the scores were computed on.
+ */
+static int find_d_model(size_t opt, size_t from_json, const char *model_dir,
+			const struct eap_graph *g, const char *src,
+			size_t *d_model, struct eap_err *err)
+{
+	struct eap_config cfg;
+	char path[4200];
+
+	*d_model = opt ? opt : from_json;
+	if (*d_model)
+		return 0;
+	snprintf(path, sizeof(path), "%s/config.json", model_dir);
+	if (!*model_dir || access(path, R_OK))
+		return eap_err_set(err, EAP_EINVAL,
+				   "%s: d_model for --json is unknown (no readable "
+				   "model config recorded); pass --d-model", src);
+	if (eap_config_load(&cfg, path, err))
+		return err->code;
+	if (cfg.n_layer != g->n_layer || cfg.n_head != g->n_head)
+		return eap_err_set(err, EAP_ESHAPE,
+				   "%s: model %s is %zu x %zu, but the scores are "
+				   "%zu x %zu", src, model_dir, cfg.n_layer,
+				   cfg.n_head, g->n_layer, g->n_head);
+	*d_model = cfg.d_model;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* defaults */
+	const char *scores_path = NULL; /* --scores: one of it and --from-json */
+	const char *json_in = NULL;     /* --from-json */
+	const char *model_dir = NULL;   /* --model: no model check */
+	const char *out = NULL;         /* -o: required */
+	const char *json_out = NULL;    /* --json: none */
+	const char *dot_out = NULL;     /* --dot: none */
+	const char *sizes_arg = NULL;   /* --sizes: no curve */
+	struct eap_select sel = { .kind = EAP_SELECT_TOPN }; /* by |score| */
+	int n_sel = 0;                  /* selections given */
+	int as_is = 0;                  /* keep the JSON's circuit */
+	size_t d_model_opt = 0;         /* --d-model: found from the inputs */
+
+	const int curve = wants_curve(argc, argv);
+	const int sel_arg = curve ? no_argument : required_argument;
+	const struct option opts[] = {
+		{ "scores", required_argument, NULL, 'S' },
+		{ "from-json", required_argument, NULL, 'J' },
+		{ "model", required_argument, NULL, 'M' },
+		{ "topn", sel_arg, NULL, 'n' },
+		{ "greedy", sel_arg, NULL, 'g' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "signed", no_argument, NULL, 's' },
+		{ "sizes", required_argument, NULL, 'z' },
+		{ "as-is", no_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "dot", required_argument, NULL, 'd' },
+		{ "d-model", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct eap_err err = { 0 };
+	struct eap_scores sc = { 0 };
+	struct eap_graph_json js = { 0 };
+	struct eap_circuit circ = { 0 };
+	struct eap_curve cv = { 0 };
+	struct eap_h5_meta meta;
+	const struct eap_graph *g;
+	const float *scores;
+	const char *src;
+	size_t *sizes = NULL, K = 0, d_model = 0;
+	char selection[128], *curve_sel = NULL;
+	int c, rc = 0, status = 1, wrote_out = 0, wrote_json = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'S':
+			scores_path = optarg;
+			break;
+		case 'J':
+			json_in = optarg;
+			break;
+		case 'M':
+			model_dir = optarg;
+			break;
+		case 'n':
+		case 'g':
+			sel.kind = c == 'n' ? EAP_SELECT_TOPN : EAP_SELECT_GREEDY;
+			n_sel++;
+			if (!curve && parse_size(optarg, &sel.n))
+				return usage_error("%s wants a whole number of edges",
+						   c == 'n' ? "--topn" : "--greedy");
+			break;
+		case 't':
+			sel.kind = EAP_SELECT_THRESHOLD;
+			n_sel++;
+			errno = 0;
+			sel.threshold = strtof(optarg, &end);
+			if (errno || end == optarg || *end ||
+			    !isfinite(sel.threshold))
+				return usage_error("--threshold wants a finite "
+						   "number, got '%s'", optarg);
+			break;
+		case 's':
+			sel.signed_rank = 1;
+			break;
+		case 'z':
+			sizes_arg = optarg;
+			break;
+		case 'a':
+			as_is = 1;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'j':
+			json_out = optarg;
+			break;
+		case 'd':
+			dot_out = optarg;
+			break;
+		case 'D':
+			if (parse_size(optarg, &d_model_opt) || !d_model_opt)
+				return usage_error("--d-model wants a positive whole "
+						   "number, got '%s'", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default: {
+			const char *arg = argv[optind - 1];
+
+			if (optopt && strchr("SJMntzojdD", optopt))
+				return usage_error("option '%s' requires an argument",
+						   arg);
+			if (optopt)
+				return usage_error("option '%s' takes no argument",
+						   arg);
+			return usage_error("unknown option '%s'", arg);
+		}
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!scores_path == !json_in)
+		return usage_error("%s", "give one of --scores FILE and --from-json FILE");
+	if (model_dir && !json_in)
+		return usage_error("%s", "--model goes with --from-json (scores.h5 "
+				   "records its model)");
+	if (!out)
+		return usage_error("%s", "-o FILE is required");
+	if (n_sel > 1)
+		return usage_error("%s", "give one of --topn, --greedy and --threshold");
+	if (curve && sel.kind == EAP_SELECT_THRESHOLD)
+		return usage_error("%s", "--sizes makes topn or greedy circuits, not "
+				   "--threshold");
+	if (as_is && (!json_in || n_sel || curve))
+		return usage_error("%s", "--as-is goes with --from-json alone");
+	if (!curve && !n_sel && !as_is && scores_path)
+		return usage_error("%s", "give --topn N, --greedy N, --threshold T "
+				   "or --sizes LIST");
+	if (sel.signed_rank && !n_sel && !curve)
+		return usage_error("%s", "--signed needs a selection");
+	if ((json_out || dot_out) && (curve || (!n_sel && !as_is)))
+		return usage_error("%s", "--json and --dot write a single circuit");
+	if (d_model_opt && !json_out)
+		return usage_error("%s", "--d-model only applies to --json");
+	if (curve && strcmp(sizes_arg, "default") &&
+	    parse_sizes(sizes_arg, &sizes, &K))
+		return usage_error("--sizes wants 'default' or whole numbers "
+				   "separated by commas, got '%s'", sizes_arg);
+
+	/* ---- read ---- */
+	if (scores_path) {
+		src = scores_path;
+		if ((rc = eap_scores_read(scores_path, &sc, &err)))
+			goto fail;
+		g = &sc.graph;
+		scores = sc.scores;
+		meta = sc.meta;
+		snprintf(meta.tool, sizeof(meta.tool), "%s", PROG);
+		snprintf(meta.version, sizeof(meta.version), "%s", EAP_VERSION);
+		meta.created[0] = '\0';
+	} else {
+		struct eap_config cfg = { 0 };
+
+		src = json_in;
+		if (model_dir) {
+			char path[4200];
+
+			snprintf(path, sizeof(path), "%s/config.json", model_dir);
+			if ((rc = eap_config_load(&cfg, path, &err)))
+				goto fail;
+		}
+		if ((rc = eap_graph_json_read(&js, json_in, cfg.n_layer, cfg.n_head,
+					      &err)))
+			goto fail;
+		if (model_dir && js.d_model && js.d_model != cfg.d_model) {
+			eap_err_set(&err, EAP_ESHAPE, "%s: cfg d_model is %zu, but "
+				    "model %s has %zu", json_in, js.d_model,
+				    model_dir, cfg.d_model);
+			goto fail;
+		}
+		if (model_dir)
+			js.d_model = cfg.d_model;
+		if ((rc = eap_h5_meta_init(&meta, PROG, EAP_VERSION, model_dir,
+					   NULL, &err)))
+			goto fail;
+		g = &js.graph;
+		scores = js.scores;
+	}
+	if (json_out &&
+	    (rc = find_d_model(d_model_opt, js.d_model, meta.model_path, g, src,
+			       &d_model, &err)))
+		goto fail;
+
+	/* ---- select and write ---- */
+	if (curve) {
+		if (!sizes && (rc = eap_curve_default_sizes(g->n_edges, &sizes, &K,
+							    &err)))
+			goto fail;
+		if ((rc = eap_curve_init(&cv, g, scores, &sel, sizes, K, &err))) {
+			eap_err_prefix(&err, src);
+			goto fail;
+		}
+		if (!(curve_sel = curve_selection(&sel, sizes, K))) {
+			eap_err_set(&err, EAP_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if ((rc = eap_circuits_write(out, g, K, 0, cv.in_graph,
+					     cv.nodes_in_graph, cv.edges_requested,
+					     cv.edges, curve_sel, &meta, &err)))
+			goto fail;
+		status = 0;
+		goto done;
+	}
+	if (!n_sel && !as_is) {
+		if ((rc = eap_scores_write(out, g, scores, &meta, &err)))
+			goto fail;
+		status = 0;
+		goto done;
+	}
+	if (as_is) {
+		if ((rc = eap_circuit_init(&circ, g, &err)))
+			goto fail;
+		memcpy(circ.in_graph, js.in_graph, g->n_fwd * g->n_bwd);
+		memcpy(circ.nodes_in_graph, js.nodes_in_graph, g->n_fwd);
+		circ.n_requested = circ.n_edges = js.n_in_graph;
+		snprintf(selection, sizeof(selection), "as-is from JSON");
+	} else {
+		if ((rc = eap_circuit_select(&circ, g, scores, &sel, &err))) {
+			eap_err_prefix(&err, src);
+			goto fail;
+		}
+		eap_select_describe(&sel, selection, sizeof(selection));
+	}
+	{
+		int64_t req = (int64_t)circ.n_requested, n = (int64_t)circ.n_edges;
+
+		if ((rc = eap_circuits_write(out, g, 1, 1, circ.in_graph,
+					     circ.nodes_in_graph, &req, &n,
+					     selection, &meta, &err)))
+			goto fail;
+		wrote_out = 1;
+	}
+	if (json_out) {
+		if ((rc = eap_graph_json_write(json_out, g, d_model, scores,
+					       circ.in_graph, circ.nodes_in_graph,
+					       &err)))
+			goto fail;
+		wrote_json = 1;
+	}
+	if (dot_out &&
+	    (rc = eap_circuit_dot_write(dot_out, g, scores, circ.in_graph, &err)))
+		goto fail;
+	status = 0;
+	goto done;
+fail:
+	fprintf(stderr, "%s: %s\n", PROG, err.msg);
+	/* nothing half-written: drop this run's earlier outputs */
+	if (wrote_out)
+		unlink(out);
+	if (wrote_json)
+		unlink(json_out);
+done:
+	free(sizes);
+	free(curve_sel);
+	eap_curve_release(&cv);
+	eap_circuit_release(&circ);
+	eap_graph_json_release(&js);
+	eap_scores_release(&sc);
+	return status;
+}
