@@ -13,6 +13,7 @@ Suite *faith_suite(void);
 Suite *tasks_suite(void);
 Suite *pairs_suite(void);
 Suite *h5io_suite(void);
+Suite *train_suite(void);
 
 int main(void)
 {
@@ -26,6 +27,7 @@ int main(void)
 	srunner_add_suite(sr, tasks_suite());
 	srunner_add_suite(sr, pairs_suite());
 	srunner_add_suite(sr, h5io_suite());
+	srunner_add_suite(sr, train_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
