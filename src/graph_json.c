@@ -331,8 +331,10 @@ static int read_edges(struct eap_graph_json *j, const cJSON *root,
 					 path, it->string);
 			goto out;
 		}
-		/* the reference's sign is the negation of ours (SPEC §6) */
-		j->scores[i] = -(float)s->valuedouble;
+		/* the reference's sign is the negation of ours (SPEC §6);
+		 * 0 stays +0, not -0 */
+		j->scores[i] = s->valuedouble == 0 ? 0.0f
+						   : -(float)s->valuedouble;
 		j->in_graph[i] = (uint8_t)cJSON_IsTrue(b);
 		j->n_in_graph += j->in_graph[i];
 		count++;

@@ -19,6 +19,7 @@
 
 #include "eap/circuit.h"
 #include "eap/graph_json.h"
+#include "eap/h5io.h"
 #include "test_util.h"
 
 #define IOI_JSON FIXTURE("reference-graphs/ioi-eap-ig.json")
@@ -577,6 +578,43 @@ START_TEST(test_curve)
 }
 END_TEST
 
+/* A curve written as circuits.h5 reads back through h5io's checks. */
+START_TEST(test_curve_h5)
+{
+	struct eap_err err = { 0 };
+	struct eap_graph g = { 0 };
+	struct eap_curve cv = { 0 };
+	struct eap_circuits r = { 0 };
+	struct eap_select sel = { .kind = EAP_SELECT_GREEDY };
+	struct eap_h5_meta meta;
+	size_t sizes[] = { 5, 50, 0 };
+	char path[256];
+	float *s;
+
+	ck_assert_int_eq(eap_graph_init(&g, 2, 4, &err), 0);
+	s = random_scores(&g, 17, 0);
+	sizes[2] = g.n_edges;
+	ck_assert_int_eq(eap_curve_init(&cv, &g, s, &sel, sizes, 3, &err), 0);
+	ck_assert_int_eq(eap_h5_meta_init(&meta, "eap-prune", "test", NULL, NULL,
+					  &err), 0);
+	tmp_path(path, sizeof(path), "curve.h5");
+	ck_assert_msg(eap_circuits_write(path, &g, 3, 0, cv.in_graph,
+					 cv.nodes_in_graph, cv.edges_requested,
+					 cv.edges, "greedy 5,50,all", &meta, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_msg(eap_circuits_read(path, &r, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(r.K, 3);
+	ck_assert_mem_eq(r.in_graph, cv.in_graph, 3 * g.n_fwd * g.n_bwd);
+	ck_assert_mem_eq(r.nodes_in_graph, cv.nodes_in_graph, 3 * g.n_fwd);
+	ck_assert_mem_eq(r.edges, cv.edges, 3 * sizeof(int64_t));
+	eap_circuits_release(&r);
+	eap_curve_release(&cv);
+	unlink(path);
+	free(s);
+	eap_graph_release(&g);
+}
+END_TEST
+
 START_TEST(test_default_sizes)
 {
 	struct eap_err err = { 0 };
@@ -896,6 +934,8 @@ START_TEST(test_json_errors)
 	good = read_text(path);
 	ck_assert_int_eq(eap_graph_json_read(&j, path, 1, 2, &err), 0);
 	ck_assert_uint_eq(j.graph.n_edges, g.n_edges);
+	for (size_t i = 0; i < g.n_fwd * g.n_bwd; i++) /* "0" reads as +0 */
+		ck_assert(j.scores[i] == 0.0f && !signbit(j.scores[i]));
 	eap_graph_json_release(&j);
 	unlink(path);
 
@@ -996,6 +1036,7 @@ Suite *circuit_suite(void)
 	tcase_add_test(tc, test_threshold_and_signed);
 	tcase_add_test(tc, test_select_errors);
 	tcase_add_test(tc, test_curve);
+	tcase_add_test(tc, test_curve_h5);
 	tcase_add_test(tc, test_default_sizes);
 	tcase_add_test(tc, test_dot);
 	tcase_set_timeout(tc, 120);

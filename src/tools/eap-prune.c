@@ -37,6 +37,7 @@
 #include "eap/graph_json.h"
 #include "eap/h5io.h"
 #include "eap/model.h"
+#include "tool.h"
 
 #if defined(__has_include)
 #if __has_include("eap/inputs.h")
@@ -67,7 +68,8 @@ static void usage(FILE *f)
 		"library's Graph.to_json file instead\n"
 		"  --model DIR        with --from-json: check its cfg against "
 		"DIR/config.json and record the model (default: none)\n"
-		"  --topn N           the N edges of largest |score|\n"
+		"  --topn N           the N edges of largest |score| (a selection "
+		"or --sizes is required)\n"
 		"  --greedy N         the reference's greedy growth from logits, N "
 		"edges\n"
 		"  --threshold T      every edge with |score| >= T\n"
@@ -344,6 +346,12 @@ int main(int argc, char **argv)
 	    parse_sizes(sizes_arg, &sizes, &K))
 		return usage_error("--sizes wants 'default' or whole numbers "
 				   "separated by commas, got '%s'", sizes_arg);
+
+	tool_check_output(PROG, out);
+	if (json_out)
+		tool_check_output(PROG, json_out);
+	if (dot_out)
+		tool_check_output(PROG, dot_out);
 
 	/* ---- read ---- */
 	if (scores_path) {

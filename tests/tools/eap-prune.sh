@@ -111,6 +111,10 @@ run "$BIN" --scores a.h5 --topn 5 -o c.h5 --frobnicate
 expect_err "unknown option" 2 "unknown option '--frobnicate'"
 run "$BIN" --scores a.h5 --topn
 expect_err "missing argument" 2 "requires an argument"
+run "$BIN" --scores a.h5 --topn 5 -o /dev/null
+expect_err "-o not a regular file" 2 "/dev/null: output must be a regular file"
+run "$BIN" --scores a.h5 --topn 5 -o c.h5 --dot /dev/null
+expect_err "--dot not a regular file" 2 "/dev/null: output must be a regular file"
 check "usage errors write nothing" absent c.h5 c.json
 
 # ---- import the reference's JSON as scores.h5 ----
@@ -180,6 +184,32 @@ expect_ok "--sizes with --greedy"
 check "greedy curve selection" test "$(attr "$tmp/cg.h5" selection)" = '"greedy 100,800"'
 check "greedy curve sizes" \
 	test "$(data "$tmp/cg.h5" /edges_requested)" = "100,800"
+
+# ---- scores from eap-score: provenance kept, d_model from the model ----
+if [ -x bin/eap-score ]; then
+	cat >"$tmp/pairs.csv" <<'CSV'
+clean,corrupted,answers,foils
+when mary and john went to the store john gave a drink to,when mary and john went to the store he gave a drink to,mary,john
+the king saw a bird in the park,the queen saw a bird in the park,he,she
+CSV
+	run bin/eap-score --model "$MODEL" --pairs "$tmp/pairs.csv" --method eap -o "$tmp/w.h5"
+	check "eap-score on $MODEL" test "$rc" -eq 0
+	run "$BIN" --scores "$tmp/w.h5" --greedy 20 -o "$tmp/wc.h5" --json "$tmp/wc.json"
+	expect_ok "greedy 20 with --json from eap-score scores"
+	check "JSON cfg from the model" grep -q '^{"cfg": {"n_layers": 2, "n_heads": 4, "parallel_attn_mlp": false, "d_model": 32}' "$tmp/wc.json"
+	check "method carried over" test "$(attr "$tmp/wc.h5" method)" = '"eap"'
+	check "model carried over" test "$(attr "$tmp/wc.h5" model_path)" = "\"$MODEL\""
+	# and back: the JSON, checked against the model, as scores.h5
+	run "$BIN" --from-json "$tmp/wc.json" --model "$MODEL" -o "$tmp/w2.h5"
+	expect_ok "--from-json --model"
+	check "JSON round trip keeps the scores" h5diff -q "$tmp/w.h5" "$tmp/w2.h5" /scores /scores
+	check "import records the model" test "$(attr "$tmp/w2.h5" model_sha256)" = "$(attr "$tmp/w.h5" model_sha256)"
+	run "$BIN" --from-json "$tmp/wc.json" --as-is -o "$tmp/wc2.h5"
+	expect_ok "--as-is of our own JSON"
+	check "as-is circuit = the circuit" h5diff -q "$tmp/wc.h5" "$tmp/wc2.h5" /in_graph /in_graph
+else
+	echo "eap-prune.sh: bin/eap-score not built, scores from the fixture only"
+fi
 
 # ---- bad input: exit 1, one line, nothing written ----
 run "$BIN" --scores "$S" --sizes 10,40000 -o "$tmp/big.h5"
