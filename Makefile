@@ -16,7 +16,7 @@ CFLAGS  ?= -O2 -g
 
 # ---- system packages (Debian names) -----------------------------------------
 DEB_PKGS := libhdf5-dev libopenblas-dev check libcjson-dev libpcre2-dev \
-            libcsv-dev libssl-dev pkg-config hdf5-tools
+            libcsv-dev libssl-dev pkg-config hdf5-tools gnuplot-nox graphviz
 PC_PKGS  := openblas hdf5 libcjson libpcre2-8 libcrypto
 
 EAP_CPPFLAGS = -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PC_CFLAGS)

@@ -14,6 +14,7 @@ Suite *tasks_suite(void);
 Suite *pairs_suite(void);
 Suite *h5io_suite(void);
 Suite *train_suite(void);
+Suite *circuit_suite(void);
 
 int main(void)
 {
@@ -28,6 +29,7 @@ int main(void)
 	srunner_add_suite(sr, pairs_suite());
 	srunner_add_suite(sr, h5io_suite());
 	srunner_add_suite(sr, train_suite());
+	srunner_add_suite(sr, circuit_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
