@@ -7,10 +7,16 @@
 PREFIX  ?= /usr/local# where `make install` puts bin/
 MODEL   ?= data/models/organism# model directory used by the pipeline
 TASKS   ?= ioi greater-than gender sva capital hypernymy# tasks of the pipeline
-METHODS ?= eap eap-ig exact# attribution methods of the pipeline
+METHODS ?= eap eap-ig eap-ig-kl exact# method variants of the figures
 N       ?= 200# examples per split
 STEPS   ?= 5# integrated-gradient steps
 J       ?= 1# parallel jobs for sub-makes
+
+SEED    ?= 1# seed of the generated pairs
+BATCH   ?= 20# examples per batch in eap-dump/score/eval
+SIZES   ?= default# circuit sizes of the curves (eap-prune --sizes)
+SUBMIT  ?=# prefix of heavy recipes, e.g. 'srun -Q --input=none -n1 -c2'
+GNUPLOT ?= gnuplot
 
 CFLAGS  ?= -O2 -g
 
@@ -97,6 +103,61 @@ tool-tests: all
 	  echo "== $$t"; sh "$$t" || exit 1; \
 	done
 
+
+# ---- the pipeline (SPEC §12) --------------------------------------------------
+# Every artifact is a target: eap-corrupt -> pairs-{train,test}.csv ->
+# eap-dump -> acts.h5 -> eap-score --acts -> scores-<method>-<metric>.h5 ->
+# eap-prune --sizes -> circuits-<method>-<metric>.h5 -> eap-eval ->
+# curve-<method>-<metric>.csv -> gnuplot.  Attribution runs on the train
+# split, evaluation on the held-out test split.
+MODEL_NAME := $(notdir $(patsubst %/,%,$(MODEL)))
+R          := results/$(MODEL_NAME)
+MODEL_DEPS := $(MODEL)/model.safetensors $(MODEL)/config.json
+
+# experiments/tasks.mk configures the tasks; the other experiments/*.mk
+# add figure targets over the artifacts defined below.
+include experiments/tasks.mk
+
+task_metric = $(or $(METRIC_$(1)),logit_diff)
+# variant -> "<method>-<metric>" file stem: eap-ig-kl is EAP-IG on KL
+variant_stem = $(if $(filter eap-ig-kl,$(1)),eap-ig-kl,$(1)-$(call task_metric,$(2)))
+variant_method = $(if $(filter eap-ig-kl,$(1)),eap-ig,$(1))
+variant_metric = $(if $(filter eap-ig-kl,$(1)),kl,$(call task_metric,$(2)))
+
+define task_rules
+$(R)/$(1)/pairs-train.csv: $(wildcard data/tasks/$(1)/*) | bin/eap-corrupt
+	@mkdir -p $$(@D)
+	bin/eap-corrupt --task data/tasks/$(1) --split train -n $(N) --seed $(SEED) -o $$@
+$(R)/$(1)/pairs-test.csv: $(wildcard data/tasks/$(1)/*) | bin/eap-corrupt
+	@mkdir -p $$(@D)
+	bin/eap-corrupt --task data/tasks/$(1) --split test -n $(N) --seed $(SEED) -o $$@
+$(R)/$(1)/acts.h5: $(R)/$(1)/pairs-train.csv $(MODEL_DEPS) bin/eap-dump
+	$(SUBMIT) bin/eap-dump --model $(MODEL) --pairs $$< --metric $(call task_metric,$(1)) --batch $(BATCH) -o $$@
+endef
+
+# $(1) task, $(2) variant
+define variant_rules
+$(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/pairs-train.csv $(R)/$(1)/acts.h5 $(MODEL_DEPS) bin/eap-score
+	$(SUBMIT) bin/eap-score --model $(MODEL) --pairs $$< --acts $(R)/$(1)/acts.h5 \
+	  --method $(call variant_method,$(2)) --metric $(call variant_metric,$(2),$(1)) \
+	  --steps $(STEPS) --batch $(BATCH) -o $$@
+$(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5 bin/eap-prune
+	bin/eap-prune --scores $$< --sizes $(SIZES) -o $$@
+$(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv &: \
+  $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5 $(R)/$(1)/pairs-test.csv $(MODEL_DEPS) bin/eap-eval
+	$(SUBMIT) bin/eap-eval --model $(MODEL) --pairs $(R)/$(1)/pairs-test.csv \
+	  --metric $(call task_metric,$(1)) --circuit $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5 \
+	  --method $(2) --batch $(BATCH) --summary $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv \
+	  -o $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv
+endef
+
+$(foreach t,$(TASKS),$(eval $(call task_rules,$(t))))
+$(foreach t,$(TASKS),$(foreach v,$(METHODS),$(eval $(call variant_rules,$(t),$(v)))))
+
+ALL_CURVES := $(foreach t,$(TASKS),$(foreach v,$(METHODS),$(R)/$(t)/curve-$(call variant_stem,$(v),$(t)).csv))
+
+include $(filter-out experiments/tasks.mk,$(wildcard experiments/*.mk))
+
 # ---- benchmarks (not part of check) ------------------------------------------
 bin/eap-bench: bench/eap-bench.c libeap.a $(HDRS)
 	@mkdir -p $(@D)
@@ -124,8 +185,10 @@ help:
 	@echo "  bench           benchmarks: sgemm rate, forward throughput vs FLOP bound"
 	@echo "  install         copy the tools to \$$(DESTDIR)\$$(PREFIX)/bin"
 	@echo "  clean           remove build products; clean-results removes results/"
-	@echo "  fig-faithfulness  (not yet: the pipeline lands with a later issue)"
+	@echo "  fig-faithfulness  faithfulness vs circuit size, every task and method:"
+	@echo "                  plots/<model>/faithfulness.{png,pdf}"
 	@echo "Variables (current value):"
 	@echo "  PREFIX=$(PREFIX)  MODEL=$(MODEL)"
 	@echo "  TASKS=$(TASKS)"
 	@echo "  METHODS=$(METHODS)  N=$(N)  STEPS=$(STEPS)  J=$(J)"
+	@echo "  SEED=$(SEED)  BATCH=$(BATCH)  SIZES=$(SIZES)  SUBMIT=$(SUBMIT)"
