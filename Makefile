@@ -16,6 +16,8 @@ SEED    ?= 1# seed of the generated pairs
 BATCH   ?= 20# examples per batch in eap-dump/score/eval
 SIZES   ?= default# circuit sizes of the curves (eap-prune --sizes)
 SUBMIT  ?=# prefix of heavy recipes, e.g. 'srun -Q --input=none -n1 -c2'
+RESULTS ?= results# where the pipeline's artifacts go
+FIGURES ?= plots# where the figures go (as FIGURES/<model>/...)
 GNUPLOT ?= gnuplot
 
 CFLAGS  ?= -O2 -g
@@ -111,7 +113,7 @@ tool-tests: all
 # curve-<method>-<metric>.csv -> gnuplot.  Attribution runs on the train
 # split, evaluation on the held-out test split.
 MODEL_NAME := $(notdir $(patsubst %/,%,$(MODEL)))
-R          := results/$(MODEL_NAME)
+R          := $(RESULTS)/$(MODEL_NAME)
 MODEL_DEPS := $(MODEL)/model.safetensors $(MODEL)/config.json
 
 # experiments/tasks.mk configures the tasks; the other experiments/*.mk
