@@ -160,6 +160,9 @@ ALL_CURVES := $(foreach t,$(TASKS),$(foreach v,$(METHODS),$(R)/$(t)/curve-$(call
 
 include $(filter-out experiments/tasks.mk,$(wildcard experiments/*.mk))
 
+# Further test targets (e.g. `make fuzz`) live beside the tests.
+include $(wildcard tests/*.mk)
+
 # ---- benchmarks (not part of check) ------------------------------------------
 bin/eap-bench: bench/eap-bench.c libeap.a $(HDRS)
 	@mkdir -p $(@D)
