@@ -266,30 +266,46 @@ static double row_metric(const struct eap_run *r, const struct eap_batch *bt,
 			       bt->n_foil, r->clean_logp + b * V, dlogits);
 }
 
-int eap_run_baselines(struct eap_run *r, const struct eap_batch *bt,
-		      enum eap_metric metric, struct eap_err *err)
+/*
+ * The clean and corrupted runs; r->fwd ends holding the clean run, or the
+ * corrupted one if corrupted_last (EAP-IG's step k = 0 is the corrupted
+ * run, so its forward is not repeated).
+ */
+static int baselines(struct eap_run *r, const struct eap_batch *bt,
+		     enum eap_metric metric, int corrupted_last,
+		     struct eap_err *err)
 {
 	size_t V = r->model->cfg.n_vocab, nb = bt->nb;
+	const int32_t *first = corrupted_last ? bt->clean : bt->corrupted;
+	const int32_t *second = corrupted_last ? bt->corrupted : bt->clean;
 	int rc;
 
-	/* corrupted first, so that r->fwd ends holding the clean run */
-	rc = eap_run_nodes(r, bt->corrupted, NULL, bt->lengths, nb, bt->np,
-			   r->y_corr, err);
+	rc = eap_run_nodes(r, first, NULL, bt->lengths, nb, bt->np,
+			   corrupted_last ? r->y_clean : r->y_corr, err);
 	if (rc)
 		return rc;
 	memcpy(r->dlogits, r->fwd.logits, nb * V * sizeof(float));
-	rc = eap_run_nodes(r, bt->clean, NULL, bt->lengths, nb, bt->np,
-			   r->y_clean, err);
+	rc = eap_run_nodes(r, second, NULL, bt->lengths, nb, bt->np,
+			   corrupted_last ? r->y_corr : r->y_clean, err);
 	if (rc)
 		return rc;
-	log_softmax_rows(r->clean_logp, r->fwd.logits, nb, V);
+	/* dlogits holds the first run's logits, fwd.logits the second's */
+	log_softmax_rows(r->clean_logp,
+			 corrupted_last ? r->dlogits : r->fwd.logits, nb, V);
 	for (size_t b = 0; b < nb; b++) {
-		r->metric_clean[b] = row_metric(r, bt, metric, b,
-						r->fwd.logits + b * V, NULL);
-		r->metric_corr[b] = row_metric(r, bt, metric, b,
-					       r->dlogits + b * V, NULL);
+		const float *lc = corrupted_last ? r->dlogits : r->fwd.logits;
+		const float *lr = corrupted_last ? r->fwd.logits : r->dlogits;
+
+		r->metric_clean[b] = row_metric(r, bt, metric, b, lc + b * V, NULL);
+		r->metric_corr[b] = row_metric(r, bt, metric, b, lr + b * V, NULL);
 	}
 	return 0;
+}
+
+int eap_run_baselines(struct eap_run *r, const struct eap_batch *bt,
+		      enum eap_metric metric, struct eap_err *err)
+{
+	return baselines(r, bt, metric, 0, err);
 }
 
 /* dst (n) += alpha * src (n) */
@@ -711,7 +727,8 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 	float *dyb = r->y_cur; /* free in gradient methods */
 	int rc;
 
-	if ((rc = eap_run_baselines(r, bt, metric, err)))
+	rc = baselines(r, bt, metric, method == EAP_METHOD_EAP_IG, err);
+	if (rc)
 		return rc;
 	if (method == EAP_METHOD_EXACT) {
 		rc = score_exact(r, bt, metric, edges, acc, err);
@@ -737,16 +754,19 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 		break;
 	case EAP_METHOD_EAP_IG: {
 		/* e_k = e_corr + (k/m)(e_clean - e_corr), k = 0..m-1; the
-		 * embeddings are the input node's outputs */
+		 * embeddings are the input node's outputs.  Step 0 is the
+		 * corrupted run, which r->fwd holds already. */
 		const float *ec = r->y_clean, *er = r->y_corr;
 
 		for (int k = 0; k < steps && !rc; k++) {
 			float t = (float)k / (float)steps;
 
-			for (size_t i = 0; i < nd; i++)
-				r->x0[i] = er[i] + t * (ec[i] - er[i]);
-			rc = eap_run_nodes(r, NULL, r->x0, bt->lengths, nb, np,
-					   NULL, err);
+			if (k > 0) {
+				for (size_t i = 0; i < nd; i++)
+					r->x0[i] = er[i] + t * (ec[i] - er[i]);
+				rc = eap_run_nodes(r, NULL, r->x0, bt->lengths,
+						   nb, np, NULL, err);
+			}
 			if (!rc)
 				rc = eap_run_backward(r, bt, metric,
 						      1.0f / (float)steps, NULL,
