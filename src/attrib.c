@@ -315,6 +315,50 @@ static void axpy(float *dst, float alpha, const float *src, size_t n)
 		dst[i] += alpha * src[i];
 }
 
+/* xhat (n, d) = (x - mean) / std, the normalized input of a LayerNorm. */
+static void ln_xhat(float *xhat, const float *x, const float *stat, size_t n,
+		    size_t d)
+{
+	for (size_t i = 0; i < n; i++) {
+		float m = stat[2 * i], r = stat[2 * i + 1];
+
+		for (size_t j = 0; j < d; j++)
+			xhat[i * d + j] = (x[i * d + j] - m) * r;
+	}
+}
+
+/*
+ * One backward input's own LayerNorm backward (the copies share x, so they
+ * share xhat): g = r (u - mean(u) - xhat mean(u xhat)) with u = dln * w,
+ * sums in double; grad_v += alpha g and dres += g in the same pass.
+ */
+static void path_ln_backward(float *grad_v, float alpha, float *dres,
+			     const float *dln, const float *xhat,
+			     const float *w, const float *stat, size_t n,
+			     size_t d)
+{
+	for (size_t i = 0; i < n; i++) {
+		const float *gi = dln + i * d, *xi = xhat + i * d;
+		float r = stat[2 * i + 1], mu, mux;
+		double su = 0.0, sux = 0.0;
+
+		for (size_t j = 0; j < d; j++) {
+			float u = gi[j] * w[j];
+
+			su += u;
+			sux += (double)u * xi[j];
+		}
+		mu = (float)(su / (double)d);
+		mux = (float)(sux / (double)d);
+		for (size_t j = 0; j < d; j++) {
+			float g = r * (gi[j] * w[j] - mu - xi[j] * mux);
+
+			grad_v[i * d + j] += alpha * g;
+			dres[i * d + j] += g;
+		}
+	}
+}
+
 int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 		     enum eap_metric metric, float alpha, double *metric_out,
 		     struct eap_err *err)
@@ -326,7 +370,7 @@ int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 	size_t nb = f->nb, np = f->np, n = nb * np, d = c->d_model;
 	size_t dm = c->d_mlp, dh = c->d_head, H = c->n_head, V = c->n_vocab;
 	struct views v;
-	float *dres, *dln, *tmpg;
+	float *dres, *dln, *xhat;
 
 	if (nb != bt->nb || np != bt->np)
 		return eap_err_set(err, EAP_EINVAL,
@@ -335,7 +379,7 @@ int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 	views_size(r, &v);
 	dres = v.a;
 	dln = v.b;
-	tmpg = v.c;
+	xhat = v.c;
 	for (size_t b = 0; b < nb; b++) {
 		double mv = row_metric(r, bt, metric, b, f->logits + b * V,
 				       r->dlogits + b * V);
@@ -368,17 +412,16 @@ int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 		eap_gelu_backward(v.dfc, F->fc, v.gelu, n * dm);
 		eap_sgemm(0, 1, n, d, dm, 1.0f, v.dfc, dm, W->w_fc, dm, 0.0f,
 			  dln, d);
-		memset(tmpg, 0, n * d * sizeof(float));
-		eap_layernorm_backward(tmpg, NULL, NULL, dln, F->x_mid, W->ln2_w,
-				       F->ln2_stat, n, d);
-		axpy(r->grad + vm * n * d, alpha, tmpg, n * d);
-		axpy(dres, 1.0f, tmpg, n * d);
+		ln_xhat(xhat, F->x_mid, F->ln2_stat, n, d);
+		path_ln_backward(r->grad + vm * n * d, alpha, dres, dln, xhat,
+				 W->ln2_w, F->ln2_stat, n, d);
 
 		/* attention: dz = dres W_O^T, through the attention core */
 		eap_sgemm(0, 1, n, d, d, 1.0f, dres, d, W->w_o, d, 0.0f, v.z, d);
 		memset(v.dqkv, 0, 3 * n * d * sizeof(float));
 		eap_attention_backward(v.dqkv, v.attscr, v.z, F->att, F->qkv, nb,
 				       np, H, dh);
+		ln_xhat(xhat, F->x_in, F->ln1_stat, n, d);
 		/* each q/k/v input of each head: one LN1 backward of its own
 		 * path's gradient, d_path W_path^T */
 		for (int k = 0; k < 3; k++)
@@ -388,12 +431,9 @@ int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 
 				eap_sgemm(0, 1, n, d, dh, 1.0f, v.dqkv + c0, 3 * d,
 					  W->w_qkv + c0, 3 * d, 0.0f, dln, d);
-				memset(tmpg, 0, n * d * sizeof(float));
-				eap_layernorm_backward(tmpg, NULL, NULL, dln,
-						       F->x_in, W->ln1_w,
-						       F->ln1_stat, n, d);
-				axpy(r->grad + vi * n * d, alpha, tmpg, n * d);
-				axpy(dres, 1.0f, tmpg, n * d);
+				path_ln_backward(r->grad + vi * n * d, alpha,
+						 dres, dln, xhat, W->ln1_w,
+						 F->ln1_stat, n, d);
 			}
 	}
 	return 0;
