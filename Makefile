@@ -9,6 +9,7 @@ MODEL   ?= data/models/organism# model directory used by the pipeline
 TASKS   ?= ioi greater-than gender sva capital hypernymy# tasks of the pipeline
 METHODS ?= eap eap-ig eap-ig-kl exact# method variants of the figures
 N       ?= 200# examples per split
+N_EXACT ?= 50# of them, scored by exact patching (one forward per edge)
 STEPS   ?= 5# integrated-gradient steps
 J       ?= 1# parallel jobs for sub-makes
 
@@ -142,7 +143,7 @@ define variant_rules
 $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/pairs-train.csv $(R)/$(1)/acts.h5 $(MODEL_DEPS) bin/eap-score
 	$(SUBMIT) bin/eap-score --model $(MODEL) --pairs $$< --acts $(R)/$(1)/acts.h5 \
 	  --method $(call variant_method,$(2)) --metric $(call variant_metric,$(2),$(1)) \
-	  --steps $(STEPS) --batch $(BATCH) -o $$@
+	  --steps $(STEPS) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT)) -o $$@
 $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5 bin/eap-prune
 	bin/eap-prune --scores $$< --sizes $(SIZES) -o $$@
 $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv &: \
@@ -196,4 +197,4 @@ help:
 	@echo "  PREFIX=$(PREFIX)  MODEL=$(MODEL)"
 	@echo "  TASKS=$(TASKS)"
 	@echo "  METHODS=$(METHODS)  N=$(N)  STEPS=$(STEPS)  J=$(J)"
-	@echo "  SEED=$(SEED)  BATCH=$(BATCH)  SIZES=$(SIZES)  SUBMIT=$(SUBMIT)"
+	@echo "  N_EXACT=$(N_EXACT)  SEED=$(SEED)  BATCH=$(BATCH)  SIZES=$(SIZES)  SUBMIT=$(SUBMIT)"

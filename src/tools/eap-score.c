@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"  --steps N        integrated-gradient steps for eap-ig (default 5)\n"
 		"  --batch N        examples per batch; memory grows with it (default 20)\n"
 		"  --edges FILE     exact: score only these edges, one 'u->v' name a line\n"
+		"  --limit N        score only the first N pairs (default: all)\n"
 		"  --threads N      BLAS threads (default: OpenBLAS's own choice)\n"
 		"  --progress       show progress even when stderr is not a terminal\n"
 		"  -o, --output FILE  scores.h5 to write (atomically)\n"
@@ -84,11 +85,12 @@ static int read_edges(const char *path, const struct eap_graph *g,
 
 /*
  * Check that acts.h5 belongs to these inputs: same model, same graph
- * shape, same examples (token by token).
+ * shape, same examples (token by token; with --limit, its first ones).
  */
 static int check_acts(const struct eap_acts *a, const struct eap_inputs *in,
-		      const char *model_sha, struct eap_err *err)
+		      const struct eap_h5_meta *meta, struct eap_err *err)
 {
+	const char *model_sha = meta->model_sha256;
 	const struct eap_pairs_ids *ids = &in->ids;
 	int32_t *tc = NULL, *tr = NULL;
 	int rc = 0;
@@ -97,7 +99,11 @@ static int check_acts(const struct eap_acts *a, const struct eap_inputs *in,
 		return eap_err_set(err, EAP_EINVAL,
 				   "%s: dumped from another model (%s, SHA-256 differs)",
 				   a->path, a->meta.model_path);
-	if (a->N != ids->n || a->P != ids->max_len ||
+	if (strcmp(a->meta.pairs_sha256, meta->pairs_sha256))
+		return eap_err_set(err, EAP_EINVAL,
+				   "%s: dumped from other pairs (%s, SHA-256 differs from %s)",
+				   a->path, a->meta.pairs_path, meta->pairs_path);
+	if (a->N < ids->n || a->P != ids->max_len ||
 	    a->n_fwd != in->graph.n_fwd || a->d != in->model.cfg.d_model)
 		return eap_err_set(err, EAP_ESHAPE,
 				   "%s: holds %zu examples x %zu positions x %zu nodes x %zu, the pairs and model need %zu x %zu x %zu x %zu",
@@ -138,7 +144,7 @@ int main(int argc, char **argv)
 	const char *model = NULL, *pairs = NULL, *acts = NULL, *out = NULL;
 	const char *edges_path = NULL;
 	int method = -1, metric = EAP_METRIC_LOGIT_DIFF, progress = 0, c;
-	size_t steps = 5, batch = 20, threads = 0;
+	size_t steps = 5, batch = 20, threads = 0, limit = 0;
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "pairs", required_argument, NULL, 'p' },
@@ -148,6 +154,7 @@ int main(int argc, char **argv)
 		{ "steps", required_argument, NULL, 's' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "edges", required_argument, NULL, 'e' },
+		{ "limit", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "output", required_argument, NULL, 'o' },
@@ -189,6 +196,7 @@ int main(int argc, char **argv)
 		case 's': steps = tool_size_arg(T, "--steps", optarg, 100000); break;
 		case 'b': batch = tool_size_arg(T, "--batch", optarg, 100000); break;
 		case 'e': edges_path = optarg; break;
+		case 'l': limit = tool_size_arg(T, "--limit", optarg, SIZE_MAX); break;
 		case 't': threads = tool_size_arg(T, "--threads", optarg, 1024); break;
 		case 'P': progress = 1; break;
 		case 'o': out = optarg; break;
@@ -212,9 +220,12 @@ int main(int argc, char **argv)
 	if ((rc = eap_inputs_load(&in, model, pairs, &err)) ||
 	    (rc = eap_h5_meta_init(&meta, T, EAP_VERSION, model, pairs, &err)))
 		goto fail;
+	/* --limit: the first N pairs only (acts.h5 rows line up from 0) */
+	if (limit && limit < in.ids.n)
+		in.ids.n = limit;
 	if (acts) {
 		if ((rc = eap_acts_open(&ar, acts, &err)) ||
-		    (rc = check_acts(&ar, &in, meta.model_sha256, &err)))
+		    (rc = check_acts(&ar, &in, &meta, &err)))
 			goto fail;
 	}
 	if (edges_path) {

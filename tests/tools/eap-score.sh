@@ -34,6 +34,13 @@ h5diff -q -d 1e-3 "$T/s-eap.h5" "$T/s-exact.h5" /scores /scores >/dev/null && ba
 h5dump -a /method "$T/s-eap-ig.h5" | grep -q '"eap-ig"' && ok || bad "method attribute"
 h5dump -a /steps "$T/s-eap-ig.h5" | grep -q ' 5$' && ok || bad "steps attribute"
 
+# --limit K scores the first K pairs: the same as a file of those rows
+head -3 "$T/pairs.csv" > "$T/first2.csv"
+bin/eap-score --model $M --pairs "$T/first2.csv" --method exact -o "$T/l1.h5" &&
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --acts "$T/acts.h5" --method exact --limit 2 -o "$T/l2.h5" || bad "--limit runs"
+h5diff -d 2e-6 "$T/l1.h5" "$T/l2.h5" /scores /scores >/dev/null && ok || bad "--limit 2 differs from the first two rows"
+h5diff -q -d 1e-4 "$T/l2.h5" "$T/s-exact.h5" /scores /scores >/dev/null && bad "--limit changed nothing" || ok
+
 # --edges: the listed edges equal the full exact run, the rest are 0
 printf 'input->logits\n# a comment\nm0->m1\n\na0.h1->a1.h2<q>\n' > "$T/edges.txt"
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --edges "$T/edges.txt" -o "$T/e.h5" && ok || bad "--edges run"
