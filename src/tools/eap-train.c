@@ -426,7 +426,7 @@ int main(int argc, char **argv)
 	int32_t *tokens = NULL, *targets = NULL;
 	FILE *log = NULL;
 	int rc, done, show;
-	double t0, last = 0;
+	double t0, last = 0, final_loss = 0;
 
 	o.layers = DEF_LAYERS;
 	o.heads = DEF_HEADS;
@@ -566,6 +566,7 @@ int main(int argc, char **argv)
 			goto fail;
 		fprintf(log, "%zu,%.6f,%.6e,%.6f\n", step + 1, st.loss, st.lr,
 			st.grad_norm);
+		final_loss = st.loss;
 		if (show) {
 			double tn = now(), el = tn - t0;
 			double rate = (double)((step + 1) * n_tok) / el;
@@ -602,6 +603,17 @@ int main(int argc, char **argv)
 		rc = eap_err_set(&err, EAP_EIO, "%s: cannot rename %s to it: %s",
 				 out, tmpdir, strerror(errno));
 		goto fail;
+	}
+	if (show) {
+		double el = now() - t0;
+		char tot[32];
+
+		hms(tot, sizeof(tot), el);
+		fprintf(stderr,
+			"%s: wrote %s: %zu steps, %zu tokens in %s (%.0f "
+			"tokens/s), final loss %.4f\n",
+			PROG, out, o.steps, o.steps * n_tok, tot,
+			(double)(o.steps * n_tok) / el, final_loss);
 	}
 	rc = 0;
 	goto out;
