@@ -1169,7 +1169,8 @@ static int intern(struct eap_task_impl *m, struct eap_err *err)
 		return oom(err);
 	}
 	/* from here on the table owns every word (impl_free's rule) */
-	qsort(slots.a, slots.n, sizeof(*slots.a), cmp_slot);
+	if (slots.n) /* qsort(NULL, 0, ...) is undefined (found by fuzzing) */
+		qsort(slots.a, slots.n, sizeof(*slots.a), cmp_slot);
 	for (size_t i = 0; i < slots.n; i++) {
 		char **slot = slots.a[i];
 		if (k && strcmp(*slot, m->interned[k - 1]) == 0) {
@@ -1656,7 +1657,8 @@ static int sorted_copy(struct vec *v, char ***words, size_t *n,
 	size_t k = 0;
 	char **out;
 
-	qsort(v->a, v->n, sizeof(*v->a), cmp_cstr);
+	if (v->n)
+		qsort(v->a, v->n, sizeof(*v->a), cmp_cstr);
 	out = calloc(v->n + 1, sizeof(*out));
 	if (!out)
 		return oom(err);
