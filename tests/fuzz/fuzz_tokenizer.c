@@ -65,12 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *all = fuzz_strndup(text->data, text->size), *line = all, *nl;
 		int lines = 0;
 
-		do {
+		for (;;) {
 			if ((nl = strchr(line, '\n')))
 				*nl = 0;
 			encode_line(&tok, line);
+			if (!nl || ++lines == 32)
+				break;
 			line = nl + 1;
-		} while (nl && ++lines < 32);
+		}
 		free(all);
 	}
 out:
