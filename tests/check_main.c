@@ -15,6 +15,7 @@ Suite *pairs_suite(void);
 Suite *h5io_suite(void);
 Suite *train_suite(void);
 Suite *circuit_suite(void);
+Suite *organism_suite(void);
 
 int main(void)
 {
@@ -30,6 +31,7 @@ int main(void)
 	srunner_add_suite(sr, h5io_suite());
 	srunner_add_suite(sr, train_suite());
 	srunner_add_suite(sr, circuit_suite());
+	srunner_add_suite(sr, organism_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
