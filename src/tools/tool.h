@@ -7,6 +7,7 @@
 #define EAP_TOOL_H
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,10 +71,74 @@ static inline void tool_progress(const struct tool_progress *p, size_t done,
 }
 
 /*
+ * Temporary outputs are removed on SIGINT, SIGTERM and SIGHUP, so that an
+ * interrupted run leaves nothing behind (SPEC §11; SIGKILL may still
+ * leave <out>.tmp, which no Make target names).  tool_remove_on_signal
+ * records path + suffix (copied) before the file can exist; the handler
+ * unlinks (or rmdir()s) the recorded paths, newest first, restores the
+ * default action and re-raises, so that make and the shell still see a
+ * death by that signal.  A signal ignored at start (nohup, a background
+ * job of a script) stays ignored.  The handler only calls
+ * async-signal-safe functions on paths written before they were counted.
+ */
+#define TOOL_MAX_CLEANUP 8
+#define TOOL_CLEANUP_PATH 4200
+
+static inline char (*tool_cleanup_paths(void))[TOOL_CLEANUP_PATH]
+{
+	static char paths[TOOL_MAX_CLEANUP][TOOL_CLEANUP_PATH];
+
+	return paths;
+}
+
+static inline volatile sig_atomic_t *tool_cleanup_count(void)
+{
+	static volatile sig_atomic_t n;
+
+	return &n;
+}
+
+static inline void tool_on_signal(int sig)
+{
+	char (*p)[TOOL_CLEANUP_PATH] = tool_cleanup_paths();
+
+	for (int i = (int)*tool_cleanup_count(); i-- > 0;) {
+		unlink(p[i]);
+		rmdir(p[i]); /* a directory; fails harmlessly on a file */
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static inline void tool_remove_on_signal(const char *path, const char *suffix)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	volatile sig_atomic_t *n = tool_cleanup_count();
+
+	if (*n >= TOOL_MAX_CLEANUP)
+		return;
+	snprintf(tool_cleanup_paths()[*n], TOOL_CLEANUP_PATH, "%s%s", path, suffix);
+	if (*n == 0)
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+			struct sigaction old, sa;
+
+			if (sigaction(sigs[i], NULL, &old) == 0 &&
+			    old.sa_handler == SIG_IGN)
+				continue;
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = tool_on_signal;
+			sigemptyset(&sa.sa_mask);
+			sigaction(sigs[i], &sa, NULL);
+		}
+	(*n)++;
+}
+
+/*
  * Outputs are written to <out>.tmp and renamed over out, which must
  * therefore be a regular file or not exist: renaming over /dev/null as
  * root would replace the device.  Checked before any work is done; exits
- * 2 (a usage error) naming the path.
+ * 2 (a usage error) naming the path.  <out>.tmp is then removed if the
+ * tool is interrupted (tool_remove_on_signal).
  */
 static inline void tool_check_output(const char *tool, const char *out)
 {
@@ -83,6 +148,7 @@ static inline void tool_check_output(const char *tool, const char *out)
 		fprintf(stderr, "%s: %s: output must be a regular file\n", tool, out);
 		exit(2);
 	}
+	tool_remove_on_signal(out, ".tmp");
 }
 
 /* "<out>.tmp" in a malloc'd string (NULL on failure). */
