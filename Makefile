@@ -171,6 +171,7 @@ bin/eap-bench: bench/eap-bench.c libeap.a $(HDRS)
 
 bench: all bin/eap-bench
 	bin/eap-bench --threads $$(nproc)
+	sh bench/memory.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin
