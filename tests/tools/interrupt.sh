@@ -73,7 +73,7 @@ interrupt() {
 		done
 		sleep 0.2
 	else
-		sleep 0.8
+		sleep 0.5
 	fi
 	kill -s "$sig" "$pid" 2> /dev/null
 	wait $MPID
