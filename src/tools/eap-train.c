@@ -38,6 +38,7 @@
 #include "eap/rng.h"
 #include "eap/tokenizer.h"
 #include "eap/train.h"
+#include "tool.h"
 
 static const char *const PROG = "eap-train";
 
@@ -473,6 +474,14 @@ int main(int argc, char **argv)
 		umask(um);
 		chmod(tmpdir, 0777 & ~um);
 	}
+	/* an interrupted run removes what it wrote (tool.h), newest first */
+	tool_remove_on_signal(tmpdir, "");
+	tool_remove_on_signal(tmpdir, "/vocab.txt");
+	tool_remove_on_signal(tmpdir, "/train-log.csv");
+	tool_remove_on_signal(tmpdir, "/model.safetensors.tmp");
+	tool_remove_on_signal(tmpdir, "/model.safetensors");
+	tool_remove_on_signal(tmpdir, "/config.json.tmp");
+	tool_remove_on_signal(tmpdir, "/config.json");
 
 	/* the vocabulary, read back through the one word-level tokenizer */
 	snprintf(path, sizeof(path), "%s/vocab.txt", tmpdir);
