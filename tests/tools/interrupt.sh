@@ -1,6 +1,7 @@
 #!/bin/sh
 # Interrupted runs (SPEC §11): eap-dump, eap-score and eap-eval are killed
-# mid-run inside the Make pipeline, by SIGKILL and by SIGINT.  Afterwards
+# mid-run inside the Make pipeline, by SIGKILL and by SIGINT (and eap-train
+# on its own).  Afterwards
 # no finished-looking artifact exists (at most <out>.tmp after SIGKILL;
 # after SIGINT not even that: the tools remove it), `make -q` says the
 # step is out of date, and `make` redoes it and completes.  The model is
@@ -115,6 +116,28 @@ run_make "$R/circuits-exact-logit_diff.h5" > "$T/log" 2>&1 || { echo "interrupt.
 for sig in $SIGS; do
 	interrupt eap-eval $sig "$CURVE" "$SUMMARY"
 done
+# eap-train (not in the pipeline above): its DIR.tmp-XXXXXX goes away on
+# SIGINT; after SIGKILL it may stay, but DIR never appears
+for sig in $SIGS; do
+	rm -rf "$T/tr" "$T"/tr.tmp-*
+	$DEFSIG bin/eap-train --corpus "$T/corpus.txt" --vocab "$T/vocab.txt" --layers 2 --heads 4 \
+		--dim 32 --steps 100000 --batch 16 --threads 1 -o "$T/tr" > /dev/null 2>&1 &
+	MPID=$!
+	i=0
+	while ! ls -d "$T"/tr.tmp-* > /dev/null 2>&1 && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 0.5
+	kill -s $sig $MPID
+	{ wait $MPID; } 2> /dev/null
+	MPID=
+	[ ! -e "$T/tr" ] && ok || bad "eap-train $sig: the model directory exists"
+	if [ $sig = INT ]; then
+		ls -d "$T"/tr.tmp-* > /dev/null 2>&1 && bad "eap-train INT: $(ls -d "$T"/tr.tmp-*) left behind" || ok
+	fi
+done
+
 # everything up to date now
 run_make -q "$CURVE" && ok || bad "make -q: the curve is not up to date after the redo"
 
