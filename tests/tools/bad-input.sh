@@ -205,6 +205,11 @@ check "unknown words" eap-tokenize 1 "lines.txt:2" - bin/eap-tokenize --model $M
 check "unknown words" eap-dump 1 "unknown.csv:2" $O bin/eap-dump --model $M --pairs "$T/unknown.csv" -o $O
 check "unknown words" eap-score 1 "unknown.csv:2" $O bin/eap-score --model $M --pairs "$T/unknown.csv" --method eap -o $O
 check "unknown words" eap-eval 1 "unknown.csv:2" $C bin/eap-eval --model $M --pairs "$T/unknown.csv" --circuit "$T/c.h5" -o $C
+sed 's/"input->a0.h0<q>"/"input->a0.h9<q>"/' "$T/c.json" > "$T/unknown.json"
+check "unknown words" eap-prune 1 "unknown.json" $O bin/eap-prune --from-json "$T/unknown.json" --topn 5 -o $O
+mkdir "$T/task-slot" && printf 'list names names.txt\nvar a = names\nvar b = names except a\ntemplate t.txt\nanswer a\nfoil b\nholdout 0.5 a\n' > "$T/task-slot/task.txt" &&
+	printf 'mary\njohn\nkate\n' > "$T/task-slot/names.txt" && printf '{a} saw {place} and {b}\n' > "$T/task-slot/t.txt"
+check "unknown words" eap-corrupt 1 "t.txt:1" $C bin/eap-corrupt --task "$T/task-slot" --split train -n 2 -o $C
 check "unknown words" eap-train 1 "corpus-unknown.txt:1" "$T/mdir" bin/eap-train --corpus "$T/corpus-unknown.txt" --vocab $M/vocab.txt --steps 1 -o "$T/mdir"
 
 # answers that are not one token
