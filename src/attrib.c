@@ -197,6 +197,7 @@ int eap_run_init(struct eap_run *r, const struct eap_model *m,
 void eap_run_release(struct eap_run *r)
 {
 	eap_fwd_release(&r->fwd);
+	eap_fwd_release(&r->stack);
 	free(r->y_clean);
 	free(r->y_corr);
 	free(r->y_cur);
@@ -708,51 +709,213 @@ static void contract(struct eap_run *r, const float *dy, size_t n,
 		acc->sum[i] += v.sbatch[i];
 }
 
+/* Bytes of the stack's memory budget: it sets how many copies fit. */
+#define STACK_BUDGET ((size_t)512 << 20)
+
+/* Allocate r->stack for as many copies of a B x P batch as the budget
+ * allows (at least 2: the unpatched copy and one patched edge). */
+static int stack_init(struct eap_run *r, struct eap_err *err)
+{
+	const struct eap_config *c = &r->model->cfg;
+	size_t P = r->P, d = c->d_model, per_row, groups;
+	int rc;
+
+	if (r->stack_groups)
+		return 0;
+	per_row = c->n_layer * (P * d * 7 + P * 4 + P * 3 * d +
+				c->n_head * P * P + 2 * P * c->d_mlp) +
+		  2 * P * d + 2 * P + d + c->n_vocab;
+	groups = STACK_BUDGET / sizeof(float) / per_row / r->B;
+	if (groups < 2)
+		groups = 2;
+	if (groups > 128)
+		groups = 128;
+	if ((rc = eap_fwd_init(&r->stack, c, groups * r->B, P, 0, err)))
+		return rc;
+	r->stack_groups = groups;
+	return 0;
+}
+
+/* dst (G copies of n rows, d) = src (n, d) repeated G times. */
+static void repeat_rows(float *dst, const float *src, size_t n, size_t d,
+			size_t G)
+{
+	for (size_t g = 0; g < G; g++)
+		memcpy(dst + g * n * d, src, n * d * sizeof(float));
+}
+
+/*
+ * The MLP of layer l on stacked rows: x_mid (N, d) is the residual stream
+ * after attention, mlp_in (N, d) the MLP's own input copy (may be x_mid);
+ * writes the next layer's input (or x_out) into the stack.
+ */
+static void stack_mlp(struct eap_run *r, size_t l, const float *mlp_in,
+		      size_t N)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_layer *W = &m->w.layers[l];
+	struct eap_fwd_layer *S = &r->stack.layers[l];
+	size_t d = c->d_model, dm = c->d_mlp;
+	float *x_next = l + 1 < c->n_layer ? r->stack.layers[l + 1].x_in
+					   : r->stack.x_out;
+
+	eap_layernorm_forward(S->ln2, S->ln2_stat, mlp_in, W->ln2_w, W->ln2_b,
+			      N, d, c->ln_eps);
+	for (size_t i = 0; i < N; i++)
+		memcpy(S->fc + i * dm, W->b_fc, dm * sizeof(float));
+	eap_sgemm(0, 0, N, dm, d, 1.0f, S->ln2, d, W->w_fc, dm, 1.0f, S->fc, dm);
+	eap_gelu_forward(S->gelu, S->fc, N * dm);
+	for (size_t i = 0; i < N; i++)
+		memcpy(S->mlp_out + i * d, W->b_proj, d * sizeof(float));
+	eap_sgemm(0, 0, N, d, dm, 1.0f, S->gelu, dm, W->w_proj, d, 1.0f,
+		  S->mlp_out, d);
+	for (size_t i = 0; i < N * d; i++)
+		x_next[i] = S->x_mid[i] + S->mlp_out[i];
+}
+
+/*
+ * Exact scores of the edges us[0..E) into backward input v, in one stacked
+ * run: copy 0 of the batch is unpatched, copy 1 + e has edge us[e] -> v
+ * carrying u's corrupted output.  Only layers from v's on are computed
+ * (the prefix is the clean run's), and in v's own layer only what v
+ * feeds.  Scores are differences to copy 0, whose rounding is the same.
+ */
+static int exact_stack(struct eap_run *r, const struct eap_batch *bt,
+		       enum eap_metric metric, size_t v, const size_t *us,
+		       size_t E, struct eap_score_acc *acc, struct eap_err *err)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_graph *g = r->graph;
+	const struct eap_fwd *f = &r->fwd;
+	struct eap_fwd *sf = &r->stack;
+	size_t nb = bt->nb, np = bt->np, n = nb * np, d = c->d_model;
+	size_t dh = c->d_head, V = c->n_vocab, nd = n * d;
+	size_t G = E + 1, rows = G * nb, N = G * n, lv, h;
+	enum eap_bwd_kind kind;
+	int32_t *len = malloc(rows * sizeof(int32_t));
+	struct views vw;
+	int rc = 0;
+
+	if (!len)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	views_size(r, &vw);
+	for (size_t i = 0; i < rows; i++)
+		len[i] = bt->lengths[i % nb];
+	eap_graph_bwd_info(g, v, &lv, &kind, &h);
+
+	if (kind == EAP_BWD_LOGITS) {
+		/* only LN_f at each row's last position changes */
+		for (size_t k = 0; k < G; k++)
+			for (size_t b = 0; b < nb; b++) {
+				size_t row = b * np + (size_t)bt->lengths[b] - 1;
+				float *x = vw.x, stat[2];
+
+				memcpy(x, f->x_out + row * d, d * sizeof(float));
+				if (k)
+					for (size_t j = 0; j < d; j++)
+						x[j] -= r->y_clean[us[k - 1] * nd + row * d + j] -
+							r->y_corr[us[k - 1] * nd + row * d + j];
+				eap_layernorm_forward(sf->lnf_last + (k * nb + b) * d, stat,
+						      x, m->w.lnf_w, m->w.lnf_b, 1, d,
+						      c->ln_eps);
+			}
+		eap_sgemm(0, 1, rows, V, d, 1.0f, sf->lnf_last, d, m->w.unembed,
+			  d, 0.0f, sf->logits, V);
+	} else {
+		const struct eap_fwd_layer *F = &f->layers[lv];
+		struct eap_fwd_layer *S = &sf->layers[lv];
+
+		/* the input copy of v, per stacked copy */
+		const float *base = kind == EAP_BWD_MLP ? F->x_mid : F->x_in;
+		float *X = S->x_in;
+
+		repeat_rows(X, base, n, d, G);
+		for (size_t k = 1; k < G; k++) {
+			const float *yc = r->y_clean + us[k - 1] * nd;
+			const float *ya = r->y_corr + us[k - 1] * nd;
+
+			for (size_t i = 0; i < nd; i++)
+				X[k * nd + i] -= yc[i] - ya[i];
+		}
+		repeat_rows(S->x_mid, F->x_mid, n, d, G);
+		if (kind == EAP_BWD_MLP) {
+			stack_mlp(r, lv, X, N);
+		} else {
+			/* head h's q, k or v from its own copy; the other two
+			 * paths and every other head are the clean run's */
+			const struct eap_layer *W = &m->w.layers[lv];
+			size_t c0 = (size_t)kind * d + h * dh, u_h = eap_fwd_head(g, lv, h);
+			float *qkv = S->qkv; /* (N, 3 dh) */
+
+			eap_layernorm_forward(S->ln1, S->ln1_stat, X, W->ln1_w,
+					      W->ln1_b, N, d, c->ln_eps);
+			for (size_t i = 0; i < N; i++)
+				for (int p = 0; p < 3; p++)
+					memcpy(qkv + i * 3 * dh + p * dh,
+					       F->qkv + (i % n) * 3 * d + p * d + h * dh,
+					       dh * sizeof(float));
+			for (size_t i = 0; i < N; i++)
+				memcpy(qkv + i * 3 * dh + kind * dh, W->b_qkv + c0,
+				       dh * sizeof(float));
+			eap_sgemm(0, 0, N, dh, d, 1.0f, S->ln1, d, W->w_qkv + c0,
+				  3 * d, 1.0f, qkv + kind * dh, 3 * dh);
+			eap_attention_forward(S->z, S->att, qkv, rows, np, 1, dh);
+			/* x_mid += z_h W_O[h] - y_h(clean) */
+			eap_sgemm(0, 0, N, d, dh, 1.0f, S->z, dh,
+				  W->w_o + h * dh * d, d, 1.0f, S->x_mid, d);
+			for (size_t k = 0; k < G; k++)
+				for (size_t i = 0; i < nd; i++)
+					S->x_mid[k * nd + i] -= r->y_clean[u_h * nd + i];
+			stack_mlp(r, lv, S->x_mid, N);
+		}
+		rc = eap_model_forward_from(m, sf, lv + 1, len, rows, np, err);
+	}
+	for (size_t k = 1; k < G && !rc; k++) {
+		size_t e = us[k - 1] * g->n_bwd + v;
+
+		for (size_t b = 0; b < nb; b++)
+			acc->sum[e] += row_metric(r, bt, metric, b,
+						  sf->logits + (k * nb + b) * V, NULL) -
+				       row_metric(r, bt, metric, b,
+						  sf->logits + b * V, NULL);
+	}
+	free(len);
+	return rc;
+}
+
 static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 		       enum eap_metric metric, const uint8_t *edges,
 		       struct eap_score_acc *acc, struct eap_err *err)
 {
 	const struct eap_graph *g = r->graph;
-	size_t nb = bt->nb, E = g->n_fwd * g->n_bwd, L = g->n_layer;
-	uint8_t *keep = malloc(E);
-	double *mv = malloc(nb * sizeof(double));
-	double *base = malloc((L + 1) * nb * sizeof(double));
-	int rc = 0;
+	size_t *us = malloc(g->n_fwd * sizeof(size_t));
+	int rc;
 
-	if (!keep || !mv || !base) {
-		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
-		goto out;
-	}
-	memset(keep, 1, E);
-	/* The unpatched metric through the same code path from each start
-	 * layer: its rounding cancels against the patched run's, so small
-	 * scores are not drowned by float error of the metric itself. */
-	for (size_t l = 0; l <= L && !rc; l++)
-		rc = eap_run_patched(r, bt, metric, keep, NULL, l, base + l * nb,
-				     err);
+	if (!us)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	rc = stack_init(r, err);
 	for (size_t v = 0; v < g->n_bwd && !rc; v++) {
-		size_t lv, h;
-		enum eap_bwd_kind kind;
+		size_t E = 0;
 
-		eap_graph_bwd_info(g, v, &lv, &kind, &h);
-		for (size_t u = 0; u < g->n_fwd && !rc; u++) {
+		for (size_t u = 0; u < g->n_fwd; u++) {
 			size_t e = u * g->n_bwd + v;
 
 			if (!g->edge_mask[e] || (edges && !edges[e]))
 				continue;
-			keep[e] = 0;
-			/* only layers from v's on change: reuse the prefix */
-			rc = eap_run_patched(r, bt, metric, keep, NULL, lv, mv,
-					     err);
-			keep[e] = 1;
-			for (size_t b = 0; b < nb && !rc; b++)
-				acc->sum[e] += mv[b] - base[lv * nb + b];
+			us[E++] = u;
+			if (E + 1 == r->stack_groups) {
+				rc = exact_stack(r, bt, metric, v, us, E, acc, err);
+				E = 0;
+				if (rc)
+					break;
+			}
 		}
+		if (E && !rc)
+			rc = exact_stack(r, bt, metric, v, us, E, acc, err);
 	}
-out:
-	free(keep);
-	free(mv);
-	free(base);
+	free(us);
 	return rc;
 }
 

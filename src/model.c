@@ -560,15 +560,29 @@ int eap_model_forward_embedded(const struct eap_model *m, struct eap_fwd *f,
 			       const float *x0, const int32_t *lengths,
 			       size_t nb, size_t np, struct eap_err *err)
 {
+	int rc = check_batch(m, f, lengths, nb, np, err);
+
+	if (rc)
+		return rc;
+	if (x0)
+		memcpy(f->layers[0].x_in, x0, nb * np * m->cfg.d_model * sizeof(float));
+	return eap_model_forward_from(m, f, 0, lengths, nb, np, err);
+}
+
+int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
+			   size_t l0, const int32_t *lengths, size_t nb,
+			   size_t np, struct eap_err *err)
+{
 	const struct eap_config *c = &m->cfg;
 	size_t d = c->d_model, V = c->n_vocab, dm = c->d_mlp, n = nb * np;
 	int rc = check_batch(m, f, lengths, nb, np, err);
 
 	if (rc)
 		return rc;
-	if (x0)
-		memcpy(f->layers[0].x_in, x0, n * d * sizeof(float));
-	for (size_t l = 0; l < c->n_layer; l++) {
+	if (l0 > c->n_layer)
+		return eap_err_set(err, EAP_EINVAL, "start layer %zu past the %zu layers",
+				   l0, c->n_layer);
+	for (size_t l = l0; l < c->n_layer; l++) {
 		const struct eap_layer *W = &m->w.layers[l];
 		struct eap_fwd_layer *F = &f->layers[l];
 		float *x_next = l + 1 < c->n_layer ? f->layers[l + 1].x_in

@@ -555,8 +555,10 @@ START_TEST(test_threads_agree)
 	ck_assert_double_eq_tol(loss[0], loss[1], 1e-6 * loss[0]);
 	for (int k = 0; k < 2; k++)
 		zero_kbias(&m[k], t[k].grad);
+	/* float32 sums in another order: measured up to 1.2e-5 of the mean
+	 * gradient (with the expf-based tanh of ops.c) */
 	ck_assert_close(t[1].grad, t[0].grad, m[0].n_params,
-			mean_abs(t[0].grad, m[0].n_params), 1e-5);
+			mean_abs(t[0].grad, m[0].n_params), 3e-5);
 	for (int k = 0; k < 2; k++)
 		ck_assert_int_eq(eap_train_step(&t[k], &m[k], &hp, tok, tgt, B,
 						P, &s[k], &err), 0);

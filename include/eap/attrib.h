@@ -87,6 +87,10 @@ struct eap_run {
 	double *metric_clean;   /* (B) */
 	double *metric_corr;    /* (B) */
 	size_t n_scratch;
+	struct eap_fwd stack;   /* exact scoring: many patched copies of a
+				   batch stacked along the rows, allocated
+				   on first use */
+	size_t stack_groups;    /* copies the stack holds */
 };
 
 int eap_run_init(struct eap_run *r, const struct eap_model *m,

@@ -163,6 +163,15 @@ int eap_model_forward_embedded(const struct eap_model *m, struct eap_fwd *f,
 			       const float *x0, const int32_t *lengths,
 			       size_t nb, size_t np, struct eap_err *err);
 
+/*
+ * The layers l0..L-1, LN_f and the logits, from the residual stream the
+ * caller put into f->layers[l0].x_in (f->x_out when l0 == L): the
+ * unchanged prefix of a patched run is not recomputed.
+ */
+int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
+			   size_t l0, const int32_t *lengths, size_t nb,
+			   size_t np, struct eap_err *err);
+
 /* Logits of row b at position p (p ignored unless all_positions). */
 static inline const float *eap_fwd_logits(const struct eap_fwd *f,
 					  size_t n_vocab, size_t b, size_t p)
