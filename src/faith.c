@@ -66,19 +66,19 @@ void eap_faith_compute(const double *m_clean, const double *m_corr,
 	free(fs);
 }
 
-void eap_curve_summarize(const long *x, const double *f, size_t k,
-			 size_t n_edges, struct eap_curve_summary *out)
+void eap_curve_summarize(const long *x, const long *final, const double *f,
+			 size_t k, size_t n_edges, struct eap_curve_summary *out)
 {
 	double area = 0.0, span, cpr = 0.0, cmd = 0.0;
 
 	out->min_f80 = out->min_f90 = -1;
 	for (size_t i = 0; i < k; i++) {
 		if (out->min_f80 < 0 && f[i] >= 0.8)
-			out->min_f80 = x[i];
+			out->min_f80 = final[i];
 		if (out->min_f90 < 0 && f[i] >= 0.9)
-			out->min_f90 = x[i];
+			out->min_f90 = final[i];
 	}
-	/* log-spaced AUC; circuits pruned to 0 edges have no log position */
+	/* log-spaced AUC; a size 0 has no log position */
 	{
 		size_t first = 0;
 

@@ -6,13 +6,16 @@
  * examples with replacement (a seeded RNG, so runs reproduce), recompute F
  * on each resample, take the 2.5th and 97.5th percentiles.
  *
- * Curve summaries, over circuits sorted by their final edge count x:
+ * Curve summaries, over circuits sorted by their requested size x (the
+ * grid every method shares, so areas compare methods on the same range;
+ * pruning leaves each method a different final count):
  *   auc      area under F over log10(x), divided by the log range, so a
  *            curve at F = 1 everywhere has auc 1;
  *   cpr, cmd the MIB circuit-localization areas over the edge fraction
  *            f = x / n_edges: cpr = integral of F df, cmd = integral of
  *            |1 - F| df (trapezoids over the evaluated fractions);
- *   min_f80  the smallest x with F >= 0.8 (and 0.9), or -1 if none.
+ *   min_f80  the final edge count of the smallest circuit with F >= 0.8
+ *            (and 0.9), or -1 if none.
  */
 #ifndef EAP_FAITH_H
 #define EAP_FAITH_H
@@ -35,8 +38,9 @@ struct eap_curve_summary {
 	long min_f80, min_f90;
 };
 
-/* x (k) final edge counts, ascending; f (k) faithfulness. */
-void eap_curve_summarize(const long *x, const double *f, size_t k,
-			 size_t n_edges, struct eap_curve_summary *out);
+/* x (k) requested sizes, ascending; final (k) edge counts after pruning;
+ * f (k) faithfulness. */
+void eap_curve_summarize(const long *x, const long *final, const double *f,
+			 size_t k, size_t n_edges, struct eap_curve_summary *out);
 
 #endif

@@ -194,7 +194,7 @@ static int write_summary(const char *path, const struct opts *o,
 			 const struct eap_circuits *cs, const char *method,
 			 const struct eap_faith *fa, struct eap_err *err)
 {
-	long *x = malloc(cs->K * sizeof(long));
+	long *x = malloc(cs->K * sizeof(long)), *fin = malloc(cs->K * sizeof(long));
 	double *f = malloc(cs->K * sizeof(double));
 	size_t *idx = malloc(cs->K * sizeof(size_t));
 	struct eap_curve_summary s;
@@ -202,25 +202,26 @@ static int write_summary(const char *path, const struct opts *o,
 	FILE *out = NULL;
 	int rc = 0;
 
-	if (!x || !f || !idx || !tmp) {
+	if (!x || !fin || !f || !idx || !tmp) {
 		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* sort circuits by final edge count (insertion sort: K is small) */
+	/* sort circuits by requested size (insertion sort: K is small) */
 	for (size_t k = 0; k < cs->K; k++) {
 		size_t j = k;
 
-		while (j > 0 && cs->edges[idx[j - 1]] > cs->edges[k]) {
+		while (j > 0 && cs->edges_requested[idx[j - 1]] > cs->edges_requested[k]) {
 			idx[j] = idx[j - 1];
 			j--;
 		}
 		idx[j] = k;
 	}
 	for (size_t k = 0; k < cs->K; k++) {
-		x[k] = (long)cs->edges[idx[k]];
+		x[k] = (long)cs->edges_requested[idx[k]];
+		fin[k] = (long)cs->edges[idx[k]];
 		f[k] = fa[idx[k]].f;
 	}
-	eap_curve_summarize(x, f, cs->K, cs->graph.n_edges, &s);
+	eap_curve_summarize(x, fin, f, cs->K, cs->graph.n_edges, &s);
 	out = fopen(tmp, "w");
 	if (!out) {
 		rc = eap_err_set(err, EAP_EIO, "%s: cannot write", path);
@@ -236,6 +237,7 @@ static int write_summary(const char *path, const struct opts *o,
 	}
 out:
 	free(x);
+	free(fin);
 	free(f);
 	free(idx);
 	free(tmp);
@@ -262,7 +264,7 @@ int main(int argc, char **argv)
 	tool_check_output(T, o.out);
 	if (o.summary)
 		tool_check_output(T, o.summary);
-	eap_blas_threads((int)o.threads);
+	eap_blas_threads((int)tool_threads(o.threads));
 	if ((rc = eap_inputs_load(&in, o.model, o.pairs, &err)) ||
 	    (rc = eap_circuits_read(o.circuit, &cs, &err)))
 		goto fail;
