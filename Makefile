@@ -16,7 +16,9 @@ J       ?= 1# parallel jobs for sub-makes
 SEED    ?= 1# seed of the generated pairs
 BATCH   ?= 20# examples per batch in eap-dump/score/eval
 SIZES   ?= default# circuit sizes of the curves (eap-prune --sizes)
-SUBMIT  ?=# prefix of heavy recipes, e.g. 'srun -Q --input=none -n1 -c2'
+SUBMIT  ?=# prefix of heavy recipes, e.g. 'srun -Q --input=none -n1 -c2' (may use $@)
+SHARDS  ?= 1# exact scoring split into this many jobs, merged by eap-score --merge
+THREADS ?=# BLAS threads per heavy step (empty: cores / make -j jobs; under SUBMIT the job's CPUs)
 RESULTS ?= results# where the pipeline's artifacts go
 FIGURES ?= plots# where the figures go (as FIGURES/<model>/...)
 GNUPLOT ?= gnuplot
@@ -121,6 +123,17 @@ MODEL_DEPS := $(MODEL)/model.safetensors $(MODEL)/config.json
 # add figure targets over the artifacts defined below.
 include experiments/tasks.mk
 
+# Heavy recipes run as $(SUBMIT) bin/... $(THREADS_OPT): SUBMIT is
+# expanded when the recipe runs, so it may name the job after $@.
+# BLAS threads: THREADS if set; under SUBMIT none, so that each tool
+# takes its job's SLURM_CPUS_PER_TASK; locally cores / make's -j jobs, at
+# least 1, so that parallel jobs do not oversubscribe the cores (plain -j:
+# 1).  MAKEFLAGS holds -jN only inside recipes, hence the recursive '='.
+NPROC      := $(shell nproc 2>/dev/null || echo 1)
+MAKE_JOBS   = $(if $(filter -j,$(MAKEFLAGS)),$(NPROC),$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1))
+THREADS_OPT = $(if $(THREADS),--threads $(THREADS),$(if $(SUBMIT),,--threads \
+  $(shell n=$(NPROC) j=$(MAKE_JOBS); echo $$((n / j > 1 ? n / j : 1)))))
+
 task_metric = $(or $(METRIC_$(1)),logit_diff)
 # variant -> "<method>-<metric>" file stem: eap-ig-kl is EAP-IG on KL
 variant_stem = $(if $(filter eap-ig-kl,$(1)),eap-ig-kl,$(1)-$(call task_metric,$(2)))
@@ -135,22 +148,48 @@ $(R)/$(1)/pairs-test.csv: $(wildcard data/tasks/$(1)/*) | bin/eap-corrupt
 	@mkdir -p $$(@D)
 	bin/eap-corrupt --task data/tasks/$(1) --split test -n $(N) --seed $(SEED) -o $$@
 $(R)/$(1)/acts.h5: $(R)/$(1)/pairs-train.csv $(MODEL_DEPS) bin/eap-dump
-	$(SUBMIT) bin/eap-dump --model $(MODEL) --pairs $$< --metric $(call task_metric,$(1)) --batch $(BATCH) -o $$@
+	$$(SUBMIT) bin/eap-dump --model $(MODEL) --pairs $$< --metric $(call task_metric,$(1)) --batch $(BATCH) $$(THREADS_OPT) -o $$@
 endef
+
+# $(1) task, $(2) variant: eap-score on the train split, without -o
+score_cmd = bin/eap-score --model $(MODEL) --pairs $(R)/$(1)/pairs-train.csv --acts $(R)/$(1)/acts.h5 \
+  --method $(call variant_method,$(2)) --metric $(call variant_metric,$(2),$(1)) \
+  --steps $(STEPS) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT))
+score_deps = $(R)/$(1)/pairs-train.csv $(R)/$(1)/acts.h5 $(MODEL_DEPS) bin/eap-score
+
+# $(1) task, $(2) variant: its scores in one job
+define scores_rules
+$(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5: $(call score_deps,$(1))
+	$$(SUBMIT) $(call score_cmd,$(1),$(2)) $$(THREADS_OPT) -o $$@
+endef
+
+# SHARDS=K > 1, exact: shard i of K (eap-score --shard i/K: the edges into
+# every K-th backward input) is its own target and job,
+# scores-exact-<metric>.shard-<i>-of-<K>.h5, so a failed shard is redone
+# alone; eap-score --merge checks that the shards belong together and
+# cover every edge once, and writes the same /scores as one job would.
+shard_files = $(foreach i,$(shell seq 1 $(SHARDS)),$(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).shard-$(i)-of-$(SHARDS).h5)
+define shard_rules
+$(call shard_files,$(1),$(2)): $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).shard-%-of-$(SHARDS).h5: $(call score_deps,$(1))
+	$$(SUBMIT) $(call score_cmd,$(1),$(2)) --shard $$*/$(SHARDS) $$(THREADS_OPT) -o $$@
+$(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5: $(call shard_files,$(1),$(2)) bin/eap-score
+	bin/eap-score --merge -o $$@ $(call shard_files,$(1),$(2))
+endef
+ifneq ($(shell [ "$(SHARDS)" -ge 1 ] 2>/dev/null && echo ok),ok)
+$(error SHARDS must be a whole number >= 1, got '$(SHARDS)')
+endif
+scores_rule_of = $(if $(and $(filter exact,$(1)),$(filter-out 1,$(SHARDS))),shard_rules,scores_rules)
 
 # $(1) task, $(2) variant
 define variant_rules
-$(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/pairs-train.csv $(R)/$(1)/acts.h5 $(MODEL_DEPS) bin/eap-score
-	$(SUBMIT) bin/eap-score --model $(MODEL) --pairs $$< --acts $(R)/$(1)/acts.h5 \
-	  --method $(call variant_method,$(2)) --metric $(call variant_metric,$(2),$(1)) \
-	  --steps $(STEPS) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT)) -o $$@
+$(call $(call scores_rule_of,$(2)),$(1),$(2))
 $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5 bin/eap-prune
 	bin/eap-prune --scores $$< --sizes $(SIZES) -o $$@
 $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv &: \
   $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5 $(R)/$(1)/pairs-test.csv $(MODEL_DEPS) bin/eap-eval
-	$(SUBMIT) bin/eap-eval --model $(MODEL) --pairs $(R)/$(1)/pairs-test.csv \
+	$$(SUBMIT) bin/eap-eval --model $(MODEL) --pairs $(R)/$(1)/pairs-test.csv \
 	  --metric $(call task_metric,$(1)) --circuit $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5 \
-	  --method $(2) --batch $(BATCH) --summary $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv \
+	  --method $(2) --batch $(BATCH) $$(THREADS_OPT) --summary $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv \
 	  -o $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv
 endef
 
@@ -198,4 +237,5 @@ help:
 	@echo "  PREFIX=$(PREFIX)  MODEL=$(MODEL)"
 	@echo "  TASKS=$(TASKS)"
 	@echo "  METHODS=$(METHODS)  N=$(N)  STEPS=$(STEPS)  J=$(J)"
-	@echo "  N_EXACT=$(N_EXACT)  SEED=$(SEED)  BATCH=$(BATCH)  SIZES=$(SIZES)  SUBMIT=$(SUBMIT)"
+	@echo "  N_EXACT=$(N_EXACT)  SEED=$(SEED)  BATCH=$(BATCH)  SIZES=$(SIZES)  SHARDS=$(SHARDS)"
+	@echo '  SUBMIT=$(value SUBMIT)  THREADS=$(THREADS)'

@@ -1144,9 +1144,44 @@ static int check_scores(const struct eap_graph *g, const float *s,
 	return 0;
 }
 
+/*
+ * A partial file's /scored (SPEC §6 exact on a subset: --edges, --shard):
+ * 0 or 1, 1 only on edges, and the score 0 wherever it is 0.
+ */
+static int check_scored(const struct eap_graph *g, const float *s,
+			const uint8_t *scored, const char *path, int code,
+			struct eap_err *err)
+{
+	char e[128];
+
+	for (size_t i = 0; i < g->n_fwd * g->n_bwd; i++) {
+		const char *why = NULL;
+
+		if (scored[i] > 1)
+			why = "is neither 0 nor 1";
+		else if (scored[i] && !g->edge_mask[i])
+			why = "marks a pair that is not an edge";
+		else if (!scored[i] && s[i] != 0.0f)
+			why = "is 0 but /scores is not";
+		if (why)
+			return fail(err, code, path, "/scored %s at %s", why,
+				    eap_graph_edge_name(g, i / g->n_bwd,
+							i % g->n_bwd, e,
+							sizeof(e)));
+	}
+	return 0;
+}
+
 int eap_scores_write(const char *path, const struct eap_graph *g,
 		     const float *scores, const struct eap_h5_meta *meta,
 		     struct eap_err *err)
+{
+	return eap_scores_write_part(path, g, scores, NULL, meta, err);
+}
+
+int eap_scores_write_part(const char *path, const struct eap_graph *g,
+			  const float *scores, const uint8_t *scored,
+			  const struct eap_h5_meta *meta, struct eap_err *err)
 {
 	hsize_t dims[2] = { g->n_fwd, g->n_bwd };
 	struct eap_h5_meta m;
@@ -1156,7 +1191,9 @@ int eap_scores_write(const char *path, const struct eap_graph *g,
 
 	if ((rc = meta_for_graph(meta, g, &m, path, err)))
 		return rc;
-	if ((rc = check_scores(g, scores, path, EAP_EINVAL, err)))
+	if ((rc = check_scores(g, scores, path, EAP_EINVAL, err)) ||
+	    (scored && (rc = check_scored(g, scores, scored, path, EAP_EINVAL,
+					  err))))
 		return rc;
 	quiet_on(&q);
 	rc = out_create(&o, path, err);
@@ -1174,6 +1211,13 @@ int eap_scores_write(const char *path, const struct eap_graph *g,
 			      H5T_NATIVE_UINT8, 2, dims, NULL, -1,
 			      "1 where forward node u feeds backward input v "
 			      "(SPEC 5)", g->edge_mask, path, err);
+	if (!rc && scored)
+		rc = write_ds(o.file, "/scored", H5T_STD_U8LE,
+			      H5T_NATIVE_UINT8, 2, dims, NULL, -1,
+			      "1 where the edge was scored; a partial file "
+			      "(eap-score --edges, --shard) has 0 scores "
+			      "elsewhere, and eap-score --merge joins them",
+			      scored, path, err);
 	if (!rc)
 		rc = write_names(o.file, "/forward_nodes", g->fwd_names,
 				 g->n_fwd, "upstream nodes, the rows", path, err);
@@ -1249,6 +1293,23 @@ int eap_scores_read(const char *path, struct eap_scores *s,
 			      n_bwd, err)) ||
 	    (rc = check_scores(&s->graph, s->scores, path, EAP_EFORMAT, err)))
 		goto done;
+	close_id(&ds, H5Dclose);
+	if ((rc = link_exists(f, "/scored")) < 0) {
+		rc = h5fail(err, EAP_EFORMAT, path, "cannot look up /scored");
+		goto done;
+	}
+	if (rc == 1) {
+		if (!(s->scored = malloc(n_fwd * n_bwd))) {
+			rc = fail(err, EAP_ENOMEM, path, "out of memory");
+			goto done;
+		}
+		if ((rc = open_ds(f, path, "/scored", K_U8, 2, want, NULL, &ds,
+				  err)) ||
+		    (rc = read_all(ds, K_U8, s->scored, path, "/scored", err)) ||
+		    (rc = check_scored(&s->graph, s->scores, s->scored, path,
+				       EAP_EFORMAT, err)))
+			goto done;
+	}
 done:
 	close_id(&ds, H5Dclose);
 	close_id(&f, H5Fclose);
@@ -1262,6 +1323,7 @@ void eap_scores_release(struct eap_scores *s)
 {
 	eap_graph_release(&s->graph);
 	free(s->scores);
+	free(s->scored);
 	memset(s, 0, sizeof(*s));
 }
 

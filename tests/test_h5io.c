@@ -422,6 +422,80 @@ START_TEST(test_scores_write_rejects)
 }
 END_TEST
 
+/*
+ * A partial file (exact scores of some edges, eap-score --shard/--edges):
+ * /scored round-trips, a full file reads as scored == NULL, and both the
+ * writer and the reader hold /scores to 0 where /scored is 0.
+ */
+START_TEST(test_scores_partial)
+{
+	struct eap_graph g = { 0 };
+	struct eap_scores s = { 0 };
+	struct eap_h5_meta m;
+	struct eap_err err = { 0 };
+	char p[256];
+	float *sc;
+	uint8_t *scored;
+	size_t E, e0 = 0, off = 0;
+
+	tmp_path(p, sizeof(p), "part.h5");
+	ck_assert_int_eq(eap_graph_init(&g, 2, 2, &err), 0);
+	E = g.n_fwd * g.n_bwd;
+	sc = make_scores(&g, 4);
+	scored = calloc(E, 1);
+	ck_assert_ptr_nonnull(scored);
+	for (size_t i = 0, j = 0; i < E; i++)
+		if (g.edge_mask[i] && j++ % 3 == 0)
+			scored[i] = 1;
+		else
+			sc[i] = 0;
+	fill_meta(&m, 2, 2);
+	ck_assert_msg(eap_scores_write_part(p, &g, sc, scored, &m, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_msg(eap_scores_read(p, &s, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(s.scored);
+	ck_assert_mem_eq(s.scored, scored, E);
+	ck_assert_mem_eq(s.scores, sc, E * sizeof(float));
+	eap_scores_release(&s);
+
+	/* a score where /scored is 0: refused by the writer and the reader */
+	while (!g.edge_mask[e0] || scored[e0])
+		e0++;
+	sc[e0] = 0.5f;
+	ck_assert_int_eq(eap_scores_write_part(p, &g, sc, scored, &m, &err),
+			 EAP_EINVAL);
+	ck_assert_err(err, p, "/scored is 0 but /scores is not at ");
+	overwrite_ds(p, "/scores", H5T_NATIVE_FLOAT, sc);
+	expect_scores_error(p, EAP_EFORMAT, "/scored is 0 but /scores is not at ");
+	sc[e0] = 0;
+	/* /scored on a pair that is no edge, or not 0/1 */
+	while (g.edge_mask[off])
+		off++;
+	scored[off] = 1;
+	ck_assert_int_eq(eap_scores_write_part(p, &g, sc, scored, &m, &err),
+			 EAP_EINVAL);
+	ck_assert_err(err, p, "/scored marks a pair that is not an edge");
+	scored[off] = 0;
+	ck_assert_int_eq(eap_scores_write_part(p, &g, sc, scored, &m, &err), 0);
+	scored[e0] = 2;
+	overwrite_ds(p, "/scored", H5T_NATIVE_UINT8, scored);
+	expect_scores_error(p, EAP_EFORMAT, "/scored is neither 0 nor 1 at ");
+	replace_ds(p, "/scored", H5T_NATIVE_FLOAT, 2,
+		   (hsize_t[]){ g.n_fwd, g.n_bwd });
+	expect_scores_error(p, EAP_EFORMAT, "/scored has type float32");
+
+	/* a full file has no /scored */
+	ck_assert_int_eq(eap_scores_write(p, &g, sc, &m, &err), 0);
+	ck_assert_int_eq(eap_scores_read(p, &s, &err), 0);
+	ck_assert_ptr_null(s.scored);
+	eap_scores_release(&s);
+	unlink(p);
+	free(scored);
+	free(sc);
+	eap_graph_release(&g);
+}
+END_TEST
+
 START_TEST(test_read_not_hdf5)
 {
 	char p[256];
@@ -1213,6 +1287,7 @@ Suite *h5io_suite(void)
 	tcase_add_test(tc, test_scores_round_trip);
 	tcase_add_test(tc, test_scores_created_and_reproducible);
 	tcase_add_test(tc, test_scores_write_rejects);
+	tcase_add_test(tc, test_scores_partial);
 	tcase_add_test(tc, test_read_not_hdf5);
 	tcase_add_test(tc, test_read_foreign_hdf5);
 	tcase_add_test(tc, test_scores_bad_files);

@@ -88,16 +88,27 @@ int eap_h5_meta_init(struct eap_h5_meta *m, const char *tool,
  * (n_bwd strings).  The writer rejects NaN or infinite scores and nonzero
  * scores off the graph; the reader does the same and rebuilds the graph
  * from n_layer and n_head, comparing the edge mask and the names.
+ *
+ * A partial file (exact scores of a subset of the edges: eap-score
+ * --edges or --shard) also holds /scored (uint8 n_fwd x n_bwd): 1 where
+ * the edge was scored, and /scores is 0 wherever /scored is 0.
+ * eap_scores_write_part writes it when scored is not NULL; the reader
+ * fills s->scored when the file has it (else NULL: every edge scored),
+ * and both check the rule above.
  */
 struct eap_scores {
 	struct eap_graph graph;
 	float *scores;           /* (n_fwd, n_bwd) */
+	uint8_t *scored;         /* (n_fwd, n_bwd) 0/1, or NULL: all edges */
 	struct eap_h5_meta meta;
 };
 
 int eap_scores_write(const char *path, const struct eap_graph *g,
 		     const float *scores, const struct eap_h5_meta *meta,
 		     struct eap_err *err);
+int eap_scores_write_part(const char *path, const struct eap_graph *g,
+			  const float *scores, const uint8_t *scored,
+			  const struct eap_h5_meta *meta, struct eap_err *err);
 int eap_scores_read(const char *path, struct eap_scores *s,
 		    struct eap_err *err);
 void eap_scores_release(struct eap_scores *s);

@@ -27,7 +27,8 @@ static void usage(FILE *f)
 		"  --metric METRIC  baseline metric: logit_diff | prob_diff | kl | kl_sum\n"
 		"                   (default logit_diff)\n"
 		"  --batch N        examples per batch (default 20)\n"
-		"  --threads N      BLAS threads (default: OpenBLAS's own choice)\n"
+		"  --threads N      BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
+		"                   OpenBLAS's own choice)\n"
 		"  --progress       show progress even when stderr is not a terminal\n"
 		"  -o, --output FILE  acts.h5 to write (atomically)\n"
 		"  --help           show this help\n");
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	tool_check_output(T, out);
-	eap_blas_threads((int)threads);
+	eap_blas_threads((int)tool_threads(threads));
 	if ((rc = eap_inputs_load(&in, model, pairs, &err)) ||
 	    (rc = eap_h5_meta_init(&meta, T, EAP_VERSION, model, pairs, &err)))
 		goto fail;

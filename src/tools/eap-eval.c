@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		"  --seed S           bootstrap seed (default 1)\n"
 		"  --summary FILE     also write the curve summary (auc, cpr, cmd, F>=0.8/0.9) as CSV\n"
 		"  --batch N          examples per batch (default 20)\n"
-		"  --threads N        BLAS threads (default: OpenBLAS's own choice)\n"
+		"  --threads N        BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
+		"                     OpenBLAS's own choice)\n"
 		"  --progress         show progress even when stderr is not a terminal\n"
 		"  -o, --output FILE  CSV to write (atomically)\n"
 		"  --help             show this help\n");

@@ -1,6 +1,12 @@
 /*
  * eap-score - edge scores by EAP, EAP-IG, clean-corrupted or exact
  * patching (SPEC §6), written to scores.h5 (SPEC §11).
+ *
+ * Exact scoring is one patched forward per edge, so it is split across
+ * jobs: --shard I/K scores the edges into every K-th backward input, and
+ * --merge joins the K partial files into the file one unsharded run
+ * writes.  A shard computes each of its inputs exactly as one run does
+ * (see select_shard), so the merged /scores is identical, bit for bit.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -21,7 +27,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: eap-score --model DIR --pairs FILE [--acts FILE] --method METHOD\n"
-		"                 [--metric METRIC] [--steps N] [--batch N] [--edges FILE] -o FILE\n"
+		"                 [--metric METRIC] [--steps N] [--batch N] [--edges FILE]\n"
+		"                 [--shard I/K] -o FILE\n"
+		"       eap-score --merge -o FILE SHARD...\n"
 		"Score every edge of the model's graph on the pairs and write scores.h5.\n"
 		"  --model DIR      model directory (model.safetensors, config.json, tokenizer)\n"
 		"  --pairs FILE     pairs CSV: clean,corrupted,answers,foils\n"
@@ -31,8 +39,15 @@ static void usage(FILE *f)
 		"  --steps N        integrated-gradient steps for eap-ig (default 5)\n"
 		"  --batch N        examples per batch; memory grows with it (default 20)\n"
 		"  --edges FILE     exact: score only these edges, one 'u->v' name a line\n"
+		"  --shard I/K      exact: score shard I (1..K) of K: the edges (of --edges,\n"
+		"                   else all) into the backward inputs numbered I-1 mod K,\n"
+		"                   counting from 0 in SPEC 5 order (default: all)\n"
+		"  --merge          join the partial files SHARD... of --shard or --edges runs\n"
+		"                   (same model, pairs, method, metric, examples; every edge\n"
+		"                   scored exactly once) into one scores.h5\n"
 		"  --limit N        score only the first N pairs (default: all)\n"
-		"  --threads N      BLAS threads (default: OpenBLAS's own choice)\n"
+		"  --threads N      BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
+		"                   OpenBLAS's own choice)\n"
 		"  --progress       show progress even when stderr is not a terminal\n"
 		"  -o, --output FILE  scores.h5 to write (atomically)\n"
 		"  --help           show this help\n");
@@ -81,6 +96,151 @@ static int read_edges(const char *path, const struct eap_graph *g,
 	if (!n)
 		return eap_err_set(err, EAP_EFORMAT, "%s: no edges", path);
 	return 0;
+}
+
+/* "I/K" with 1 <= I <= K; exit 2 with one line otherwise. */
+static void parse_shard(const char *s, size_t *i, size_t *k)
+{
+	char a[32];
+	const char *slash = strchr(s, '/');
+
+	if (!slash || (size_t)(slash - s) >= sizeof(a) || !slash[1]) {
+		fprintf(stderr, "%s: --shard wants I/K (shard I of K, 1 <= I <= K), got '%s'\n",
+			T, s);
+		exit(2);
+	}
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = 0;
+	*k = tool_size_arg(T, "--shard's K", slash + 1, 1000000);
+	*i = tool_size_arg(T, "--shard's I", a, *k);
+}
+
+/*
+ * Keep in mask (n_fwd, n_bwd) shard i of k: the edges into the backward
+ * inputs numbered i-1 mod k, numbering (in SPEC §5 order) the inputs that
+ * receive an edge of mask.  Whole inputs, because exact scoring stacks
+ * the patched copies of all edges into one input along the rows of one
+ * run (attrib.c), and a row's rounding depends on how many rows the
+ * matmuls have: a shard must stack exactly what one run stacks for the
+ * merged /scores to be identical.  Dealing inputs out in turn interleaves
+ * the layers, so the shards cost about the same.
+ */
+static void select_shard(uint8_t *mask, size_t n_fwd, size_t n_bwd,
+			 size_t i, size_t k)
+{
+	size_t j = 0;
+
+	for (size_t v = 0; v < n_bwd; v++) {
+		int any = 0;
+
+		for (size_t u = 0; u < n_fwd; u++)
+			any |= mask[u * n_bwd + v];
+		if (any && j++ % k != i - 1)
+			for (size_t u = 0; u < n_fwd; u++)
+				mask[u * n_bwd + v] = 0;
+	}
+}
+
+/* Whether b can be merged with a: same inputs, method and graph. */
+static int same_run(const struct eap_scores *a, const char *pa,
+		    const struct eap_scores *b, const char *pb,
+		    struct eap_err *err)
+{
+	const struct eap_h5_meta *x = &a->meta, *y = &b->meta;
+	const char *what = NULL;
+
+	if (x->n_layer != y->n_layer || x->n_head != y->n_head)
+		what = "another graph (n_layer, n_head)";
+	else if (strcmp(x->model_sha256, y->model_sha256))
+		what = "another model (model_sha256)";
+	else if (strcmp(x->pairs_sha256, y->pairs_sha256))
+		what = "other pairs (pairs_sha256)";
+	else if (strcmp(x->method, y->method) || x->steps != y->steps)
+		what = "another method (method, steps)";
+	else if (strcmp(x->metric, y->metric))
+		what = "another metric (metric)";
+	else if (x->n_examples != y->n_examples)
+		what = "another number of examples (n_examples)";
+	if (what)
+		return eap_err_set(err, EAP_EINVAL, "%s: scored with %s than %s",
+				   pb, what, pa);
+	return 0;
+}
+
+/*
+ * --merge: read the partial files, check they belong to one run and
+ * score every edge exactly once, and write their union to out.
+ */
+static int merge(const char *out, char *const *paths, size_t n,
+		 struct eap_err *err)
+{
+	struct eap_scores first = { 0 }, s = { 0 };
+	struct eap_h5_meta meta;
+	const struct eap_graph *g;
+	float *scores = NULL;
+	size_t *owner = NULL, E, missing = 0, miss_at = 0;
+	char e1[128];
+	int rc;
+
+	if ((rc = eap_scores_read(paths[0], &first, err)))
+		return rc;
+	g = &first.graph;
+	E = g->n_fwd * g->n_bwd;
+	scores = calloc(E, sizeof(float));
+	owner = calloc(E, sizeof(size_t)); /* 1 + index of the file, 0: none */
+	if (!scores || !owner) {
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t f = 0; f < n && !rc; f++) {
+		const struct eap_scores *c = &first;
+
+		if (f) {
+			if ((rc = eap_scores_read(paths[f], &s, err)) ||
+			    (rc = same_run(&first, paths[0], &s, paths[f], err)))
+				break;
+			c = &s;
+		}
+		for (size_t e = 0; e < E && !rc; e++) {
+			if (!g->edge_mask[e] || (c->scored && !c->scored[e]))
+				continue;
+			if (owner[e])
+				rc = eap_err_set(err, EAP_EINVAL,
+						 "%s: edge %s is scored by %s as well",
+						 paths[f],
+						 eap_graph_edge_name(g, e / g->n_bwd,
+								     e % g->n_bwd,
+								     e1, sizeof(e1)),
+						 paths[owner[e] - 1]);
+			owner[e] = f + 1;
+			scores[e] = c->scores[e];
+		}
+		eap_scores_release(&s);
+	}
+	for (size_t e = 0; e < E && !rc; e++)
+		if (g->edge_mask[e] && !owner[e] && !missing++)
+			miss_at = e;
+	if (missing && !rc)
+		rc = eap_err_set(err, EAP_EINVAL,
+				 "%zu of the %zu edges are in none of the %zu files, the first %s (a shard missing?)",
+				 missing, g->n_edges, n,
+				 eap_graph_edge_name(g, miss_at / g->n_bwd,
+						     miss_at % g->n_bwd, e1,
+						     sizeof(e1)));
+	if (rc)
+		goto out;
+	/* the shards' provenance, written now by this tool */
+	meta = first.meta;
+	snprintf(meta.tool, sizeof(meta.tool), "%s", T);
+	snprintf(meta.version, sizeof(meta.version), "%s", EAP_VERSION);
+	meta.created[0] = 0;
+	rc = eap_scores_write(out, g, scores, &meta, err);
+out:
+	eap_scores_release(&s);
+	eap_scores_release(&first);
+	free(scores);
+	free(owner);
+	return rc;
 }
 
 /*
@@ -144,7 +304,9 @@ int main(int argc, char **argv)
 	const char *model = NULL, *pairs = NULL, *acts = NULL, *out = NULL;
 	const char *edges_path = NULL;
 	int method = -1, metric = EAP_METRIC_LOGIT_DIFF, progress = 0, c;
+	int merging = 0, other = 0;
 	size_t steps = 5, batch = 20, threads = 0, limit = 0;
+	size_t shard_i = 0, shard_k = 0;
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "pairs", required_argument, NULL, 'p' },
@@ -154,6 +316,8 @@ int main(int argc, char **argv)
 		{ "steps", required_argument, NULL, 's' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "edges", required_argument, NULL, 'e' },
+		{ "shard", required_argument, NULL, 'S' },
+		{ "merge", no_argument, NULL, 'g' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'P' },
@@ -173,6 +337,7 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		other += c != 'o' && c != 'P' && c != 'g';
 		switch (c) {
 		case 'm': model = optarg; break;
 		case 'p': pairs = optarg; break;
@@ -196,6 +361,8 @@ int main(int argc, char **argv)
 		case 's': steps = tool_size_arg(T, "--steps", optarg, 100000); break;
 		case 'b': batch = tool_size_arg(T, "--batch", optarg, 100000); break;
 		case 'e': edges_path = optarg; break;
+		case 'S': parse_shard(optarg, &shard_i, &shard_k); break;
+		case 'g': merging = 1; break;
 		case 'l': limit = tool_size_arg(T, "--limit", optarg, SIZE_MAX); break;
 		case 't': threads = tool_size_arg(T, "--threads", optarg, 1024); break;
 		case 'P': progress = 1; break;
@@ -204,18 +371,31 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (merging) {
+		if (other || !out || optind == argc) {
+			fprintf(stderr, "%s: %s (see --help)\n", T,
+				other ? "--merge takes only -o and the files to merge"
+				      : "--merge needs -o FILE and the files to merge");
+			return 2;
+		}
+		tool_check_output(T, out);
+		if ((rc = merge(out, argv + optind, (size_t)(argc - optind), &err)))
+			fprintf(stderr, "%s: %s\n", T, err.msg);
+		return rc ? 1 : 0;
+	}
 	if (optind < argc || !model || !pairs || !out || method < 0) {
 		fprintf(stderr, "%s: %s (see --help)\n", T,
 			optind < argc ? "unexpected argument"
 				      : "--model, --pairs, --method and -o are required");
 		return 2;
 	}
-	if (edges_path && method != EAP_METHOD_EXACT) {
-		fprintf(stderr, "%s: --edges applies to --method exact only\n", T);
+	if ((edges_path || shard_k) && method != EAP_METHOD_EXACT) {
+		fprintf(stderr, "%s: %s applies to --method exact only\n", T,
+			edges_path ? "--edges" : "--shard");
 		return 2;
 	}
 	tool_check_output(T, out);
-	eap_blas_threads((int)threads);
+	eap_blas_threads((int)tool_threads(threads));
 
 	if ((rc = eap_inputs_load(&in, model, pairs, &err)) ||
 	    (rc = eap_h5_meta_init(&meta, T, EAP_VERSION, model, pairs, &err)))
@@ -236,6 +416,18 @@ int main(int argc, char **argv)
 		}
 		if ((rc = read_edges(edges_path, &in.graph, edges, &err)))
 			goto fail;
+	}
+	if (shard_k) {
+		size_t E = in.graph.n_fwd * in.graph.n_bwd;
+
+		if (!edges && !(edges = malloc(E))) {
+			rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (!edges_path)
+			memcpy(edges, in.graph.edge_mask, E);
+		select_shard(edges, in.graph.n_fwd, in.graph.n_bwd, shard_i,
+			     shard_k);
 	}
 	if (batch > in.ids.n)
 		batch = in.ids.n;
@@ -302,7 +494,8 @@ int main(int argc, char **argv)
 	snprintf(meta.metric, sizeof(meta.metric), "%s", eap_metric_name(metric));
 	meta.steps = method == EAP_METHOD_EAP_IG ? (int)steps : 0;
 	meta.n_examples = in.ids.n;
-	rc = eap_scores_write(out, &in.graph, scores, &meta, &err);
+	/* a subset is marked as such (/scored), for --merge */
+	rc = eap_scores_write_part(out, &in.graph, scores, edges, &meta, &err);
 fail:
 	if (rc)
 		fprintf(stderr, "%s: %s\n", T, err.msg);

@@ -89,7 +89,7 @@ static void usage(FILE *f)
 		"(default %g)\n"
 		"  --seed S             seed of the initialisation and the row "
 		"order (default %d)\n"
-		"  --threads T          threads, 0 for one per CPU (default %d); "
+		"  --threads T          threads, 0 for $SLURM_CPUS_PER_TASK, else one per CPU (default %d); "
 		"the same seed and T give identical weights\n"
 		"  --progress           report progress on stderr even if it is "
 		"not a terminal\n"
@@ -443,6 +443,8 @@ int main(int argc, char **argv)
 	o.hp.steps = o.steps;
 	show = o.progress || isatty(2);
 	/* the trainer's threads each run single-threaded BLAS */
+	if (!o.threads)
+		o.threads = tool_threads(0);
 	if (!o.threads) {
 		long k = sysconf(_SC_NPROCESSORS_ONLN);
 		o.threads = k > 0 ? (size_t)k : 1;

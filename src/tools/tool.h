@@ -32,6 +32,26 @@ static inline size_t tool_size_arg(const char *tool, const char *opt,
 	return (size_t)v;
 }
 
+/*
+ * Threads for a tool's BLAS (or workers): --threads when given (opt > 0),
+ * else the CPUs Slurm gave the job step (SLURM_CPUS_PER_TASK, set by
+ * `srun -c N`), else 0: the library's own choice.  Under srun without
+ * cgroups OpenBLAS would start one thread per core of the node, so the
+ * job's share matters there.
+ */
+static inline size_t tool_threads(size_t opt)
+{
+	const char *s = getenv("SLURM_CPUS_PER_TASK");
+	char *end;
+	unsigned long v;
+
+	if (opt || !s)
+		return opt;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	return errno || end == s || *end || s[0] == '-' || v > 1024 ? 0 : (size_t)v;
+}
+
 struct tool_progress {
 	const char *tool;
 	int on;

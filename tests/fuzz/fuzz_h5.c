@@ -40,7 +40,7 @@ static const char *const ds_names[] = {
 	"/scores", "/edge_mask", "/forward_nodes", "/backward_nodes",
 	"/in_graph", "/nodes_in_graph", "/edges_requested", "/edges",
 	"/tokens/clean", "/tokens/corrupted", "/lengths", "/acts/clean",
-	"/acts/corrupted", "/metric/clean", "/metric/corrupted",
+	"/acts/corrupted", "/metric/clean", "/metric/corrupted", "/scored",
 };
 
 static const char *const attr_names[] = {

@@ -1,8 +1,9 @@
 #!/bin/sh
 # eap-dump and eap-score end to end on the tiny-word fixture model: the
 # acts.h5 path gives the same scores as recomputing dy, batch size does not
-# change scores, --edges scores a subset, and bad input gets one error line,
-# exit 1 and no output file.  Run from the repository root after `make`.
+# change scores, --edges scores a subset, --shard I/K and --merge give the
+# scores of one run, and bad input gets one error line, exit 1 and no
+# output file.  Run from the repository root after `make`.
 set -u
 M=tests/fixtures/models/tiny-word
 T=$(mktemp -d)
@@ -47,6 +48,30 @@ bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --edges "$T/edges
 nz=$(h5dump -d /scores -y -w 0 "$T/e.h5" | sed -n '/DATA {/,/}/p' | tr ',' '\n' | grep -E '[0-9]' | grep -vcE '^ *0 *$|DATA|}')
 [ "$nz" -eq 3 ] && ok || bad "--edges: $nz nonzero scores, expected 3"
 
+# --shard I/K + --merge: the same /scores as one run, bit for bit; shards
+# of an --edges list split that list
+S="bin/eap-score --model $M --pairs $T/pairs.csv --acts $T/acts.h5 --method exact"
+$S -o "$T/full.h5" || bad "exact with --acts"
+for i in 1 2 3; do $S --shard $i/3 -o "$T/sh$i.h5" || bad "--shard $i/3"; done
+bin/eap-score --merge -o "$T/merged.h5" "$T/sh3.h5" "$T/sh1.h5" "$T/sh2.h5" && ok || bad "--merge"
+h5diff "$T/full.h5" "$T/merged.h5" /scores /scores >/dev/null && ok || bad "merged shards differ from one run"
+h5dump -d /scored "$T/merged.h5" >/dev/null 2>&1 && bad "merged file has /scored" || ok
+h5dump -a /pairs_sha256 "$T/merged.h5" | grep -q "$(sha256sum "$T/pairs.csv" | cut -c1-64)" && ok || bad "merged provenance"
+# each shard scores whole backward inputs (columns), together all edges
+ones() { h5dump -d "$1" -y -w 0 "$2" | tr ',' '\n' | grep -c '^ *1 *$'; }
+cols() { # backward inputs (of 27) with a scored edge
+	h5dump -d /scored -y -w 0 "$1" | sed -n '/DATA {/,/}/p' | tr ',' '\n' | grep -E '^ *[01] *$' |
+		awk '$1 == 1 { c[(NR - 1) % 27] = 1 } END { n = 0; for (i in c) n++; print n }'; }
+n1=$(ones /scored "$T/sh1.h5") n2=$(ones /scored "$T/sh2.h5") n3=$(ones /scored "$T/sh3.h5")
+[ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] && [ "$n3" -gt 0 ] &&
+	[ $((n1 + n2 + n3)) -eq "$(ones /edge_mask "$T/full.h5")" ] && ok || bad "shards of $n1, $n2, $n3 edges"
+[ $(($(cols "$T/sh1.h5") + $(cols "$T/sh2.h5") + $(cols "$T/sh3.h5"))) -eq 27 ] && ok || bad "shards share backward inputs"
+$S --edges "$T/edges.txt" --shard 1/2 -o "$T/es1.h5" && $S --edges "$T/edges.txt" --shard 2/2 -o "$T/es2.h5" &&
+	bin/eap-score --merge -o "$T/em.h5" "$T/es1.h5" "$T/es2.h5" 2>"$T/err"
+grep -q "edges are in none of the 2 files" "$T/err" && ok || bad "merge of a partial edge list: $(cat "$T/err")"
+$S --edges "$T/edges.txt" -o "$T/e-acts.h5" && h5diff "$T/e-acts.h5" "$T/es1.h5" /scores /scores >/dev/null &&
+	bad "--shard 1/2 of 3 edges scored all 3" || ok
+$S --metric prob_diff --shard 3/3 -o "$T/sh3p.h5" || bad "--shard prob_diff"
 # bad input: exit 1, exactly one line on stderr naming the problem, no output
 expect_err() { # name pattern args...
 	name=$1 pat=$2; shift 2
@@ -79,11 +104,25 @@ expect_err "non-edge" "notedge.txt:1" \
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --edges "$T/notedge.txt"
 expect_err "dump: bad pairs" "len.csv:2" bin/eap-dump --model $M --pairs "$T/len.csv"
 
+expect_err "merge: missing shard" "in none of the 2 files" bin/eap-score --merge "$T/sh1.h5" "$T/sh2.h5"
+expect_err "merge: overlap" "sh1.h5 as well" bin/eap-score --merge "$T/sh1.h5" "$T/sh2.h5" "$T/sh3.h5" "$T/sh1.h5"
+expect_err "merge: other metric" "scored with another metric (metric) than" \
+	bin/eap-score --merge "$T/sh1.h5" "$T/sh2.h5" "$T/sh3p.h5"
+expect_err "merge: other pairs" "scored with other pairs (pairs_sha256)" \
+	bin/eap-score --merge "$T/sh1.h5" "$T/sh2.h5" "$T/l1.h5"
+expect_err "merge: not scores" "not a readable HDF5 file" bin/eap-score --merge "$T/pairs.csv"
+
 # usage errors exit 2; --help exits 0
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method nope -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "unknown method"
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap --steps 0 -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--steps 0"
 bin/eap-score --pairs "$T/pairs.csv" --method eap -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --model"
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap -o /dev/null 2>/dev/null; [ $? -eq 2 ] && [ -c /dev/null ] && ok || bad "-o /dev/null must be refused"
+for a in 0/2 3/2 1 1/ x/2; do
+	$S --shard $a -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--shard $a must be a usage error"
+done
+bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap --shard 1/2 -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--shard with eap"
+bin/eap-score --merge --method exact -o "$T/x.h5" "$T/sh1.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--merge with --method"
+bin/eap-score --merge -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--merge without files"
 bin/eap-score --help | grep -q '^Usage: eap-score' && ok || bad "--help"
 bin/eap-dump --help | grep -q '^Usage: eap-dump' && ok || bad "dump --help"
 
