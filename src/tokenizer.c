@@ -86,8 +86,7 @@ static uint64_t hash_u64(uint64_t x)
 	return x;
 }
 
-/* Length of the valid UTF-8 sequence at p[0..n), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t eap_utf8_len(const unsigned char *p, size_t n)
 {
 	size_t k;
 	unsigned cp, min;
@@ -120,7 +119,7 @@ static long utf8_invalid_at(const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 
 	for (size_t i = 0, k; i < n; i += k)
-		if ((k = utf8_len(p + i, n - i)) == 0)
+		if ((k = eap_utf8_len(p + i, n - i)) == 0)
 			return (long)i;
 	return -1;
 }
@@ -144,7 +143,7 @@ static const char *quote(const char *s, size_t n, char *buf, size_t cap)
 			buf[j++] = (char)p[i++];
 		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
 			buf[j++] = (char)p[i++];
-		} else if (p[i] >= 0x80 && (k = utf8_len(p + i, n - i)) > 0) {
+		} else if (p[i] >= 0x80 && (k = eap_utf8_len(p + i, n - i)) > 0) {
 			memcpy(buf + j, p + i, k);
 			i += k;
 			j += k;

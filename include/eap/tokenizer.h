@@ -88,4 +88,11 @@ const char *eap_tokenizer_piece_n(const struct eap_tokenizer *tok, int32_t id,
 int eap_tokenizer_single(const struct eap_tokenizer *tok, const char *text,
 			 int32_t *id, struct eap_err *err);
 
+/*
+ * Length of the valid UTF-8 sequence at p[0..n) (n >= 1), or 0 if it is
+ * not one (overlong forms, surrogates and code points past U+10FFFF are
+ * invalid).
+ */
+size_t eap_utf8_len(const unsigned char *p, size_t n);
+
 #endif

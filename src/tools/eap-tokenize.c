@@ -52,32 +52,6 @@ static int usage_error(const char *msg)
 	return 2;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t k;
-	unsigned cp, min;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		k = 1, cp = p[0] & 0x1fu, min = 0x80;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		k = 2, cp = p[0] & 0x0fu, min = 0x800;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		k = 3, cp = p[0] & 0x07u, min = 0x10000;
-	else
-		return 0;
-	if (k >= n)
-		return 0;
-	for (size_t j = 1; j <= k; j++) {
-		if ((p[j] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[j] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return k + 1;
-}
-
 static void print_piece(FILE *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -95,7 +69,7 @@ static void print_piece(FILE *out, const char *s, size_t n)
 			fputs("\\r", out), i++;
 		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
 			fputc(p[i++], out);
-		} else if (p[i] >= 0x80 && (k = utf8_seq(p + i, n - i)) > 0) {
+		} else if (p[i] >= 0x80 && (k = eap_utf8_len(p + i, n - i)) > 0) {
 			fwrite(p + i, 1, k, out);
 			i += k;
 		} else {
