@@ -271,7 +271,7 @@ static void shape_str(char *buf, size_t n, const size_t *shape, size_t ndim)
 int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err)
 {
 	struct eap_safetensors st = { 0 };
-	struct eap_config cfg;
+	struct eap_config cfg, tcfg;
 	struct eap_param *table = NULL;
 	const struct eap_st_tensor *fc;
 	char path[4096], cpath[4096];
@@ -299,20 +299,29 @@ int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err)
 		}
 	}
 	cfg.tied = find_param(&st, "lm_head.weight") == NULL;
-	if ((rc = eap_model_alloc(m, &cfg, err)))
-		goto fail;
-	n = eap_model_params(&cfg, NULL, 0, NULL);
+	/*
+	 * Every shape is checked against the file before anything is
+	 * allocated: a config that disagrees with small weights (n_layer,
+	 * n_embd too large) must fail naming a tensor, not allocate gigabytes
+	 * or build a table of 12 rows for each claimed layer (found by
+	 * fuzz_config).  A layer has 12 tensors, so with more layers than
+	 * n_tensors / 12 the first n_tensors / 12 + 1 already lack one, the
+	 * same one the whole table would report first.
+	 */
+	tcfg = cfg;
+	if (tcfg.n_layer > st.n_tensors / 12)
+		tcfg.n_layer = st.n_tensors / 12 + 1;
+	n = eap_model_params(&tcfg, NULL, 0, NULL);
 	table = calloc(n, sizeof(*table));
 	if (!table) {
 		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
 		goto fail;
 	}
-	eap_model_params(&cfg, table, n, NULL);
+	eap_model_params(&tcfg, table, n, NULL);
 	for (i = 0; i < n; i++) {
 		const struct eap_param *p = &table[i];
 		const struct eap_st_tensor *t = find_param(&st, p->name);
 		char want[64], got[64];
-		float *dst = m->params + p->offset;
 
 		if (!t) {
 			rc = eap_err_set(err, EAP_ESHAPE,
@@ -329,6 +338,19 @@ int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err)
 					 path, t->name, got, cpath, want);
 			goto fail;
 		}
+	}
+	if (tcfg.n_layer != cfg.n_layer) { /* not reached, see above */
+		rc = eap_err_set(err, EAP_ESHAPE, "%s: %s says %zu layers",
+				 path, cpath, cfg.n_layer);
+		goto fail;
+	}
+	if ((rc = eap_model_alloc(m, &cfg, err)))
+		goto fail;
+	for (i = 0; i < n; i++) {
+		const struct eap_param *p = &table[i];
+		const struct eap_st_tensor *t = find_param(&st, p->name);
+		float *dst = m->params + p->offset;
+
 		if ((rc = eap_safetensors_read_f32(&st, t, dst, p->numel, err)))
 			goto fail;
 		for (size_t k = 0; k < p->numel; k++)
