@@ -36,7 +36,7 @@ build/san/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDRS) $(
 fuzz-replay: $(REPLAY_BINS)
 	@for h in $(FUZZ_ALL); do \
 	  [ -d tests/fuzz/corpus/$$h ] || { echo "fuzz-replay: no corpus for $$h"; exit 1; }; \
-	  OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1:max_allocation_size_mb=1024 UBSAN_OPTIONS=print_stacktrace=1 \
 	    build/san/fuzz/replay-$$h tests/fuzz/corpus/$$h || exit 1; \
 	done
 
