@@ -185,11 +185,13 @@ define variant_rules
 $(call $(call scores_rule_of,$(2)),$(1),$(2))
 $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5 bin/eap-prune
 	bin/eap-prune --scores $$< --sizes $(SIZES) -o $$@
-$(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv &: \
+$(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).h5 \
+  $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv &: \
   $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5 $(R)/$(1)/pairs-test.csv $(MODEL_DEPS) bin/eap-eval
 	$$(SUBMIT) bin/eap-eval --model $(MODEL) --pairs $(R)/$(1)/pairs-test.csv \
 	  --metric $(call task_metric,$(1)) --circuit $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5 \
 	  --method $(2) --batch $(BATCH) $$(THREADS_OPT) --summary $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv \
+	  --h5 $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).h5 \
 	  -o $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv
 endef
 

@@ -1900,3 +1900,52 @@ void eap_circuits_release(struct eap_circuits *c)
 	free(c->selection);
 	memset(c, 0, sizeof(*c));
 }
+
+int eap_curve_write(const char *path, size_t K, size_t N,
+		    const int64_t *edges_requested, const int64_t *edges,
+		    const double *m_clean, const double *m_corr,
+		    const double *m_circ, const double *faith,
+		    const double *ci, const char *ablation,
+		    const struct eap_h5_meta *meta, struct eap_err *err)
+{
+	hsize_t kn[2] = { K, N }, k2[2] = { K, 2 }, n1[1] = { N };
+	struct out o = { 0 };
+	struct quiet q;
+	int rc;
+
+	if (!K || !N)
+		return fail(err, EAP_EINVAL, path, "empty curve (%zu x %zu)", K, N);
+	quiet_on(&q);
+	if ((rc = out_create(&o, path, err)) ||
+	    (rc = meta_write(o.file, meta, path, err)) ||
+	    (rc = attr_str(o.file, "ablation", ablation, path, err)) ||
+	    (rc = make_group(o.file, "/metric", path, err)) ||
+	    (rc = write_ds(o.file, "/metric/clean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+			   1, n1, NULL, -1, "metric of each clean example", m_clean,
+			   path, err)) ||
+	    (rc = write_ds(o.file, "/metric/corrupted", H5T_IEEE_F64LE,
+			   H5T_NATIVE_DOUBLE, 1, n1, NULL, -1,
+			   "metric of each corrupted example", m_corr, path, err)) ||
+	    (rc = write_ds(o.file, "/metric/circuit", H5T_IEEE_F64LE,
+			   H5T_NATIVE_DOUBLE, 2, kn, NULL, -1,
+			   "[circuit, example]: metric with every edge outside the circuit ablated",
+			   m_circ, path, err)) ||
+	    (rc = write_ds(o.file, "/edges_requested", H5T_STD_I64LE,
+			   H5T_NATIVE_INT64, 1, kn, NULL, -1,
+			   "edges asked of the selection", edges_requested, path, err)) ||
+	    (rc = write_ds(o.file, "/edges", H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
+			   kn, NULL, -1, "edges after pruning", edges, path, err)) ||
+	    (rc = write_ds(o.file, "/faithfulness", H5T_IEEE_F64LE,
+			   H5T_NATIVE_DOUBLE, 1, kn, NULL, -1,
+			   "(m(C) - m(corrupted)) / (m(clean) - m(corrupted)), means over examples",
+			   faith, path, err)) ||
+	    (rc = write_ds(o.file, "/ci", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2,
+			   k2, NULL, -1, "95% bootstrap interval of faithfulness",
+			   ci, path, err)))
+		goto done;
+	rc = out_commit(&o, path, err);
+done:
+	out_abort(&o);
+	quiet_off(&q);
+	return rc;
+}

@@ -217,4 +217,18 @@ int eap_circuits_read(const char *path, struct eap_circuits *c,
 		      struct eap_err *err);
 void eap_circuits_release(struct eap_circuits *c);
 
+/*
+ * curve.h5, the HDF5 twin of eap-eval's CSV: per-example metrics of K
+ * circuits evaluated on N examples.  /metric/clean, /metric/corrupted
+ * (float64 N), /metric/circuit (K x N), /edges_requested, /edges (int64
+ * K), /faithfulness (K) and /ci (K x 2, the 95% bootstrap interval); the
+ * ablation kind as an attribute beside the provenance.
+ */
+int eap_curve_write(const char *path, size_t K, size_t N,
+		    const int64_t *edges_requested, const int64_t *edges,
+		    const double *m_clean, const double *m_corr,
+		    const double *m_circ, const double *faith,
+		    const double *ci, const char *ablation,
+		    const struct eap_h5_meta *meta, struct eap_err *err);
+
 #endif

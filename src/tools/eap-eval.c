@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"  --bootstrap N      bootstrap resamples for the 95%% interval (default 1000)\n"
 		"  --seed S           bootstrap seed (default 1)\n"
 		"  --summary FILE     also write the curve summary (auc, cpr, cmd, F>=0.8/0.9) as CSV\n"
+		"  --h5 FILE          also write the per-example metrics as HDF5 (curve.h5)\n"
 		"  --batch N          examples per batch (default 20)\n"
 		"  --threads N        BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
 		"                     OpenBLAS's own choice)\n"
@@ -48,7 +49,7 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *model, *pairs, *circuit, *out, *mean_pairs, *method;
-	const char *summary;
+	const char *summary, *h5;
 	int metric, ablation, progress;
 	size_t batch, threads, n_boot;
 	uint64_t seed;
@@ -67,6 +68,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "bootstrap", required_argument, NULL, 'B' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "summary", required_argument, NULL, 'u' },
+		{ "h5", required_argument, NULL, 'H' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'P' },
@@ -109,6 +111,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'S': o->seed = tool_size_arg(T, "--seed", optarg, SIZE_MAX); break;
 		case 'u': o->summary = optarg; break;
+		case 'H': o->h5 = optarg; break;
 		case 'b': o->batch = tool_size_arg(T, "--batch", optarg, 100000); break;
 		case 't': o->threads = tool_size_arg(T, "--threads", optarg, 1024); break;
 		case 'P': o->progress = 1; break;
@@ -245,6 +248,43 @@ out:
 	return rc;
 }
 
+/* The HDF5 twin: per-example metrics, with the provenance of the inputs. */
+static int write_h5(const struct opts *o, const struct eap_inputs *in,
+		    const struct eap_circuits *cs, const char *method,
+		    const double *mc, const double *mr, const double *mC,
+		    const struct eap_faith *fa, struct eap_err *err)
+{
+	struct eap_h5_meta meta;
+	double *f = malloc(cs->K * sizeof(double)), *ci = malloc(2 * cs->K * sizeof(double));
+	int rc;
+
+	if (!f || !ci) {
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < cs->K; k++) {
+		f[k] = fa[k].f;
+		ci[2 * k] = fa[k].lo;
+		ci[2 * k + 1] = fa[k].hi;
+	}
+	if ((rc = eap_h5_meta_init(&meta, T, EAP_VERSION, o->model, o->pairs, err)))
+		goto out;
+	snprintf(meta.method, sizeof(meta.method), "%s", method);
+	snprintf(meta.metric, sizeof(meta.metric), "%s", eap_metric_name(o->metric));
+	meta.n_examples = in->ids.n;
+	meta.n_layer = in->graph.n_layer;
+	meta.n_head = in->graph.n_head;
+	rc = eap_curve_write(o->h5, cs->K, in->ids.n, cs->edges_requested, cs->edges,
+			     mc, mr, mC, f, ci,
+			     o->ablation == ABL_PATCHING ? "patching"
+			     : o->ablation == ABL_ZERO   ? "zero" : "mean",
+			     &meta, err);
+out:
+	free(f);
+	free(ci);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -265,6 +305,8 @@ int main(int argc, char **argv)
 	tool_check_output(T, o.out);
 	if (o.summary)
 		tool_check_output(T, o.summary);
+	if (o.h5)
+		tool_check_output(T, o.h5);
 	eap_blas_threads((int)tool_threads(o.threads));
 	if ((rc = eap_inputs_load(&in, o.model, o.pairs, &err)) ||
 	    (rc = eap_circuits_read(o.circuit, &cs, &err)))
@@ -337,6 +379,11 @@ int main(int argc, char **argv)
 		goto fail;
 	if (o.summary && (rc = write_summary(o.summary, &o, &cs, method, fa, &err)))
 		unlink(o.out);
+	if (o.h5 && !rc && (rc = write_h5(&o, &in, &cs, method, mc, mr, mC, fa, &err))) {
+		unlink(o.out);
+		if (o.summary)
+			unlink(o.summary);
+	}
 fail:
 	if (rc)
 		fprintf(stderr, "%s: %s\n", T, err.msg);

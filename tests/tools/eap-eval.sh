@@ -35,6 +35,12 @@ awk -F, 'NR > 1 && !($9 <= $7 + 1e-9 && $7 <= $10 + 1e-9) { exit 1 }' "$T/curve.
 bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/empty.h5" -o "$T/e.csv" && ok || bad "eval empty"
 awk -F, 'NR == 2 { d = $7; if (d < 0) d = -d; exit !($3 == 0 && d < 1e-5) }' "$T/e.csv" && ok || bad "F(no edges) != 0"
 grep -q '^method,metric,circuits,auc_log,cpr,cmd,min_edges_f80,min_edges_f90' "$T/sum.csv" && ok || bad "summary header"
+# the HDF5 twin: per-example metrics whose mean is the CSV's circuit metric
+bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" --h5 "$T/curve.h5" -o "$T/curve3.csv" && ok || bad "--h5"
+h5dump -H "$T/curve.h5" | grep -q 'DATASPACE  SIMPLE { ( 4, 5 ) / ( 4, 5 ) }' && ok || bad "/metric/circuit is not 4 x 5"
+h5mean=$(h5dump -d /metric/circuit -s 3,0 -c 1,5 -y -w 0 "$T/curve.h5" | sed -n '/DATA {/,/}/p' | tr ',' '\n' | grep -E '^ *-?[0-9]' | awk '{ s += $1; n++ } END { printf "%.6f", s / n }')
+csvm=$(awk -F, 'NR == 5 { printf "%.6f", $8 }' "$T/curve3.csv")
+awk -v a="$h5mean" -v b="$csvm" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 1e-5 && a != "") }' && ok || bad "/metric/circuit mean $h5mean != CSV $csvm"
 # same seed, same bytes
 bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" -o "$T/curve2.csv" && cmp -s "$T/curve.csv" "$T/curve2.csv" && ok || bad "not reproducible"
 # zero and mean ablation run and differ from patching at a small circuit

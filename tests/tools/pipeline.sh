@@ -28,7 +28,7 @@ for t in ioi greater-than; do
 		[ -s "$R/$t/$f" ] && ok || bad "$t/$f missing"
 	done
 	for v in eap-$m eap-ig-$m eap-ig-kl exact-$m; do
-		for f in scores-$v.h5 circuits-$v.h5 curve-$v.csv summary-$v.csv; do
+		for f in scores-$v.h5 circuits-$v.h5 curve-$v.csv curve-$v.h5 summary-$v.csv; do
 			[ -s "$R/$t/$f" ] && ok || bad "$t/$f missing"
 		done
 		c=$R/$t/curve-$v.csv
