@@ -195,9 +195,12 @@ int eap_config_load(struct eap_config *c, const char *path,
 	c->ln_eps = 1e-5f;
 	j = cJSON_GetObjectItemCaseSensitive(root, "layer_norm_epsilon");
 	if (j) {
-		if (!cJSON_IsNumber(j) || !(j->valuedouble > 0 && j->valuedouble < 1)) {
+		/* in float: 1e-50 would round to 0 and divide by zero in
+		 * LayerNorm (found by fuzz_config) */
+		if (!cJSON_IsNumber(j) || !((float)j->valuedouble > 0.0f &&
+					    j->valuedouble < 1)) {
 			rc = eap_err_set(err, EAP_EFORMAT,
-					 "%s: \"layer_norm_epsilon\" must be a number in (0, 1)",
+					 "%s: \"layer_norm_epsilon\" must be a number in (0, 1) that is not 0 as a float",
 					 path);
 			goto out;
 		}
