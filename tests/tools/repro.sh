@@ -127,6 +127,14 @@ bin/eap-eval --model $M --pairs "$P" --metric prob_diff --circuit "$T/cs.h5" --b
 	--summary "$T/sum.csv" -o "$T/curve2.csv" && same_file "eap-eval summary" "$T/sum.csv.1" "$T/sum.csv"
 twice "eap-eval --ablation mean" "$T/mean.csv" bin/eap-eval --model $M --pairs "$P" --circuit "$T/c.h5" \
 	--ablation mean -o "$T/mean.csv" && same_file "eap-eval mean" "$T/mean.csv.1" "$T/mean.csv"
+if bin/eap-eval --help | grep -q -- '--h5'; then
+	twice "eap-eval --h5" "$T/curve.h5" bin/eap-eval --model $M --pairs "$P" --metric prob_diff \
+		--circuit "$T/cs.h5" --bootstrap 200 --seed 5 --h5 "$T/curve.h5" -o "$T/curve4.csv" &&
+		same_h5 "eap-eval --h5" "$T/curve.h5.1" "$T/curve.h5"
+	[ "$(attr tool "$T/curve.h5")" = eap-eval ] && [ "$(attr model_sha256 "$T/curve.h5")" = "$MODEL_SHA" ] &&
+		[ "$(attr pairs_sha256 "$T/curve.h5")" = "$(sha256sum "$P" | cut -d' ' -f1)" ] && ok ||
+		bad "eap-eval --h5: provenance"
+fi
 # a different bootstrap seed changes the interval (the check can fail)
 bin/eap-eval --model $M --pairs "$P" --metric prob_diff --circuit "$T/cs.h5" --bootstrap 200 --seed 6 \
 	-o "$T/curve3.csv" && ! cmp -s "$T/curve.csv" "$T/curve3.csv" && ok || bad "eap-eval: --seed does not matter"
