@@ -79,7 +79,7 @@ libeap.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-bin/%: src/tools/%.c libeap.a $(HDRS)
+bin/%: src/tools/%.c src/tools/tool.h libeap.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
 
