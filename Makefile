@@ -69,6 +69,15 @@ SAN_TEST_OBJS := $(patsubst tests/%.c,build/san/tests/%.o,$(TEST_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 
+# Each experiments/*.mk adds its own lines with a `help::` rule of its own.
+help::
+	@echo "EAP-C make targets:"
+	@echo "  all (default)   build libeap.a and the tools in bin/"
+	@echo "  check           unit tests (ASan/UBSan) and tool tests"
+	@echo "  bench           benchmarks: sgemm rate, forward throughput vs FLOP bound"
+	@echo "  install         copy the tools to \$$(DESTDIR)\$$(PREFIX)/bin"
+	@echo "  clean           remove build products; clean-results removes results/"
+
 all: libeap.a $(TOOLS)
 
 build/obj/%.o: src/%.c $(HDRS) build/config.mk
@@ -226,15 +235,8 @@ clean-results:
 
 distclean: clean clean-results
 
-help:
-	@echo "EAP-C make targets:"
-	@echo "  all (default)   build libeap.a and the tools in bin/"
-	@echo "  check           unit tests (ASan/UBSan) and tool tests"
-	@echo "  bench           benchmarks: sgemm rate, forward throughput vs FLOP bound"
-	@echo "  install         copy the tools to \$$(DESTDIR)\$$(PREFIX)/bin"
-	@echo "  clean           remove build products; clean-results removes results/"
-	@echo "  fig-faithfulness  faithfulness vs circuit size, every task and method:"
-	@echo "                  plots/<model>/faithfulness.{png,pdf}"
+# after every experiments/*.mk help:: rule
+help::
 	@echo "Variables (current value):"
 	@echo "  PREFIX=$(PREFIX)  MODEL=$(MODEL)"
 	@echo "  TASKS=$(TASKS)"

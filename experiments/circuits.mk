@@ -19,3 +19,6 @@ CIRCUIT_SVGS := $(foreach t,$(TASKS),$(R)/$(t)/circuit-$(call variant_stem,eap-i
 
 .PHONY: fig-circuits
 fig-circuits: $(CIRCUIT_SVGS)
+
+help::
+	@echo "  fig-circuits    each task's EAP-IG circuit drawn by Graphviz: results/<model>/<task>/circuit-*.svg"

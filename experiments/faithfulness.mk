@@ -12,3 +12,7 @@ $(FIG_FAITHFULNESS) &: plots/faithfulness.gp $(ALL_CURVES)
 	$(GNUPLOT) -e "R='$(R)'; OUT='$(FIGURES)/$(MODEL_NAME)/faithfulness'; TASKS='$(TASKS)'; \
 	  METRICS='$(foreach t,$(TASKS),$(call task_metric,$(t)))'; VARIANTS='$(METHODS)'; \
 	  MODEL='$(MODEL_NAME)'" plots/faithfulness.gp
+
+help::
+	@echo "  fig-faithfulness  faithfulness vs circuit size, every task and method:"
+	@echo "                  plots/<model>/faithfulness.{png,pdf}"
