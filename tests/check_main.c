@@ -16,6 +16,7 @@ Suite *h5io_suite(void);
 Suite *train_suite(void);
 Suite *circuit_suite(void);
 Suite *organism_suite(void);
+Suite *stats_suite(void);
 
 int main(void)
 {
@@ -32,6 +33,7 @@ int main(void)
 	srunner_add_suite(sr, train_suite());
 	srunner_add_suite(sr, circuit_suite());
 	srunner_add_suite(sr, organism_suite());
+	srunner_add_suite(sr, stats_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
