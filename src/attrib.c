@@ -13,7 +13,8 @@
 static const char *const metric_names[] = { "logit_diff", "prob_diff", "kl",
 					    "kl_sum" };
 static const char *const method_names[] = { "eap", "eap-ig",
-					    "clean-corrupted", "exact" };
+					    "clean-corrupted", "exact",
+					    "eap-ig-act" };
 
 int eap_metric_parse(const char *s)
 {
@@ -27,7 +28,7 @@ int eap_metric_parse(const char *s)
 
 int eap_method_parse(const char *s)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(s, method_names[i]))
 			return i;
 	return -1;
@@ -360,9 +361,15 @@ static void path_ln_backward(float *grad_v, float alpha, float *dres,
 	}
 }
 
-int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
-		     enum eap_metric metric, float alpha, double *metric_out,
-		     struct eap_err *err)
+/*
+ * The backward pass; with cut_layer >= 0 the output of that layer's
+ * attention (cut_mlp 0) or MLP (cut_mlp 1) was a constant in the forward,
+ * so no gradient goes through it: its backward inputs get none, and the
+ * residual stream's gradient passes the block unchanged.
+ */
+static int backward(struct eap_run *r, const struct eap_batch *bt,
+		    enum eap_metric metric, float alpha, double *metric_out,
+		    long cut_layer, int cut_mlp, struct eap_err *err)
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
@@ -406,16 +413,22 @@ int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 		const struct eap_fwd_layer *F = &f->layers[l];
 		size_t vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
 
+		int cut = (long)l == cut_layer;
+
 		/* MLP path: its own LN2 copy */
-		eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, W->w_proj, d, 0.0f,
-			  v.gelu, dm);
-		memset(v.dfc, 0, n * dm * sizeof(float));
-		eap_gelu_backward(v.dfc, F->fc, v.gelu, n * dm);
-		eap_sgemm(0, 1, n, d, dm, 1.0f, v.dfc, dm, W->w_fc, dm, 0.0f,
-			  dln, d);
-		ln_xhat(xhat, F->x_mid, F->ln2_stat, n, d);
-		path_ln_backward(r->grad + vm * n * d, alpha, dres, dln, xhat,
-				 W->ln2_w, F->ln2_stat, n, d);
+		if (!(cut && cut_mlp)) {
+			eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, W->w_proj, d,
+				  0.0f, v.gelu, dm);
+			memset(v.dfc, 0, n * dm * sizeof(float));
+			eap_gelu_backward(v.dfc, F->fc, v.gelu, n * dm);
+			eap_sgemm(0, 1, n, d, dm, 1.0f, v.dfc, dm, W->w_fc, dm,
+				  0.0f, dln, d);
+			ln_xhat(xhat, F->x_mid, F->ln2_stat, n, d);
+			path_ln_backward(r->grad + vm * n * d, alpha, dres, dln,
+					 xhat, W->ln2_w, F->ln2_stat, n, d);
+		}
+		if (cut && !cut_mlp)
+			continue;
 
 		/* attention: dz = dres W_O^T, through the attention core */
 		eap_sgemm(0, 1, n, d, d, 1.0f, dres, d, W->w_o, d, 0.0f, v.z, d);
@@ -438,6 +451,13 @@ int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 			}
 	}
 	return 0;
+}
+
+int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
+		     enum eap_metric metric, float alpha, double *metric_out,
+		     struct eap_err *err)
+{
+	return backward(r, bt, metric, alpha, metric_out, -1, 0, err);
 }
 
 /* ---- patched runs (SPEC §9) --------------------------------------------- */
@@ -919,6 +939,80 @@ static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 	return rc;
 }
 
+/* dst (n) = a + t (b - a) */
+static void lerp(float *dst, const float *a, const float *b, float t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = a[i] + t * (b[i] - a[i]);
+}
+
+/*
+ * EAP-IG on activations, the reference's convention: for each of the
+ * 2L + 1 node groups G (the input; layer l's attention heads; layer l's
+ * MLP) and k = 1..m, the clean prompts run with G's outputs set to
+ * y_corr + (k/m)(y_clean - y_corr), a constant (no gradient goes through
+ * G), and g_v is averaged over all (2L + 1) m runs.  The groups go from
+ * the last one back to the input, so that the forward state before G is
+ * still the clean run's (r->fwd holds the clean run on entry) and each
+ * run recomputes only what follows G.
+ */
+static int score_ig_act(struct eap_run *r, const struct eap_batch *bt,
+			enum eap_metric metric, int steps, struct eap_err *err)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_graph *g = r->graph;
+	size_t L = m->cfg.n_layer, d = m->cfg.d_model;
+	size_t nb = bt->nb, np = bt->np, nd = nb * np * d;
+	float alpha = 1.0f / (float)((2 * L + 1) * (size_t)steps);
+	int rc = 0;
+
+	for (size_t grp = 2 * L + 1; grp-- > 0 && !rc;) {
+		size_t l = grp ? (grp - 1) / 2 : 0;
+		int is_mlp = grp && grp % 2 == 0;
+		struct eap_fwd_layer *F = &r->fwd.layers[l];
+
+		for (int k = 1; k <= steps && !rc; k++) {
+			float t = (float)k / (float)steps;
+
+			if (grp == 0) {
+				lerp(r->x0, r->y_corr, r->y_clean, t, nd);
+				rc = eap_run_nodes(r, NULL, r->x0, bt->lengths, nb,
+						   np, NULL, err);
+			} else if (is_mlp) {
+				size_t u = eap_fwd_mlp(g, l);
+				float *x = l + 1 < L ? r->fwd.layers[l + 1].x_in
+						     : r->fwd.x_out;
+
+				lerp(x, r->y_corr + u * nd, r->y_clean + u * nd,
+				     t, nd);
+				axpy(x, 1.0f, F->x_mid, nd);
+				rc = eap_model_forward_from(m, &r->fwd, l + 1,
+							    bt->lengths, nb, np,
+							    err);
+			} else {
+				const float *b_o = m->w.layers[l].b_o;
+
+				for (size_t i = 0; i < nd; i++)
+					F->x_mid[i] = F->x_in[i] + b_o[i % d];
+				for (size_t h = 0; h < g->n_head; h++) {
+					size_t u = eap_fwd_head(g, l, h);
+
+					lerp(r->x0, r->y_corr + u * nd,
+					     r->y_clean + u * nd, t, nd);
+					axpy(F->x_mid, 1.0f, r->x0, nd);
+				}
+				rc = eap_model_forward_mid(m, &r->fwd, l,
+							   bt->lengths, nb, np,
+							   err);
+			}
+			if (!rc)
+				rc = backward(r, bt, metric, alpha, NULL,
+					      grp ? (long)l : -1, is_mlp, err);
+		}
+	}
+	return rc;
+}
+
 int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 		  enum eap_method method, enum eap_metric metric, int steps,
 		  const float *dy, const uint8_t *edges,
@@ -977,6 +1071,9 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 		}
 		break;
 	}
+	case EAP_METHOD_EAP_IG_ACT:
+		rc = score_ig_act(r, bt, metric, steps, err);
+		break;
 	default:
 		return eap_err_set(err, EAP_EINVAL, "unknown method %d", method);
 	}

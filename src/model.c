@@ -594,9 +594,10 @@ int eap_model_forward_embedded(const struct eap_model *m, struct eap_fwd *f,
 	return eap_model_forward_from(m, f, 0, lengths, nb, np, err);
 }
 
-int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
-			   size_t l0, const int32_t *lengths, size_t nb,
-			   size_t np, struct eap_err *err)
+/* The layers from l0 on; mid: layer l0 starts at its MLP, from x_mid. */
+static int forward_from(const struct eap_model *m, struct eap_fwd *f,
+			size_t l0, int mid, const int32_t *lengths, size_t nb,
+			size_t np, struct eap_err *err)
 {
 	const struct eap_config *c = &m->cfg;
 	size_t d = c->d_model, V = c->n_vocab, dm = c->d_mlp, n = nb * np;
@@ -604,7 +605,7 @@ int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
 
 	if (rc)
 		return rc;
-	if (l0 > c->n_layer)
+	if (l0 > c->n_layer || (mid && l0 == c->n_layer))
 		return eap_err_set(err, EAP_EINVAL, "start layer %zu past the %zu layers",
 				   l0, c->n_layer);
 	for (size_t l = l0; l < c->n_layer; l++) {
@@ -613,6 +614,8 @@ int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
 		float *x_next = l + 1 < c->n_layer ? f->layers[l + 1].x_in
 						    : f->x_out;
 
+		if (mid && l == l0)
+			goto mlp;
 		eap_layernorm_forward(F->ln1, F->ln1_stat, F->x_in, W->ln1_w,
 				      W->ln1_b, n, d, c->ln_eps);
 		fill_bias(F->qkv, W->b_qkv, n, 3 * d);
@@ -626,6 +629,7 @@ int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
 				F->x_mid[i * d + j] = F->x_in[i * d + j] + W->b_o[j];
 		eap_sgemm(0, 0, n, d, d, 1.0f, F->z, d, W->w_o, d, 1.0f,
 			  F->x_mid, d);
+mlp:
 		eap_layernorm_forward(F->ln2, F->ln2_stat, F->x_mid, W->ln2_w,
 				      W->ln2_b, n, d, c->ln_eps);
 		fill_bias(F->fc, W->b_fc, n, dm);
@@ -654,4 +658,18 @@ int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
 			  0.0f, f->logits, V);
 	}
 	return 0;
+}
+
+int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
+			   size_t l0, const int32_t *lengths, size_t nb,
+			   size_t np, struct eap_err *err)
+{
+	return forward_from(m, f, l0, 0, lengths, nb, np, err);
+}
+
+int eap_model_forward_mid(const struct eap_model *m, struct eap_fwd *f,
+			  size_t l0, const int32_t *lengths, size_t nb,
+			  size_t np, struct eap_err *err)
+{
+	return forward_from(m, f, l0, 1, lengths, nb, np, err);
 }

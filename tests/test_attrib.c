@@ -349,6 +349,15 @@ START_TEST(test_scores_bpe)
 }
 END_TEST
 
+/* EAP-IG on activations, on all three models, padded batches included */
+START_TEST(test_scores_eap_ig_act)
+{
+	check_scores("tiny-word", EAP_METHOD_EAP_IG_ACT, 5, "eap_ig_act", 4);
+	check_scores("tiny-untied", EAP_METHOD_EAP_IG_ACT, 5, "eap_ig_act", 3);
+	check_scores("tiny-bpe", EAP_METHOD_EAP_IG_ACT, 5, "eap_ig_act", 2);
+}
+END_TEST
+
 /*
  * Finite differences on one backward input's own copy: patching the edge
  * input->v with y_ablate = y + eps*e shifts only x_v by eps*e.
@@ -566,6 +575,7 @@ Suite *attrib_suite(void)
 	tcase_add_test(ts, test_scores_exact);
 	tcase_add_test(ts, test_scores_batch1);
 	tcase_add_test(ts, test_scores_bpe);
+	tcase_add_test(ts, test_scores_eap_ig_act);
 	tcase_add_test(ts, test_ig_completeness);
 	tcase_add_test(ts, test_exact_equals_full_patched_runs);
 	tcase_add_test(tg, test_patch_all_or_none);

@@ -39,6 +39,8 @@ enum eap_method {
 	EAP_METHOD_EAP_IG,          /* integrated gradients on the input */
 	EAP_METHOD_CLEAN_CORRUPTED, /* mean of clean and corrupted gradients */
 	EAP_METHOD_EXACT,           /* activation patching, edge by edge */
+	EAP_METHOD_EAP_IG_ACT,      /* integrated gradients on each layer's
+				       outputs in turn */
 };
 
 /* Parse "logit_diff" etc. / "eap" etc.; -1 if unknown. */
@@ -163,7 +165,7 @@ void eap_score_acc_finish(const struct eap_score_acc *a,
 
 /*
  * Score one batch with method and metric into acc.  steps is the number of
- * IG steps (EAP-IG).  dy (n_fwd, nb, np, d), if not NULL, is the
+ * IG steps (EAP-IG; EAP-IG-act runs (2L + 1) steps forwards and backwards).  dy (n_fwd, nb, np, d), if not NULL, is the
  * corrupted-minus-clean node output difference read from acts.h5;
  * otherwise it is computed.  edges (n_fwd, n_bwd), if not NULL, limits
  * exact scoring to a subset.

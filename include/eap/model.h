@@ -172,6 +172,15 @@ int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
 			   size_t l0, const int32_t *lengths, size_t nb,
 			   size_t np, struct eap_err *err);
 
+/*
+ * As eap_model_forward_from, but layer l0 < L starts at its MLP, from the
+ * residual stream after attention the caller put into f->layers[l0].x_mid
+ * (EAP-IG on activations replaces a layer's attention output).
+ */
+int eap_model_forward_mid(const struct eap_model *m, struct eap_fwd *f,
+			  size_t l0, const int32_t *lengths, size_t nb,
+			  size_t np, struct eap_err *err);
+
 /* Logits of row b at position p (p ignored unless all_positions). */
 static inline const float *eap_fwd_logits(const struct eap_fwd *f,
 					  size_t n_vocab, size_t b, size_t p)

@@ -34,9 +34,10 @@ static void usage(FILE *f)
 		"  --model DIR      model directory (model.safetensors, config.json, tokenizer)\n"
 		"  --pairs FILE     pairs CSV: clean,corrupted,answers,foils\n"
 		"  --acts FILE      acts.h5 from eap-dump: read each edge's dy from it\n"
-		"  --method METHOD  eap | eap-ig | clean-corrupted | exact\n"
+		"  --method METHOD  eap | eap-ig | eap-ig-act | clean-corrupted | exact\n"
 		"  --metric METRIC  logit_diff | prob_diff | kl | kl_sum (default logit_diff)\n"
-		"  --steps N        integrated-gradient steps for eap-ig (default 5)\n"
+		"  --steps N        integrated-gradient steps for eap-ig (default 5); eap-ig-act\n"
+		"                   takes N steps for each of the 2L+1 layer outputs\n"
 		"  --batch N        examples per batch; memory grows with it (default 20)\n"
 		"  --edges FILE     exact: score only these edges, one 'u->v' name a line\n"
 		"  --shard I/K      exact: score shard I (1..K) of K: the edges (of --edges,\n"
@@ -343,12 +344,8 @@ int main(int argc, char **argv)
 		case 'p': pairs = optarg; break;
 		case 'a': acts = optarg; break;
 		case 'M':
-			if (!strcmp(optarg, "eap-ig-act")) {
-				fprintf(stderr, "%s: --method eap-ig-act is not implemented yet\n", T);
-				return 2;
-			}
 			if ((method = eap_method_parse(optarg)) < 0) {
-				fprintf(stderr, "%s: unknown --method '%s' (eap, eap-ig, clean-corrupted, exact)\n", T, optarg);
+				fprintf(stderr, "%s: unknown --method '%s' (eap, eap-ig, eap-ig-act, clean-corrupted, exact)\n", T, optarg);
 				return 2;
 			}
 			break;
@@ -492,7 +489,8 @@ int main(int argc, char **argv)
 	eap_score_acc_finish(&acc, &in.graph, scores);
 	snprintf(meta.method, sizeof(meta.method), "%s", eap_method_name(method));
 	snprintf(meta.metric, sizeof(meta.metric), "%s", eap_metric_name(metric));
-	meta.steps = method == EAP_METHOD_EAP_IG ? (int)steps : 0;
+	meta.steps = method == EAP_METHOD_EAP_IG ||
+		     method == EAP_METHOD_EAP_IG_ACT ? (int)steps : 0;
 	meta.n_examples = in.ids.n;
 	/* a subset is marked as such (/scored), for --merge */
 	rc = eap_scores_write_part(out, &in.graph, scores, edges, &meta, &err);

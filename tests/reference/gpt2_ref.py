@@ -366,13 +366,15 @@ def bwd_names(L, H):
     return out + ["logits"]
 
 
-def graph_run(M, emb, ycorr=None, keep=None, delta=None):
+def graph_run(M, emb, ycorr=None, keep=None, delta=None, override=None):
     """Forward through the edge-level graph of one example (length n, no padding).
 
     emb   (B,n,d)          output of the `input` node (B = configurations)
     ycorr (n_fwd,n,d)      corrupted node outputs, used on edges with keep 0
     keep  (B,n_fwd,n_bwd)  1: edge carries u's output in this run, 0: y_u(corrupted)
     delta (B,n_bwd,n,d)    added to every backward input's own copy x_v
+    override {("attn"|"mlp", l): (B,k,n,d)}  constant outputs of layer l's
+                           k = H heads or its MLP (nothing flows back into them)
     returns node outputs Y (B,n_fwd,n,d) and logits at the last position (B,V)
     """
     L, H, d = M.L, M.H, M.d
@@ -404,12 +406,16 @@ def graph_run(M, emb, ycorr=None, keep=None, delta=None):
         a = causal_softmax(q @ k.transpose(-1, -2) / math.sqrt(M.dh))
         z = a @ v                                         # (B,H,n,dh)
         yh = torch.einsum("bhne,hed->bhnd", z, lay["WO"])   # z_h W_O[h], without b_O
+        if override is not None and ("attn", l) in override:
+            yh = override[("attn", l)]
         nodes += [yh[:, h] for h in range(H)]
         bias = bias + lay["attn.c_proj.bias"]
         xm = resid(base + 3 * H, base + 3 * H + 1, bias)[:, 0]
         hm = layer_norm(xm, lay["ln_2.weight"], lay["ln_2.bias"], M.eps)
         ym = gelu(hm @ lay["mlp.c_fc.weight"] + lay["mlp.c_fc.bias"]) @ lay["mlp.c_proj.weight"] \
             + lay["mlp.c_proj.bias"]                      # MLP output includes its bias
+        if override is not None and ("mlp", l) in override:
+            ym = override[("mlp", l)][:, 0]
         nodes.append(ym)
     xl = resid(M.n_bwd - 1, M.n_bwd, bias)[:, 0, -1]      # (B,d) at the last position
     logits = layer_norm(xl, M.lnf_w, M.lnf_b, M.eps) @ M.WU.T
@@ -428,11 +434,11 @@ def metrics(logits, ans, foil, clean_lp):
             "kl_sum": terms.sum(-1)}
 
 
-def grads_at(M, emb, ex):
+def grads_at(M, emb, ex, override=None):
     """g_v of every metric, per configuration: dict M -> (B,n_bwd,n,d)."""
     B, n, d = emb.shape
     delta = torch.zeros(B, M.n_bwd, n, d, requires_grad=True)
-    _, lg = graph_run(M, emb, delta=delta)
+    _, lg = graph_run(M, emb, delta=delta, override=override)
     ms = metrics(lg, ex["ans"], ex["foil"], ex["clean_lp"])
     out = {}
     for name in METRICS:
@@ -566,7 +572,7 @@ def write_graph(name, M, rng, lengths, P, n_ans, n_foil):
     met_x = {m: np.zeros(N) for m in METRICS}
     grad_c = {m: np.zeros((N, P, nb, d)) for m in METRICS}
     sc = {key: {m: torch.zeros(nf, nb) for m in METRICS}
-          for key in ("eap", "eap_ig", "eap_ig1", "clean_corrupted", "exact")}
+          for key in ("eap", "eap_ig", "eap_ig1", "clean_corrupted", "exact", "eap_ig_act")}
     # circuits: one sparse, one half, one dense (subsets of the edge set)
     g = torch.Generator().manual_seed(7 + nf * 1000 + nb)
     circuits = [(torch.rand(nf, nb, generator=g) < f) & E for f in (0.1, 0.5, 0.9)]
@@ -613,6 +619,26 @@ def write_graph(name, M, rng, lengths, P, n_ans, n_foil):
         # kl is minimal at the clean run: its clean gradient vanishes
         assert float(gc["kl"].abs().max()) < 1e-12 and float(gc["kl_sum"].abs().max()) < 1e-10
 
+        # EAP-IG on activations (the reference's ig-activations): each node
+        # group in turn (input; layer l's heads; layer l's MLP) carries
+        # y_corr + (k/m)(y_clean - y_corr), k = 1..m, as a constant; the
+        # gradients of all (2L+1) m runs are averaged
+        H = M.H
+        groups = [("input", [0])]
+        for l in range(M.L):
+            groups += [(("attn", l), [1 + l * (H + 1) + h for h in range(H)]),
+                       (("mlp", l), [1 + l * (H + 1) + H])]
+        a1 = torch.arange(1, IG_STEPS + 1, dtype=torch.float64) / IG_STEPS
+        gact = {m: torch.zeros(M.n_bwd, n, d) for m in METRICS}
+        for key, idx in groups:
+            y = Yx[idx][None] + a1[:, None, None, None] * (Yc[idx] - Yx[idx])[None]
+            if key == "input":
+                ga = grads_at(M, y[:, 0], ex)
+            else:
+                ga = grads_at(M, e_c[None].expand(IG_STEPS, n, d), ex, override={key: y})
+            for m in METRICS:
+                gact[m] += ga[m].sum(0) / (len(groups) * IG_STEPS)
+
         contract = lambda gv: torch.einsum("upd,vpd->uv", dY, gv) * Ef
         for m in METRICS:
             grad_c[m][i, :n] = gc[m][0].permute(1, 0, 2).numpy()
@@ -620,6 +646,7 @@ def write_graph(name, M, rng, lengths, P, n_ans, n_foil):
             sc["eap_ig"][m] += contract(gig[m].mean(0)) / N
             sc["eap_ig1"][m] += contract(gig[m][0]) / N
             sc["clean_corrupted"][m] += contract(0.5 * (gc[m][0] + gx[m][0])) / N
+            sc["eap_ig_act"][m] += contract(gact[m]) / N
 
         # exact patching of every edge: one batched run per chunk of edges
         exact_i = {m: torch.zeros(nf, nb) for m in METRICS}
@@ -669,7 +696,7 @@ def write_graph(name, M, rng, lengths, P, n_ans, n_foil):
     for m in METRICS:
         out += [("metric_clean_" + m, "F32", met_c[m]), ("metric_corrupted_" + m, "F32", met_x[m]),
                 ("grad_clean_" + m, "F32", grad_c[m])]
-        for key in ("eap", "eap_ig", "eap_ig1", "clean_corrupted", "exact"):
+        for key in ("eap", "eap_ig", "eap_ig1", "clean_corrupted", "exact", "eap_ig_act"):
             out.append(("scores_%s_%s" % (key, m), "F32", sc[key][m].numpy()))
     for k, cm in enumerate(circuits):
         out.append(("circuit_%d" % k, "U8", cm.numpy().astype(np.uint8)))
@@ -683,12 +710,13 @@ def write_graph(name, M, rng, lengths, P, n_ans, n_foil):
         name, nf, nb, len(edges), worst_fd))
     for m in METRICS:
         ex_s = sc["exact"][m].numpy()
-        print("  %-10s clean %8.4f corrupted %8.4f | corr(exact, eap %.3f, ig5 %.3f, ig1 %.3f, cc %.3f)"
+        print("  %-10s clean %8.4f corrupted %8.4f | corr(exact, eap %.3f, ig5 %.3f, ig1 %.3f, cc %.3f, act %.3f)"
               " | circuits %s" % (
                   m, met_c[m].mean(), met_x[m].mean(),
                   corr_of(ex_s, sc["eap"][m].numpy()) if m not in ("kl", "kl_sum") else float("nan"),
                   corr_of(ex_s, sc["eap_ig"][m].numpy()), corr_of(ex_s, sc["eap_ig1"][m].numpy()),
                   corr_of(ex_s, sc["clean_corrupted"][m].numpy()),
+                  corr_of(ex_s, sc["eap_ig_act"][m].numpy()),
                   " ".join("%.4f" % circ_met[k][m].mean() for k in range(len(circuits)))))
 
 

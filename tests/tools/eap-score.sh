@@ -22,7 +22,7 @@ CSV
 
 # same scores with and without acts.h5, and with batch 1 vs 3
 bin/eap-dump --model $M --pairs "$T/pairs.csv" -o "$T/acts.h5" --batch 3 && ok || bad "eap-dump failed"
-for m in eap eap-ig clean-corrupted exact; do
+for m in eap eap-ig eap-ig-act clean-corrupted exact; do
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/s-$m.h5" --batch 3 &&
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m --acts "$T/acts.h5" -o "$T/a-$m.h5" --batch 2 &&
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/b-$m.h5" --batch 1 || bad "eap-score $m failed"
@@ -34,6 +34,9 @@ h5diff -q -d 1e-3 "$T/s-eap.h5" "$T/s-exact.h5" /scores /scores >/dev/null && ba
 # attributes say what made the file
 h5dump -a /method "$T/s-eap-ig.h5" | grep -q '"eap-ig"' && ok || bad "method attribute"
 h5dump -a /steps "$T/s-eap-ig.h5" | grep -q ' 5$' && ok || bad "steps attribute"
+h5dump -a /method "$T/s-eap-ig-act.h5" | grep -q '"eap-ig-act"' && ok || bad "eap-ig-act method attribute"
+h5dump -a /steps "$T/s-eap-ig-act.h5" | grep -q ' 5$' && ok || bad "eap-ig-act steps attribute"
+h5diff -q -d 1e-4 "$T/s-eap-ig.h5" "$T/s-eap-ig-act.h5" /scores /scores >/dev/null && bad "eap-ig-act == eap-ig?" || ok
 
 # --limit K scores the first K pairs: the same as a file of those rows
 head -3 "$T/pairs.csv" > "$T/first2.csv"
