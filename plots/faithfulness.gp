@@ -7,8 +7,14 @@
 #   METRICS  the task metric of each task, in the same order
 #   VARIANTS method variants: eap eap-ig eap-ig-kl exact
 #   MODEL    model name, for the title
+# and optionally (make fig-faithfulness PAPER_POINTS=yes)
+#   PAPER    folder of the paper's published GPT-2-small curves
+#            (data/paper/results/real); empty or unset: no overlay
+#   PTASKS   the paper's name of each task, in the same order
 # Reads R/<task>/curve-<method>-<metric>.csv (columns of eap-eval: 3 =
-# final edge count, 7 = faithfulness, 9/10 = interval).
+# final edge count, 7 = faithfulness, 9/10 = interval) and, with PAPER,
+# PAPER/<paper task>.csv (1 = baseline, 2 = corrupted_baseline, then
+# edges_<M>, loss_<M> pairs), drawn as open circles in the variant's colour.
 
 set datafile separator ','
 ntasks = words(TASKS)
@@ -23,12 +29,28 @@ colour(v) = v eq "eap" ? "#d95f02" : v eq "eap-ig" ? "#1b9e77" : \
             v eq "eap-ig-kl" ? "#7570b3" : v eq "exact" ? "#333333" : "#e7298a"
 pretty(t) = t eq "ioi" ? "IOI" : t eq "greater-than" ? "Greater-than" : \
             t eq "sva" ? "Subject-verb agreement" : t eq "gender" ? "Gender" : \
-            t eq "capital" ? "Country-capital" : t eq "hypernymy" ? "Hypernymy" : t
+            t eq "capital" ? "Country-capital" : t eq "hypernymy" ? "Hypernymy" : \
+            t eq "gender-bias" ? "Gender bias" : \
+            t eq "fact-retrieval-comma" ? "Country-capital" : \
+            t eq "hypernymy-comma" ? "Hypernymy" : t
 metric_name(m) = m eq "logit_diff" ? "logit difference" : \
                  m eq "prob_diff" ? "probability difference" : m
 file(t, v, m) = sprintf("%s/%s/curve-%s.csv", R, t, stem(v, m))
 # log x axis: circuits pruned to no edge have no place on it
 xpos(x) = x > 0 ? x : NaN
+
+if (!exists("PAPER")) PAPER = ""
+if (!exists("PTASKS")) PTASKS = TASKS
+# the paper's edges_<M> column of each variant (loss_<M> is the next one)
+pcol(v) = v eq "eap" ? 12 : v eq "eap-ig" ? 8 : v eq "eap-ig-kl" ? 10 : \
+          v eq "exact" ? 4 : 0
+pfile(i) = sprintf("%s/%s.csv", PAPER, word(PTASKS, i))
+has_paper(i) = PAPER ne "" && \
+    system(sprintf("[ -f '%s' ] && echo 1 || echo 0", pfile(i))) eq "1"
+# normalized faithfulness of the paper's circuit of variant v (SPEC §9)
+pfaith(v) = pcol(v) > 0 ? (column(pcol(v) + 1) - $2) / ($1 - $2) : NaN
+pedges(v) = pcol(v) > 0 ? xpos(column(pcol(v))) : NaN
+ptitle(v) = pcol(v) > 0 ? label(v) . " (paper)" : ""
 
 do for [fmt in "png pdf"] {
     if (fmt eq "png") {
@@ -38,7 +60,8 @@ do for [fmt in "png pdf"] {
     }
     set output OUT . "." . fmt
     set multiplot layout rows, cols \
-        title sprintf("Faithfulness of circuits found by each method (%s model; evaluated on held-out prompts)", MODEL) \
+        title sprintf("Faithfulness of circuits found by each method (%s model; evaluated on held-out prompts)%s", \
+                      MODEL, PAPER ne "" ? "\nopen circles: the paper's published GPT-2-small circuits" : "") \
         font "Sans,13"
     do for [i = 1:ntasks] {
         t = word(TASKS, i)
@@ -52,12 +75,29 @@ do for [fmt in "png pdf"] {
         set key bottom right font ",10" samplen 2
         set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#999999"
         set arrow 2 from graph 0, first 0 to graph 1, first 0 nohead dt 2 lc rgb "#999999"
-        plot for [j = 1:nvar] file(t, word(VARIANTS, j), m) every ::1 \
-                 using (xpos($3)):9:10 with filledcurves \
-                 fc rgb colour(word(VARIANTS, j)) fs transparent solid 0.15 noborder notitle, \
-             for [j = 1:nvar] file(t, word(VARIANTS, j), m) every ::1 \
-                 using (xpos($3)):7 with linespoints pt 7 ps 0.5 \
-                 lc rgb colour(word(VARIANTS, j)) title label(word(VARIANTS, j))
+        if (has_paper(i)) {
+            # ours in one column, the paper's in the next, top left: empty
+            # on GPT-2, whose small circuits have low F
+            set key top left maxrows nvar
+            plot for [j = 1:nvar] file(t, word(VARIANTS, j), m) every ::1 \
+                     using (xpos($3)):9:10 with filledcurves \
+                     fc rgb colour(word(VARIANTS, j)) fs transparent solid 0.15 noborder notitle, \
+                 for [j = 1:nvar] file(t, word(VARIANTS, j), m) every ::1 \
+                     using (xpos($3)):7 with linespoints pt 7 ps 0.5 \
+                     lc rgb colour(word(VARIANTS, j)) title label(word(VARIANTS, j)), \
+                 for [j = 1:nvar] pfile(i) every ::1 \
+                     using (pedges(word(VARIANTS, j))):(pfaith(word(VARIANTS, j))) \
+                     with points pt 6 ps 0.8 lc rgb colour(word(VARIANTS, j)) \
+                     title ptitle(word(VARIANTS, j))
+            set key bottom right maxrows auto
+        } else {
+            plot for [j = 1:nvar] file(t, word(VARIANTS, j), m) every ::1 \
+                     using (xpos($3)):9:10 with filledcurves \
+                     fc rgb colour(word(VARIANTS, j)) fs transparent solid 0.15 noborder notitle, \
+                 for [j = 1:nvar] file(t, word(VARIANTS, j), m) every ::1 \
+                     using (xpos($3)):7 with linespoints pt 7 ps 0.5 \
+                     lc rgb colour(word(VARIANTS, j)) title label(word(VARIANTS, j))
+        }
         unset arrow 1
         unset arrow 2
     }

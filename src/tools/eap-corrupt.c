@@ -2,15 +2,16 @@
  * eap-corrupt - clean/corrupted pairs for a task (SPEC §2, §10).
  *
  *   eap-corrupt --task DIR --split train|test -n N --seed S -o pairs.csv
- *   eap-corrupt --import TASK --model DIR [--verbs FILE] [-n N] PAPER.csv
- *               -o pairs.csv
+ *   eap-corrupt --import TASK --model DIR [--verbs FILE] [-n N]
+ *               [--split train|test [--seed S]] PAPER.csv -o pairs.csv
  *   eap-corrupt --corpus [--tasks DIR] [--mix FILE] -n N --seed S
  *               -o corpus.txt
  *   eap-corrupt --vocab [--tasks DIR] -o vocab.txt
  *
  * --task generates pairs from a task folder (data/tasks/README.md);
  * --import converts the paper's CSV into the generic pairs form with the
- * answer/foil sets of SPEC §7; --corpus writes training sentences for the
+ * answer/foil sets of SPEC §7 (with --split, one of two disjoint seeded
+ * samples of its rows, for the pipeline on real GPT-2); --corpus writes training sentences for the
  * model organism from the train splits of every task folder mixed by the
  * mix weights; --vocab writes the organism's word vocabulary.  Output goes
  * to FILE.tmp, renamed to FILE when complete ("-o -" writes to stdout).
@@ -39,7 +40,7 @@ static void usage(FILE *f)
 		"Usage: eap-corrupt --task DIR --split train|test -n N --seed S "
 		"-o FILE\n"
 		"       eap-corrupt --import TASK --model DIR [--verbs FILE] "
-		"[-n N] PAPER.csv -o FILE\n"
+		"[-n N] [--split train|test [--seed S]] PAPER.csv -o FILE\n"
 		"       eap-corrupt --corpus [--tasks DIR] [--mix FILE] -n N "
 		"--seed S -o FILE\n"
 		"       eap-corrupt --vocab [--tasks DIR] -o FILE\n"
@@ -50,7 +51,11 @@ static void usage(FILE *f)
 		"  --task DIR       generate pairs from the task folder DIR "
 		"(data/tasks/README.md)\n"
 		"  --split S        train or test: which split of the task "
-		"(default: train)\n"
+		"(default: train); with --import:\n"
+		"                   the rows of distinct clean prompts in a "
+		"--seed order, train the first N, test the\n"
+		"                   next N (no prompt in both; half each if "
+		"fewer than 2N); without it, all rows in file order\n"
 		"  --import TASK    convert the paper's PAPER.csv; TASK is one "
 		"of\n"
 		"                   " EAP_IMPORT_TASKS "\n"
@@ -68,8 +73,8 @@ static void usage(FILE *f)
 		"  --mix FILE       corpus weights, lines \"TASK WEIGHT\" "
 		"(default: DIR/mix.txt of --tasks)\n"
 		"  -n N             pairs or sentences to write (default: 200 "
-		"pairs; required by --corpus; --import: the first N rows, "
-		"default all)\n"
+		"pairs; required by --corpus; --import: the first N rows "
+		"(default all), or N per --split)\n"
 		"  --seed S         random seed; the same seed writes the same "
 		"bytes (default: 1)\n"
 		"  -o FILE          output file, written as FILE.tmp and renamed "
@@ -110,6 +115,100 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 		return -1;
 	*v = x;
 	return 0;
+}
+
+/* A row index under its clean prompt, for finding repeated prompts. */
+struct keyed_row {
+	const char *clean;
+	size_t row;
+};
+
+static int by_clean_then_row(const void *a, const void *b)
+{
+	const struct keyed_row *x = a, *y = b;
+	int c = strcmp(x->clean, y->clean);
+
+	if (c)
+		return c;
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Keep one split of imported rows, in file order.  The candidates are the
+ * rows whose clean prompt has not appeared in an earlier row (the paper's
+ * greater-than file repeats 25 rows), shuffled by rng; train takes the
+ * first k of them and test the next k, k = min(n, candidates / 2), so the
+ * two splits share no clean prompt whatever n is.
+ */
+static int import_split(struct eap_pairs *p, const char *path, int split,
+			size_t n, struct eap_rng *rng, struct eap_err *err)
+{
+	struct keyed_row *keys = NULL;
+	size_t *cand = NULL, n_cand = 0, k, w = 0;
+	unsigned char *keep = NULL;
+	int rc = 0;
+
+	keys = malloc((p->n ? p->n : 1) * sizeof(*keys));
+	cand = malloc((p->n ? p->n : 1) * sizeof(*cand));
+	keep = calloc(p->n ? p->n : 1, 1);
+	if (!keys || !cand || !keep) {
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		keys[i] = (struct keyed_row){ p->clean[i], i };
+	qsort(keys, p->n, sizeof(*keys), by_clean_then_row);
+	for (size_t i = 0; i < p->n; i++)
+		if (i == 0 || strcmp(keys[i].clean, keys[i - 1].clean) != 0)
+			cand[n_cand++] = keys[i].row;
+	/* shuffle from file order, so the sample depends only on the seed */
+	qsort(cand, n_cand, sizeof(*cand), by_index);
+	eap_rng_shuffle(rng, cand, n_cand, sizeof(*cand));
+	k = n < n_cand / 2 ? n : n_cand / 2;
+	if (k == 0) {
+		rc = eap_err_set(err, EAP_EINVAL,
+				 "%s: %zu distinct clean prompts, too few for "
+				 "a train and a test split",
+				 path, n_cand);
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++)
+		keep[cand[split == EAP_SPLIT_TEST ? k + i : i]] = 1;
+	/* compact the kept rows to the front, freeing the others */
+	for (size_t i = 0; i < p->n; i++) {
+		if (!keep[i]) {
+			free(p->clean[i]);
+			free(p->corrupted[i]);
+			free(p->answers[i]);
+			free(p->foils[i]);
+			for (size_t e = 0; e < p->n_extra; e++)
+				free(p->extra[i * p->n_extra + e]);
+			continue;
+		}
+		p->clean[w] = p->clean[i];
+		p->corrupted[w] = p->corrupted[i];
+		p->answers[w] = p->answers[i];
+		p->foils[w] = p->foils[i];
+		if (p->line)
+			p->line[w] = p->line[i];
+		for (size_t e = 0; e < p->n_extra; e++)
+			p->extra[w * p->n_extra + e] =
+				p->extra[i * p->n_extra + e];
+		w++;
+	}
+	p->n = w;
+out:
+	free(keys);
+	free(cand);
+	free(keep);
+	return rc;
 }
 
 enum mode { MODE_NONE, MODE_TASK, MODE_IMPORT, MODE_CORPUS, MODE_VOCAB };
@@ -340,8 +439,8 @@ int main(int argc, char **argv)
 				   "--vocab is required");
 	if (!out_path)
 		return usage_error("-o FILE is required");
-	if (have_split && mode != MODE_TASK)
-		return usage_error("--split goes with --task");
+	if (have_split && mode != MODE_TASK && mode != MODE_IMPORT)
+		return usage_error("--split goes with --task and --import");
 	if ((model_dir || verbs) && mode != MODE_IMPORT)
 		return usage_error("--model and --verbs go with --import");
 	if (mix && mode != MODE_CORPUS)
@@ -373,8 +472,13 @@ int main(int argc, char **argv)
 		if (rc == 0)
 			rc = eap_pairs_import(&pairs, import_task, paper, verbs,
 					      &tok, &err);
-		if (rc == 0 && have_n)
+		if (rc == 0 && have_split) {
+			eap_rng_init(&rng, seed);
+			rc = import_split(&pairs, paper, split, (size_t)n,
+					  &rng, &err);
+		} else if (rc == 0 && have_n) {
 			eap_pairs_truncate(&pairs, (size_t)n); /* the first n rows */
+		}
 		break;
 	case MODE_CORPUS:
 		if (!mix) {

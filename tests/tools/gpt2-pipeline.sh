@@ -1,0 +1,150 @@
+#!/bin/sh
+# gpt2-pipeline.sh - the Make pipeline on a GPT-2 model (README: Running on
+# real GPT-2), end to end on tests/fixtures/models/tiny-bpe (2 layers x 12
+# heads, GPT-2's 50257-token BPE vocabulary) with the GPT-2 tokenizer files
+# beside it, as a Hugging Face GPT-2 directory has them:
+#  - eap-corrupt --import --split: train and test are N rows each of the
+#    full import, share no clean prompt, reproduce per seed, change with
+#    the seed, and halve a file with fewer than 2N distinct prompts;
+#  - the model's BPE tokenizer selects the paper's pairs (PAIRS_FROM=paper)
+#    and the organism names map to the paper's files (capital ->
+#    fact-retrieval-comma); PAIRS_FROM=tasks overrides; bad values fail;
+#  - make fig-faithfulness: every artifact exists, the pairs are the
+#    paper's rows, the curves have one row per size and F = 1 on the whole
+#    graph, no overlay by default (not GPT-2 small's shape), and
+#    PAPER_POINTS=yes draws the paper's points into the figure.
+# Run from the repository root after `make`.
+set -u
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT INT TERM
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+finish() { echo "gpt2-pipeline.sh: $pass passed, $fail failed"; [ $fail -eq 0 ]; exit; }
+
+# the clean prompts (field 1, RFC 4180 quoting, one row per line) of a CSV
+cleans() {
+	awk -v col="${2:-1}" '
+	function field(s, k,   n, i, c, q, cur) {
+		n = 1; cur = ""; q = 0
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			if (q) {
+				if (c == "\"") {
+					if (substr(s, i + 1, 1) == "\"") { cur = cur c; i++ }
+					else q = 0
+				} else cur = cur c
+			} else if (c == "\"") q = 1
+			else if (c == ",") { if (n == k) return cur; n++; cur = "" }
+			else cur = cur c
+		}
+		return n == k ? cur : ""
+	}
+	NR > 1 { print field($0, col) }' "$1"
+}
+rows() { echo $(($(wc -l <"$1") - 1)); }
+# the gnuplot command of a make log, on one line
+gp_cmd() { sed -n '/^gnuplot/,/faithfulness.gp/p' "$1" | tr -d '\\\n'; }
+
+M=$T/gpt2
+mkdir -p "$M"
+for f in config.json model.safetensors; do ln -s "$PWD/tests/fixtures/models/tiny-bpe/$f" "$M/$f"; done
+for f in encoder.json vocab.bpe; do ln -s "$PWD/data/tokenizers/gpt2/$f" "$M/$f"; done
+P=data/paper
+
+# ---- eap-corrupt --import --split ----
+C="bin/eap-corrupt --model $M"
+for t in ioi greater-than; do
+	$C --import $t $P/$t/gpt2.csv -o "$T/$t-all.csv" || bad "$t: import"
+	for s in train test; do
+		$C --import $t $P/$t/gpt2.csv --split $s -n 30 --seed 3 -o "$T/$t-$s.csv" || bad "$t $s"
+		[ "$(rows "$T/$t-$s.csv")" -eq 30 ] && ok || bad "$t $s: not 30 rows"
+		# every row is an imported row, and no clean prompt twice
+		[ -z "$(tail -n +2 "$T/$t-$s.csv" | sort | comm -23 - "$(sort "$T/$t-all.csv" >"$T/all.s"; echo "$T/all.s")")" ] &&
+			ok || bad "$t $s: a row that the plain import does not have"
+		[ -z "$(cleans "$T/$t-$s.csv" | sort | uniq -d)" ] && ok || bad "$t $s: a clean prompt twice"
+	done
+	[ -z "$( (cleans "$T/$t-train.csv" | sort -u; cleans "$T/$t-test.csv" | sort -u) | sort | uniq -d)" ] &&
+		ok || bad "$t: a clean prompt in both splits"
+	$C --import $t $P/$t/gpt2.csv --split train -n 30 --seed 3 -o "$T/again.csv"
+	cmp -s "$T/again.csv" "$T/$t-train.csv" && ok || bad "$t: same seed, different bytes"
+	$C --import $t $P/$t/gpt2.csv --split train -n 30 --seed 4 -o "$T/other.csv"
+	cmp -s "$T/other.csv" "$T/$t-train.csv" && bad "$t: seed 4 = seed 3" || ok
+done
+# greater-than repeats 25 rows: the splits sample the 975 distinct prompts
+$C --import greater-than $P/greater-than/gpt2.csv --split test -n 600 -o "$T/gt.csv"
+[ "$(rows "$T/gt.csv")" -eq 487 ] && ok || bad "greater-than -n 600: $(rows "$T/gt.csv") rows, expected 975/2 = 487"
+# fact-retrieval-comma has 190 rows: -n 200 gives 95 each, disjoint
+for s in train test; do
+	$C --import fact-retrieval-comma $P/fact-retrieval-comma/gpt2.csv --split $s -n 200 -o "$T/fr-$s.csv"
+	[ "$(rows "$T/fr-$s.csv")" -eq 95 ] && ok || bad "fact-retrieval-comma $s: $(rows "$T/fr-$s.csv") rows, expected 95"
+done
+[ -z "$(cat "$T/fr-train.csv" "$T/fr-test.csv" | sort | uniq -d | grep -v '^clean,')" ] && ok || bad "fact-retrieval-comma: a row in both"
+# one row cannot be split: one error line naming the file, no output
+head -2 $P/ioi/gpt2.csv >"$T/one.csv"
+$C --import ioi "$T/one.csv" --split train -o "$T/one-out.csv" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "one.csv: 1 distinct clean prompts" "$T/err" &&
+	[ ! -e "$T/one-out.csv" ] && [ ! -e "$T/one-out.csv.tmp" ] && ok || bad "one-row split: rc=$rc $(cat "$T/err")"
+
+# ---- what the Makefile decides ----
+V="MODEL=$M RESULTS=$T/results FIGURES=$T/plots N=8 N_EXACT=4 BATCH=4 SIZES=10,100,606"
+run_make() { eval make --no-print-directory "$V" "$@"; }
+R=$T/results/gpt2
+run_make -n "$R/capital/pairs-train.csv" TASKS=capital 2>&1 | grep -q -- "--import fact-retrieval-comma .*data/paper/fact-retrieval-comma/gpt2.csv --split train -n 8" &&
+	ok || bad "capital is not imported from fact-retrieval-comma"
+run_make -n "$R/ioi/pairs-test.csv" TASKS=ioi PAIRS_FROM=tasks 2>&1 | grep -q -- "--task data/tasks/ioi --split test" &&
+	ok || bad "PAIRS_FROM=tasks does not override"
+run_make -n fig-faithfulness PAIRS_FROM=both >"$T/log" 2>&1 && bad "PAIRS_FROM=both accepted" ||
+	{ grep -q "PAIRS_FROM must be tasks or paper, not 'both'" "$T/log" && ok || bad "PAIRS_FROM=both: $(cat "$T/log")"; }
+run_make -n fig-faithfulness TASKS=nosuch >"$T/log" 2>&1 && bad "TASKS=nosuch accepted" ||
+	{ grep -q "no data/paper/nosuch/gpt2.csv" "$T/log" && ok || bad "TASKS=nosuch: $(cat "$T/log")"; }
+run_make -n fig-faithfulness PAPER_POINTS=maybe >"$T/log" 2>&1 && bad "PAPER_POINTS=maybe accepted" ||
+	{ grep -q "PAPER_POINTS must be yes or no" "$T/log" && ok || bad "PAPER_POINTS=maybe: $(cat "$T/log")"; }
+
+# ---- the pipeline: greater-than (prob_diff) and capital (logit_diff) ----
+# 2 layers x 12 heads: 36 + 13 + 36 * 14 + 26 + 27 = 606 edges
+run_make fig-faithfulness "TASKS=greater-than\ capital" >"$T/log" 2>&1 && ok ||
+	{ bad "make fig-faithfulness"; tail -20 "$T/log"; finish; }
+gp_cmd "$T/log" | grep -q "PAPER=''" && ok || bad "overlay drawn for a model not shaped like GPT-2 small"
+for t in greater-than capital; do
+	m=logit_diff; p=fact-retrieval-comma
+	[ $t = greater-than ] && { m=prob_diff; p=greater-than; }
+	for f in pairs-train.csv pairs-test.csv acts.h5; do
+		[ -s "$R/$t/$f" ] && ok || bad "$t/$f missing"
+	done
+	bin/eap-corrupt --import $p --model "$M" $P/$p/gpt2.csv -o "$T/all.csv"
+	sort "$T/all.csv" >"$T/all.s"
+	cleans $P/$p/gpt2.csv | sort >"$T/paper-cleans"
+	for s in train test; do
+		f=$R/$t/pairs-$s.csv
+		[ "$(rows "$f")" -eq 8 ] && ok || bad "$t/pairs-$s.csv: not 8 rows"
+		[ -z "$(tail -n +2 "$f" | sort | comm -23 - "$T/all.s")" ] && ok || bad "$t/pairs-$s.csv: not the imported rows"
+		[ -z "$(cleans "$f" | sort | comm -23 - "$T/paper-cleans")" ] && ok || bad "$t/pairs-$s.csv: a prompt not in $p/gpt2.csv"
+	done
+	[ -z "$( (cleans "$R/$t/pairs-train.csv"; cleans "$R/$t/pairs-test.csv") | sort | uniq -d)" ] &&
+		ok || bad "$t: a prompt in train and test"
+	for v in eap-$m eap-ig-$m eap-ig-kl exact-$m; do
+		for f in scores-$v.h5 circuits-$v.h5 curve-$v.csv curve-$v.h5 summary-$v.csv; do
+			[ -s "$R/$t/$f" ] && ok || bad "$t/$f missing"
+		done
+		c=$R/$t/curve-$v.csv
+		[ "$(rows "$c")" -eq 3 ] && ok || bad "$c: not one row per size"
+		awk -F, -v m=$m 'NR > 1 && $4 != m { exit 1 }' "$c" && ok || bad "$c: metric is not $m"
+		awk -F, '$2 == 606 { d = $7 - 1; if (d < 0) d = -d; f = (d < 1e-4) } END { exit !f }' "$c" && ok || bad "$c: F(all edges) != 1"
+	done
+done
+[ -s "$T/plots/gpt2/faithfulness.png" ] && [ -s "$T/plots/gpt2/faithfulness.pdf" ] && ok || bad "figure missing"
+
+# ---- the overlay, forced: same curves, the paper's points added ----
+run_make fig-faithfulness "TASKS=greater-than\ capital" PAPER_POINTS=yes FIGURES=$T/plots-paper >"$T/log" 2>&1 && ok ||
+	{ bad "make fig-faithfulness PAPER_POINTS=yes"; tail -5 "$T/log"; }
+grep -q '^bin/' "$T/log" && bad "PAPER_POINTS=yes recomputed artifacts" || ok
+gp_cmd "$T/log" | grep -q "PAPER='data/paper/results/real'.*PTASKS='greater-than fact-retrieval-comma'" &&
+	ok || bad "overlay not passed to gnuplot: $(gp_cmd "$T/log")"
+F=$T/plots-paper/gpt2/faithfulness
+[ -s "$F.png" ] && [ -s "$F.pdf" ] && ok || bad "overlay figure missing"
+# the overlay adds points and key entries to the same curves
+[ "$(cat "$F.png" | wc -c)" -gt "$(cat "$T/plots/gpt2/faithfulness.png" | wc -c)" ] &&
+	ok || bad "overlay figure is not larger than the plain one"
+finish
