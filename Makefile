@@ -146,9 +146,7 @@ THREADS_OPT = $(if $(THREADS),--threads $(THREADS),$(if $(SUBMIT),,--threads \
 task_metric = $(or $(METRIC_$(1)),logit_diff)
 # variant -> "<method>-<metric>" file stem: eap-ig-kl is EAP-IG on KL
 variant_stem = $(if $(filter eap-ig-kl,$(1)),eap-ig-kl,$(1)-$(call task_metric,$(2)))
-# eap-ig-s<k> is EAP-IG with k steps (make fig-ig-steps), the rest STEPS
-variant_method = $(if $(filter eap-ig-kl eap-ig-s%,$(1)),eap-ig,$(1))
-variant_steps = $(if $(filter eap-ig-s%,$(1)),$(patsubst eap-ig-s%,%,$(1)),$(STEPS))
+variant_method = $(if $(filter eap-ig-kl,$(1)),eap-ig,$(1))
 variant_metric = $(if $(filter eap-ig-kl,$(1)),kl,$(call task_metric,$(2)))
 
 # The pairs come from the task folder (PAIRS_FROM=tasks) or from the
@@ -171,7 +169,7 @@ endef
 # $(1) task, $(2) variant: eap-score on the train split, without -o
 score_cmd = bin/eap-score --model $(MODEL) --pairs $(R)/$(1)/pairs-train.csv --acts $(R)/$(1)/acts.h5 \
   --method $(call variant_method,$(2)) --metric $(call variant_metric,$(2),$(1)) \
-  --steps $(call variant_steps,$(2)) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT))
+  --steps $(STEPS) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT))
 score_deps = $(R)/$(1)/pairs-train.csv $(R)/$(1)/acts.h5 $(MODEL_DEPS) bin/eap-score
 
 # $(1) task, $(2) variant: its scores in one job
