@@ -15,7 +15,7 @@ J       ?= 1# parallel jobs for sub-makes
 
 SEED    ?= 1# seed of the generated pairs
 BATCH   ?= 20# examples per batch in eap-dump/score/eval
-SIZES   ?= default# circuit sizes of the curves (eap-prune --sizes)
+SIZES   ?= default,mib# circuit sizes of the curves (eap-prune --sizes): SPEC §9's list and MIB's fractions
 SUBMIT  ?=# prefix of heavy recipes, e.g. 'srun -Q --input=none -n1 -c2' (may use $@)
 SHARDS  ?= 1# exact scoring split into this many jobs, merged by eap-score --merge
 THREADS ?=# BLAS threads per heavy step (empty: cores / make -j jobs; under SUBMIT the job's CPUs)
@@ -146,7 +146,9 @@ THREADS_OPT = $(if $(THREADS),--threads $(THREADS),$(if $(SUBMIT),,--threads \
 task_metric = $(or $(METRIC_$(1)),logit_diff)
 # variant -> "<method>-<metric>" file stem: eap-ig-kl is EAP-IG on KL
 variant_stem = $(if $(filter eap-ig-kl,$(1)),eap-ig-kl,$(1)-$(call task_metric,$(2)))
-variant_method = $(if $(filter eap-ig-kl,$(1)),eap-ig,$(1))
+# eap-ig-s<k> is EAP-IG with k steps (make fig-ig-steps), the rest STEPS
+variant_method = $(if $(filter eap-ig-kl eap-ig-s%,$(1)),eap-ig,$(1))
+variant_steps = $(if $(filter eap-ig-s%,$(1)),$(patsubst eap-ig-s%,%,$(1)),$(STEPS))
 variant_metric = $(if $(filter eap-ig-kl,$(1)),kl,$(call task_metric,$(2)))
 
 # The pairs come from the task folder (PAIRS_FROM=tasks) or from the
@@ -169,7 +171,7 @@ endef
 # $(1) task, $(2) variant: eap-score on the train split, without -o
 score_cmd = bin/eap-score --model $(MODEL) --pairs $(R)/$(1)/pairs-train.csv --acts $(R)/$(1)/acts.h5 \
   --method $(call variant_method,$(2)) --metric $(call variant_metric,$(2),$(1)) \
-  --steps $(STEPS) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT))
+  --steps $(call variant_steps,$(2)) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT))
 score_deps = $(R)/$(1)/pairs-train.csv $(R)/$(1)/acts.h5 $(MODEL_DEPS) bin/eap-score
 
 # $(1) task, $(2) variant: its scores in one job

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eap/faith.h"
+
 /* One ranked edge: its key (|score| or score) and flat index u*n_bwd+v. */
 struct ranked {
 	float key;
@@ -484,6 +486,85 @@ int eap_curve_default_sizes(size_t n_edges, size_t **sizes, size_t *K,
 	*sizes = out;
 	*K = k;
 	return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A whole number; -1 if tok is not one. */
+static int parse_count(const char *tok, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*tok < '0' || *tok > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(tok, &end, 10);
+	if (errno || *end || v > SIZE_MAX)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+int eap_curve_sizes(const char *list, size_t n_edges, size_t **sizes,
+		    size_t *K, struct eap_err *err)
+{
+	size_t *def = NULL, n_def = 0, cap = 1, k = 0;
+	size_t *out = NULL;
+	char *copy = NULL, *tok, *save = NULL;
+	int rc = 0;
+
+	*sizes = NULL;
+	*K = 0;
+	if (!*list || *list == ',' || list[strlen(list) - 1] == ',' ||
+	    strstr(list, ",,"))
+		return eap_err_set(err, EAP_EINVAL,
+				   "sizes '%s': want whole numbers, 'default' or 'mib', separated by commas",
+				   list);
+	if ((rc = eap_curve_default_sizes(n_edges, &def, &n_def, err)))
+		return rc;
+	for (const char *p = list; *p; p++)
+		cap += *p == ',';
+	cap = cap * EAP_MIB_K + n_def; /* each token at most one 'mib' */
+	copy = strdup(list);
+	out = malloc(cap * sizeof(size_t));
+	if (!copy || !out) {
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "default")) {
+			memcpy(out + k, def, n_def * sizeof(size_t));
+			k += n_def;
+			n_def = 0; /* once */
+		} else if (!strcmp(tok, "mib")) {
+			for (size_t j = 0; j < EAP_MIB_K; j++)
+				out[k++] = eap_mib_size(j, n_edges);
+		} else if (parse_count(tok, &out[k++])) {
+			rc = eap_err_set(err, EAP_EINVAL,
+					 "sizes '%s': '%s' is not a whole number, 'default' or 'mib'",
+					 list, tok);
+			goto out;
+		}
+	}
+	qsort(out, k, sizeof(size_t), cmp_size);
+	*K = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!*K || out[i] != out[*K - 1])
+			out[(*K)++] = out[i];
+	*sizes = out;
+	out = NULL;
+out:
+	free(def);
+	free(copy);
+	free(out);
+	return rc;
 }
 
 /* ---- DOT ------------------------------------------------------------------ */

@@ -66,10 +66,36 @@ void eap_faith_compute(const double *m_clean, const double *m_corr,
 	free(fs);
 }
 
+const double eap_mib_fractions[EAP_MIB_K] = { 0.001, 0.002, 0.005, 0.01,
+					      0.02,  0.05,  0.1,   0.2,
+					      0.5,   1.0 };
+
+size_t eap_mib_size(size_t k, size_t n_edges)
+{
+	size_t s = (size_t)floor(eap_mib_fractions[k] * (double)n_edges + 0.5);
+
+	return s ? s : 1;
+}
+
+/* f at t, linear between the points (x ascending, x[0] <= t <= x[k-1]) */
+static double interp_at(const long *x, const double *f, size_t k, double t)
+{
+	size_t i = 0;
+
+	while (i + 1 < k && (double)x[i + 1] < t)
+		i++;
+	if ((double)x[i] >= t || i + 1 == k)
+		return f[i];
+	if ((double)x[i + 1] == t)
+		return f[i + 1];
+	return f[i] + (f[i + 1] - f[i]) * (t - (double)x[i]) /
+		(double)(x[i + 1] - x[i]);
+}
+
 void eap_curve_summarize(const long *x, const long *final, const double *f,
 			 size_t k, size_t n_edges, struct eap_curve_summary *out)
 {
-	double area = 0.0, span, cpr = 0.0, cmd = 0.0;
+	double area = 0.0, span, cpr = 0.0, cmd = 0.0, prev = 0.0;
 
 	out->min_f80 = out->min_f90 = -1;
 	for (size_t i = 0; i < k; i++) {
@@ -90,11 +116,21 @@ void eap_curve_summarize(const long *x, const long *final, const double *f,
 				(log10((double)x[i]) - log10((double)x[i - 1]));
 		out->auc = span > 0 ? area / span : (first < k ? f[first] : NAN);
 	}
-	for (size_t i = 1; i < k; i++) {
-		double df = (double)(x[i] - x[i - 1]) / (double)n_edges;
+	if (!k || (double)x[0] > (double)eap_mib_size(0, n_edges) ||
+	    (double)x[k - 1] < (double)eap_mib_size(EAP_MIB_K - 1, n_edges)) {
+		out->cpr = out->cmd = NAN;
+		return;
+	}
+	for (size_t j = 0; j < EAP_MIB_K; j++) {
+		double fj = interp_at(x, f, k, (double)eap_mib_size(j, n_edges));
 
-		cpr += 0.5 * (f[i] + f[i - 1]) * df;
-		cmd += 0.5 * (fabs(1.0 - f[i]) + fabs(1.0 - f[i - 1])) * df;
+		if (j) {
+			double df = eap_mib_fractions[j] - eap_mib_fractions[j - 1];
+
+			cpr += 0.5 * (fj + prev) * df;
+			cmd += 0.5 * (fabs(1.0 - fj) + fabs(1.0 - prev)) * df;
+		}
+		prev = fj;
 	}
 	out->cpr = cpr;
 	out->cmd = cmd;

@@ -655,6 +655,41 @@ START_TEST(test_default_sizes)
 }
 END_TEST
 
+START_TEST(test_curve_sizes)
+{
+	struct eap_err err = { 0 };
+	size_t *s, K;
+
+	/* the words expand, numbers stay, ascending and each once */
+	ck_assert_int_eq(eap_curve_sizes("mib,15,2,default", 1519, &s, &K, &err), 0);
+	/* default: 10..90, 100..1000, 1519; mib: 2 3 8 15 30 76 152 304 760
+	 * 1519; 15 and 2 are in mib, 30 and 1519 in both */
+	ck_assert_uint_eq(K, 20 + 10 - 2);
+	for (size_t k = 1; k < K; k++)
+		ck_assert_uint_lt(s[k - 1], s[k]);
+	ck_assert_uint_eq(s[0], 2);
+	ck_assert_uint_eq(s[1], 3);
+	ck_assert_uint_eq(s[2], 8);
+	ck_assert_uint_eq(s[K - 1], 1519);
+	free(s);
+	ck_assert_int_eq(eap_curve_sizes("40,5,40", 100, &s, &K, &err), 0);
+	ck_assert_uint_eq(K, 2);
+	ck_assert_uint_eq(s[0], 5);
+	ck_assert_uint_eq(s[1], 40);
+	free(s);
+	ck_assert_int_eq(eap_curve_sizes("mib,mib", 100, &s, &K, &err), 0);
+	/* of 100 edges, 0.001 .. 0.01 all give 1: 1 2 5 10 20 50 100 */
+	ck_assert_uint_eq(K, 7);
+	free(s);
+	ck_assert_int_eq(eap_curve_sizes("5,,6", 100, &s, &K, &err), EAP_EINVAL);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(eap_curve_sizes("", 100, &s, &K, &err), EAP_EINVAL);
+	ck_assert_int_eq(eap_curve_sizes("5,-6", 100, &s, &K, &err), EAP_EINVAL);
+	ck_assert_int_eq(eap_curve_sizes("5,", 100, &s, &K, &err), EAP_EINVAL);
+	ck_assert_int_eq(eap_curve_sizes("Default", 100, &s, &K, &err), EAP_EINVAL);
+}
+END_TEST
+
 START_TEST(test_dot)
 {
 	struct eap_err err = { 0 };
@@ -1038,6 +1073,7 @@ Suite *circuit_suite(void)
 	tcase_add_test(tc, test_curve);
 	tcase_add_test(tc, test_curve_h5);
 	tcase_add_test(tc, test_default_sizes);
+	tcase_add_test(tc, test_curve_sizes);
 	tcase_add_test(tc, test_dot);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);

@@ -62,14 +62,52 @@ START_TEST(test_curve_summary)
 	ck_assert_double_eq_tol(s.auc, 0.5, 1e-12);
 	ck_assert_int_eq(s.min_f80, 1000);
 	ck_assert_int_eq(s.min_f90, 1000);
-	/* cpr = 0.09*0.25 + 0.9*0.75, cmd = 0.09*0.75 + 0.9*0.25 */
-	ck_assert_double_eq_tol(s.cpr, 0.09 * 0.25 + 0.9 * 0.75, 1e-12);
-	ck_assert_double_eq_tol(s.cmd, 0.09 * 0.75 + 0.9 * 0.25, 1e-12);
+	/* sizes 10.. do not reach down to MIB's 0.1% (1 edge of 1000) */
+	ck_assert(isnan(s.cpr) && isnan(s.cmd));
 	f[1] = 0.85;
 	eap_curve_summarize(x, final, f, 3, 1000, &s);
 	/* the final count of the circuit that reaches 0.8 */
 	ck_assert_int_eq(s.min_f80, 97);
 	ck_assert_int_eq(s.min_f90, 1000);
+}
+END_TEST
+
+/*
+ * CPR and CMD on MIB's grid.  With F = f (the edge fraction) at the grid's
+ * sizes the trapezoids telescope: cpr = (1 - 0.001^2) / 2 and cmd =
+ * (1 - 0.001) - cpr.  Extra sizes on a curve that is linear between the
+ * grid's points change nothing; a curve short of the grid gives NaN.
+ */
+START_TEST(test_curve_mib)
+{
+	long grid[10] = { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000 };
+	long more[12] = { 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 700, 1000 };
+	double f[12], cpr = 0.5 * (1.0 - 1e-6), cmd = 0.999 - cpr;
+	struct eap_curve_summary s;
+
+	for (size_t k = 0; k < EAP_MIB_K; k++) {
+		ck_assert_uint_eq(eap_mib_size(k, 1000), (size_t)grid[k]);
+		f[k] = (double)grid[k] / 1000.0;
+	}
+	eap_curve_summarize(grid, grid, f, 10, 1000, &s);
+	ck_assert_double_eq_tol(s.cpr, cpr, 1e-12);
+	ck_assert_double_eq_tol(s.cmd, cmd, 1e-12);
+	for (size_t k = 0; k < 12; k++)
+		f[k] = (double)more[k] / 1000.0;
+	eap_curve_summarize(more, more, f, 12, 1000, &s);
+	ck_assert_double_eq_tol(s.cpr, cpr, 1e-12);
+	ck_assert_double_eq_tol(s.cmd, cmd, 1e-12);
+	/* F off the grid's points is interpolated, not read as the next one */
+	f[2] = 5.0; /* size 3 */
+	eap_curve_summarize(more, more, f, 12, 1000, &s);
+	ck_assert_double_eq_tol(s.cpr, cpr, 1e-12);
+	eap_curve_summarize(more, more, f, 11, 1000, &s); /* stops at 700 */
+	ck_assert(isnan(s.cpr) && isnan(s.cmd));
+	/* rounding: 0.001 * 1519 = 1.519 -> 2, 0.5 * 1519 = 759.5 -> 760;
+	 * never 0 edges */
+	ck_assert_uint_eq(eap_mib_size(0, 1519), 2);
+	ck_assert_uint_eq(eap_mib_size(8, 1519), 760);
+	ck_assert_uint_eq(eap_mib_size(0, 100), 1);
 }
 END_TEST
 
@@ -81,6 +119,7 @@ Suite *faith_suite(void)
 	tcase_add_test(tc, test_faith_endpoints);
 	tcase_add_test(tc, test_faith_bootstrap);
 	tcase_add_test(tc, test_curve_summary);
+	tcase_add_test(tc, test_curve_mib);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -136,6 +136,15 @@ int eap_curve_default_sizes(size_t n_edges, size_t **sizes, size_t *K,
 			    struct eap_err *err);
 
 /*
+ * The sizes of a comma-separated list of whole numbers and the words
+ * 'default' (the list above) and 'mib' (MIB's edge fractions 0.001 ..
+ * 1 as sizes, eap_mib_size), ascending, each once.  EAP_EINVAL names a
+ * malformed list; sizes beyond n_edges are left to eap_curve_init.
+ */
+int eap_curve_sizes(const char *list, size_t n_edges, size_t **sizes,
+		    size_t *K, struct eap_err *err);
+
+/*
  * Write the circuit as a Graphviz digraph to path (via path.tmp, renamed
  * when complete): only kept edges and the nodes they touch (plus logits),
  * heads of a layer on one rank and each MLP on its own, input at the top

@@ -12,8 +12,12 @@
  *   auc      area under F over log10(x), divided by the log range, so a
  *            curve at F = 1 everywhere has auc 1;
  *   cpr, cmd the MIB circuit-localization areas over the edge fraction
- *            f = x / n_edges: cpr = integral of F df, cmd = integral of
- *            |1 - F| df (trapezoids over the evaluated fractions);
+ *            f: cpr = integral of F df, cmd = integral of |1 - F| df,
+ *            trapezoids over MIB's grid f = 0.001, 0.002, 0.005, ..., 0.5,
+ *            1, F taken at the size eap_mib_size(k) of each f (linear
+ *            interpolation in x between evaluated sizes, exact when the
+ *            curve was evaluated at those sizes); NaN when the evaluated
+ *            sizes do not span the grid;
  *   min_f80  the final edge count of the smallest circuit with F >= 0.8
  *            (and 0.9), or -1 if none.
  */
@@ -32,6 +36,11 @@ struct eap_faith {
 void eap_faith_compute(const double *m_clean, const double *m_corr,
 		       const double *m_circ, size_t n, size_t n_boot,
 		       uint64_t seed, struct eap_faith *out);
+
+/* MIB's edge-fraction grid and the circuit size of its point k. */
+#define EAP_MIB_K 10
+extern const double eap_mib_fractions[EAP_MIB_K];
+size_t eap_mib_size(size_t k, size_t n_edges);
 
 struct eap_curve_summary {
 	double auc, cpr, cmd;

@@ -76,8 +76,9 @@ static void usage(FILE *f)
 		"  --signed           rank by the signed score instead of |score| "
 		"(default: |score|)\n"
 		"  --sizes LIST       one topn (or --greedy) circuit per size, "
-		"comma-separated, or 'default': 10..90 by 10, 100..1000 by 100, "
-		"then by 1000, and all edges\n"
+		"comma-separated; the words 'default' (10..90 by 10, 100..1000 by "
+		"100, then by 1000, and all edges) and 'mib' (MIB's edge fractions "
+		"0.001, 0.002, 0.005 .. 0.5, 1) may be in the list\n"
 		"  --as-is            with --from-json: keep the file's own circuit, "
 		"unpruned (default: off)\n"
 		"  -o, --output FILE  circuit.h5, circuits.h5 or scores.h5 to write "
@@ -115,32 +116,6 @@ static int parse_size(const char *s, size_t *out)
 		return -1;
 	*out = (size_t)v;
 	return 0;
-}
-
-/* "10,20,30" into a malloc'd array; -1 on a malformed list. */
-static int parse_sizes(const char *s, size_t **sizes, size_t *K)
-{
-	size_t n = 1, k = 0;
-	char *copy = strdup(s), *tok, *save = NULL;
-
-	for (const char *p = s; *p; p++)
-		n += *p == ',';
-	*sizes = malloc(n * sizeof(size_t));
-	if (!copy || !*sizes || !*s || s[strlen(s) - 1] == ',' || *s == ',' ||
-	    strstr(s, ",,"))
-		goto fail;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save))
-		if (parse_size(tok, &(*sizes)[k++]))
-			goto fail;
-	*K = k;
-	free(copy);
-	return 0;
-fail:
-	free(copy);
-	free(*sizes);
-	*sizes = NULL;
-	return -1;
 }
 
 /* Whether argv asks for a curve: --sizes before any "--". */
@@ -342,10 +317,12 @@ int main(int argc, char **argv)
 		return usage_error("%s", "--json and --dot write a single circuit");
 	if (d_model_opt && !json_out)
 		return usage_error("%s", "--d-model only applies to --json");
-	if (curve && strcmp(sizes_arg, "default") &&
-	    parse_sizes(sizes_arg, &sizes, &K))
-		return usage_error("--sizes wants 'default' or whole numbers "
-				   "separated by commas, got '%s'", sizes_arg);
+	if (curve) { /* the list's syntax; its sizes need the graph */
+		if (eap_curve_sizes(sizes_arg, 1, &sizes, &K, &err))
+			return usage_error("--sizes: %s", err.msg);
+		free(sizes);
+		sizes = NULL;
+	}
 
 	tool_check_output(PROG, out);
 	if (json_out)
@@ -399,8 +376,8 @@ int main(int argc, char **argv)
 
 	/* ---- select and write ---- */
 	if (curve) {
-		if (!sizes && (rc = eap_curve_default_sizes(g->n_edges, &sizes, &K,
-							    &err)))
+		if ((rc = eap_curve_sizes(sizes_arg, g->n_edges, &sizes, &K,
+					  &err)))
 			goto fail;
 		if ((rc = eap_curve_init(&cv, g, scores, &sel, sizes, K, &err))) {
 			eap_err_prefix(&err, src);

@@ -94,7 +94,9 @@ expect_err "--threshold nan" 2 "--threshold wants a finite number"
 run "$BIN" --scores a.h5 -o c.h5
 expect_err "no selection" 2 "give --topn N, --greedy N, --threshold T or --sizes LIST"
 run "$BIN" --scores a.h5 --sizes 10,,20 -o c.h5
-expect_err "--sizes malformed" 2 "--sizes wants 'default' or whole numbers"
+expect_err "--sizes malformed" 2 "want whole numbers, 'default' or 'mib'"
+run "$BIN" --scores a.h5 --sizes 10,mob -o c.h5
+expect_err "--sizes unknown word" 2 "'mob' is not a whole number, 'default' or 'mib'"
 run "$BIN" --scores a.h5 --sizes default --threshold 0.1 -o c.h5
 expect_err "--sizes with --threshold" 2 "not --threshold"
 run "$BIN" --scores a.h5 --sizes default -o c.h5 --json c.json
@@ -184,6 +186,17 @@ expect_ok "--sizes with --greedy"
 check "greedy curve selection" test "$(attr "$tmp/cg.h5" selection)" = '"greedy 100,800"'
 check "greedy curve sizes" \
 	test "$(data "$tmp/cg.h5" /edges_requested)" = "100,800"
+# MIB's grid: round(f * 32491) for f = 0.001 .. 1
+run "$BIN" --scores "$S" --sizes mib -o "$tmp/mib.h5"
+expect_ok "--sizes mib"
+check "mib sizes" test "$(data "$tmp/mib.h5" /edges_requested)" = \
+	"32,65,162,325,650,1625,3249,6498,16246,32491"
+run "$BIN" --scores "$S" --sizes 800,mib,default,800 -o "$tmp/both.h5"
+expect_ok "--sizes 800,mib,default,800"
+req=$(data "$tmp/both.h5" /edges_requested)
+check "ascending, each size once" sh -c "echo '$req' | tr , '\\n' | sort -n -u -c"
+check "the union, ascending, each size once: 51 + 9" \
+	test "$(echo "$req" | tr , '\n' | wc -l)-$(echo "$req" | tr , '\n' | sort -n | uniq | wc -l)-$(echo "$req" | cut -d, -f1-4)" = "60-60-10,20,30,32"
 
 # ---- scores from eap-score: provenance kept, d_model from the model ----
 if [ -x bin/eap-score ]; then
