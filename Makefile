@@ -164,6 +164,7 @@ endef
 
 define task_rules
 $(call pairs_rules_$(PAIRS_FROM),$(1))
+$(R)/$(1)/pairs-train.csv $(R)/$(1)/pairs-test.csv: $(R)/.vars/N $(R)/.vars/SEED
 $(R)/$(1)/acts.h5: $(R)/$(1)/pairs-train.csv $(MODEL_DEPS) bin/eap-dump
 	$$(SUBMIT) bin/eap-dump --model $(MODEL) --pairs $$< --metric $(call task_metric,$(1)) --batch $(BATCH) $$(THREADS_OPT) -o $$@
 endef
@@ -197,9 +198,25 @@ $(error SHARDS must be a whole number >= 1, got '$(SHARDS)')
 endif
 scores_rule_of = $(if $(and $(filter exact,$(1)),$(filter-out 1,$(SHARDS))),shard_rules,scores_rules)
 
+# Changing a variable that shapes an artifact remakes the artifact: each
+# such variable's value is kept in $(R)/.vars/NAME, rewritten (when make
+# reads this file) only if the value changed, and the artifacts it shapes
+# depend on that file.  A missing one is made with the current value.
+VAR_FILES := N SEED STEPS N_EXACT SIZES
+$(foreach v,$(VAR_FILES),$(shell f='$(R)/.vars/$(v)'; [ ! -f "$$f" ] || \
+  [ "$$(cat "$$f")" = '$($(v))' ] || printf '%s\n' '$($(v))' > "$$f"))
+$(R)/.vars/%:
+	@mkdir -p $(@D)
+	@printf '%s\n' '$($*)' > $@
+# $(1) variant: the files of the variables its scores depend on
+variant_vars = $(if $(filter exact,$(1)),$(R)/.vars/N_EXACT) \
+  $(if $(filter eap-ig eap-ig-act,$(call variant_method,$(1))),$(if $(filter eap-ig-s%,$(1)),,$(R)/.vars/STEPS))
+
 # $(1) task, $(2) variant
 define variant_rules
 $(call $(call scores_rule_of,$(2)),$(1),$(2))
+$(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5 $(if $(filter shard_rules,$(call scores_rule_of,$(2))),$(call shard_files,$(1),$(2))): $(call variant_vars,$(2))
+$(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5: $(R)/.vars/SIZES
 $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5 bin/eap-prune
 	bin/eap-prune --scores $$< --sizes $(SIZES) -o $$@
 $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).h5 \

@@ -54,6 +54,21 @@ grep '^bin/' "$T/n" | grep -q 'greater-than' && bad "greater-than rebuilt" || ok
 grep -qE '^bin/eap-(score|dump|prune)' "$T/n" && bad "scores rebuilt" || ok
 grep -q '^gnuplot' "$T/n" && ok || bad "figure not redone"
 
-[ $fail -eq 0 ] || cat "$T/n"
+# a changed variable remakes what it shapes and nothing else: SIZES the 8
+# circuit curves (2 tasks x 4 variants) and their evaluations, not the
+# scores; STEPS the EAP-IG scores (eap-ig and eap-ig-kl of 2 tasks)
+sleep 1
+run_make SIZES=5,46 fig-faithfulness > "$T/s" 2>&1
+[ "$(grep -c '^bin/eap-prune' "$T/s")" -eq 8 ] && ok || bad "SIZES changed: $(grep -c '^bin/eap-prune' "$T/s") prunes, expected 8"
+grep -qE '^bin/eap-(score|dump|corrupt)' "$T/s" && bad "SIZES changed: scores or pairs rebuilt" || ok
+[ "$(tail -n +2 "$R/ioi/curve-eap-logit_diff.csv" | wc -l)" -eq 2 ] && ok || bad "SIZES=5,46: not 2 rows"
+run_make -q SIZES=5,46 fig-faithfulness && ok || bad "same SIZES again would rebuild"
+sleep 1
+run_make SIZES=5,46 STEPS=3 fig-faithfulness > "$T/st" 2>&1
+[ "$(grep -c '^bin/eap-score' "$T/st")" -eq 4 ] && ok || bad "STEPS changed: $(grep -c '^bin/eap-score' "$T/st") scorings, expected 4"
+grep '^bin/eap-score' "$T/st" | grep -q 'method exact\|method eap ' && bad "STEPS changed: eap or exact rescored" || ok
+h5dump -a /steps "$R/ioi/scores-eap-ig-logit_diff.h5" | grep -q ' 3$' && ok || bad "STEPS=3 not in the scores"
+
+[ $fail -eq 0 ] || cat "$T/n" "$T/s" "$T/st"
 echo "pipeline.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]
