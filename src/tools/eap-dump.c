@@ -64,10 +64,7 @@ int main(int argc, char **argv)
 		case 'm': model = optarg; break;
 		case 'p': pairs = optarg; break;
 		case 'x':
-			if ((metric = eap_metric_parse(optarg)) < 0) {
-				fprintf(stderr, "%s: unknown --metric '%s' (logit_diff, prob_diff, kl, kl_sum)\n", T, optarg);
-				return 2;
-			}
+			metric = tool_metric_arg(T, optarg);
 			break;
 		case 'b': batch = tool_size_arg(T, "--batch", optarg, 100000); break;
 		case 't': threads = tool_size_arg(T, "--threads", optarg, 1024); break;

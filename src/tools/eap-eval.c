@@ -86,10 +86,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'm': o->model = optarg; break;
 		case 'p': o->pairs = optarg; break;
 		case 'x':
-			if ((o->metric = eap_metric_parse(optarg)) < 0) {
-				fprintf(stderr, "%s: unknown --metric '%s' (logit_diff, prob_diff, kl, kl_sum)\n", T, optarg);
-				exit(2);
-			}
+			o->metric = tool_metric_arg(T, optarg);
 			break;
 		case 'c': o->circuit = optarg; break;
 		case 'A':

@@ -350,10 +350,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'x':
-			if ((metric = eap_metric_parse(optarg)) < 0) {
-				fprintf(stderr, "%s: unknown --metric '%s' (logit_diff, prob_diff, kl, kl_sum)\n", T, optarg);
-				return 2;
-			}
+			metric = tool_metric_arg(T, optarg);
 			break;
 		case 's': steps = tool_size_arg(T, "--steps", optarg, 100000); break;
 		case 'b': batch = tool_size_arg(T, "--batch", optarg, 100000); break;

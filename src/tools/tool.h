@@ -15,6 +15,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eap/attrib.h"
+
+/* --metric NAME (SPEC §7); exit 2 with one line naming the choices. */
+static inline int tool_metric_arg(const char *tool, const char *s)
+{
+	int m = eap_metric_parse(s);
+
+	if (m < 0) {
+		fprintf(stderr, "%s: unknown --metric '%s' (logit_diff, prob_diff, kl, kl_sum)\n",
+			tool, s);
+		exit(2);
+	}
+	return m;
+}
+
 /* Parse a whole positive number for option opt; exit 2 with one line. */
 static inline size_t tool_size_arg(const char *tool, const char *opt,
 				   const char *s, size_t max)
