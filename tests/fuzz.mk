@@ -71,3 +71,7 @@ fuzz: fuzz-build
 	    -artifact_prefix=build/fuzz/crash/$$h/ \
 	    build/fuzz/corpus/$$h tests/fuzz/corpus/$$h || exit 1; \
 	done
+
+help::
+	@echo "  fuzz            every parser's libFuzzer harness for FUZZ_SECONDS each (clang;"
+	@echo "                  not part of check; fuzz-replay, in check, replays the corpus)"
