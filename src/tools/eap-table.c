@@ -82,8 +82,9 @@ static void row_release(struct row *r)
 		free(r->text[i]);
 }
 
-/* A number cell: finite, or "nan" for the correlations; whole >= -1 for
- * the edge counts. */
+/* A number cell: finite or "nan" (an undefined correlation; CPR and CMD
+ * where the sizes do not span MIB's grid); whole >= -1 for the edge
+ * counts. */
 static int parse_num(const char *path, size_t line, int col, const char *s,
 		     double *v, struct eap_err *err)
 {
@@ -92,7 +93,7 @@ static int parse_num(const char *path, size_t line, int col, const char *s,
 	errno = 0;
 	*v = strtod(s, &end);
 	if (errno || end == s || *end || isinf(*v) ||
-	    (isnan(*v) && col != C_PEARSON && col != C_SPEARMAN) ||
+	    (isnan(*v) && (col == C_F80 || col == C_F90)) ||
 	    ((col == C_F80 || col == C_F90) &&
 	     (*v != floor(*v) || *v < -1)))
 		return eap_err_set(err, EAP_EFORMAT, "%s:%zu: %s '%s' is not %s",
@@ -194,8 +195,9 @@ static void csv_out(FILE *f, const char *key, const struct row *r, size_t n)
 		eap_csv_write_field(f, r[k].method);
 		fputc(',', f);
 		eap_csv_write_field(f, r[k].metric);
-		for (int i = 0; i < N_NUM; i++)
-			fprintf(f, ",%s", r[k].text[i]);
+		for (int i = 0; i < N_NUM; i++) /* as read; "-nan" as "nan" */
+			fprintf(f, ",%s", *r[k].text[i] && isnan(r[k].num[i])
+				? "nan" : r[k].text[i]);
 		fputc('\n', f);
 	}
 }

@@ -54,6 +54,41 @@ grep '^bin/' "$T/n" | grep -q 'greater-than' && bad "greater-than rebuilt" || ok
 grep -qE '^bin/eap-(score|dump|prune)' "$T/n" && bad "scores rebuilt" || ok
 grep -q '^gnuplot' "$T/n" && ok || bad "figure not redone"
 
+# issue #9 on the same artifacts: tables, fig-overlap, fig-ig-steps (IG
+# steps 1 and 2 as extra variants); every file with its columns, then
+# nothing left to do
+# (run_make evals its arguments, hence the quoted backslash)
+S9="tables fig-overlap fig-ig-steps"
+run_make $S9 'IG_STEPS_LIST=1\ 2' > "$T/log9" 2>&1 && ok || { bad "make $S9"; tail -20 "$T/log9"; }
+head -1 "$R/tables.csv" | grep -qx 'task,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman' &&
+	ok || bad "tables.csv columns"
+[ "$(tail -n +2 "$R/tables.csv" | wc -l)" -eq 8 ] && ok || bad "tables.csv: not one row per task and method"
+[ "$(awk -F, '$2 == "exact" { print $9 "," $10 }' "$R/tables.csv" | sort -u)" = "1.000000,1.000000" ] &&
+	ok || bad "tables.csv: exact does not correlate 1 with itself"
+grep -q '^| ioi | eap | logit\\_diff |' "$R/tables.md" && ok || bad "tables.md rows"
+grep -q '^\\toprule' "$R/tables.tex" && grep -q '^greater-than & eap & prob\\_diff' "$R/tables.tex" &&
+	ok || bad "tables.tex rows"
+for t in ioi greater-than; do
+	m=logit_diff; [ $t = greater-than ] && m=prob_diff
+	for v in eap-$m eap-ig-$m eap-ig-kl; do
+		o=$R/$t/overlap-$v.csv
+		head -1 "$o" | grep -qx 'method,ref_method,edges_requested,edges,ref_edges,common_edges,edge_iou,nodes,ref_nodes,common_nodes,node_iou' &&
+			ok || bad "$o columns"
+		[ "$(tail -n +2 "$o" | cut -d, -f3 | tr '\n' ' ')" = "5 20 46 " ] && ok || bad "$o: not one row per size"
+		[ "$(tail -1 "$o" | cut -d, -f7,11)" = "1.000000,1.000000" ] && ok || bad "$o: whole graph IoU != 1"
+		[ -s "$R/$t/correlation-$v.csv" ] && ok || bad "$t/correlation-$v.csv missing"
+	done
+	g=$R/$t/ig-steps.csv
+	head -1 "$g" | grep -qx 'steps,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman' &&
+		ok || bad "$g columns"
+	[ "$(tail -n +2 "$g" | cut -d, -f1,2 | tr '\n' ' ')" = "1,eap-ig-s1 2,eap-ig-s2 " ] && ok || bad "$g rows"
+	h5dump -a /steps "$R/$t/scores-eap-ig-s2-$m.h5" | grep -q '(0): 2$' && ok || bad "$t: eap-ig-s2 not scored with 2 steps"
+done
+for f in overlap ig-steps; do
+	[ -s "$T/plots/m/$f.png" ] && [ -s "$T/plots/m/$f.pdf" ] && ok || bad "$f figure missing"
+done
+run_make -q $S9 'IG_STEPS_LIST=1\ 2' && ok || bad "second run of $S9 would rebuild"
+
 # a changed variable remakes what it shapes and nothing else: SIZES the 8
 # circuit curves (2 tasks x 4 variants) and their evaluations, not the
 # scores; STEPS the EAP-IG scores (eap-ig and eap-ig-kl of 2 tasks)
