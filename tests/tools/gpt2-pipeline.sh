@@ -136,6 +136,25 @@ for t in greater-than capital; do
 done
 [ -s "$T/plots/gpt2/faithfulness.png" ] && [ -s "$T/plots/gpt2/faithfulness.pdf" ] && ok || bad "figure missing"
 
+# ---- the numbers make paper quotes (no TeX needed): the CSVs' values ----
+run_make "$R/paper-numbers.tex" "TASKS=greater-than\\ capital" >"$T/log" 2>&1 && ok || { bad "paper-numbers.tex"; tail -5 "$T/log"; }
+NUMS=$R/paper-numbers.tex
+num() { sed -n "s/^\\\\pnumset{$1}{$2}{\\(.*\\)}\$/\\1/p" "$NUMS"; }
+for t in greater-than capital; do
+	m=logit_diff; [ $t = greater-than ] && m=prob_diff
+	[ "$(num $t edges)" = 606 ] && ok || bad "$t: edges '$(num $t edges)' in paper-numbers.tex, expected 606"
+	want=$(awk -F, 'NR == 2 { printf "%.3g", $5 }' "$R/$t/curve-eap-$m.csv")
+	[ "$(num $t clean)" = "$want" ] && ok || bad "$t: clean baseline '$(num $t clean)', expected $want"
+	for v in eap eap-ig eap-ig-kl exact; do
+		s=$v-$m; [ $v = eap-ig-kl ] && s=eap-ig-kl
+		want=$(awk -F, 'NR == 2 { print ($7 < 0 ? "---" : $7) }' "$R/$t/summary-$s.csv")
+		[ "$(num $t $v-f80)" = "$want" ] && ok || bad "$t $v: f80 '$(num $t $v-f80)', expected $want"
+		want=$(awk -F, 'NR == 2 { printf "%.3f", $4 }' "$R/$t/summary-$s.csv")
+		[ "$(num $t $v-auc)" = "$want" ] && ok || bad "$t $v: auc '$(num $t $v-auc)', expected $want"
+	done
+done
+[ "$(grep -c '^\\pnumrow{' "$NUMS")" -eq 2 ] && ok || bad "paper-numbers.tex: not one table row per task"
+
 # ---- the overlay, forced: same curves, the paper's points added ----
 run_make fig-faithfulness "TASKS=greater-than\ capital" PAPER_POINTS=yes FIGURES=$T/plots-paper >"$T/log" 2>&1 && ok ||
 	{ bad "make fig-faithfulness PAPER_POINTS=yes"; tail -5 "$T/log"; }
