@@ -9,8 +9,8 @@
  *
  * Each triple is one row: LABEL goes into the first column (named by
  * --key, default "task"), then the summary's method, metric, auc_log,
- * cpr, cmd, min_edges_f80, min_edges_f90 and the correlation's pearson
- * and spearman.  Nothing is recomputed: the values are the inputs',
+ * cpr, cmd, min_edges_f80, min_edges_f90 and the correlation's pearson,
+ * spearman, pearson_abs and spearman_abs (the last two only in the CSV).  Nothing is recomputed: the values are the inputs',
  * checked to be numbers.  A summary and its correlation must name the
  * same method.  Every output goes to <out>.tmp and is renamed when all
  * are complete; on failure none is left.
@@ -43,7 +43,8 @@ static void usage(FILE *f)
 		"the same method\n"
 		"  --key NAME         name of the first column (default: task)\n"
 		"  -o, --output FILE  the table as CSV (required): NAME,method,metric,"
-		"auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman\n"
+		"auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman,pearson_abs,"
+		"spearman_abs (the last two: of |score|; empty if the input lacks them)\n"
 		"  --md FILE          also as a Markdown table (default: none)\n"
 		"  --tex FILE         also as a LaTeX tabular fragment with booktabs "
 		"rules, for \\input (default: none)\n"
@@ -60,11 +61,12 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
-enum { C_AUC, C_CPR, C_CMD, C_F80, C_F90, C_PEARSON, C_SPEARMAN, N_NUM };
+enum { C_AUC, C_CPR, C_CMD, C_F80, C_F90, C_PEARSON, C_SPEARMAN,
+       C_PEARSON_ABS, C_SPEARMAN_ABS, N_NUM };
 
 static const char *const NUM_NAME[N_NUM] = {
 	"auc_log", "cpr", "cmd", "min_edges_f80", "min_edges_f90",
-	"pearson", "spearman",
+	"pearson", "spearman", "pearson_abs", "spearman_abs",
 };
 
 struct row {
@@ -148,7 +150,9 @@ static int read_row(struct row *r, const char *label, const char *sum_path,
 		const struct eap_csv *t = i < C_PEARSON ? &s : &c;
 		const char *p = i < C_PEARSON ? sum_path : cor_path;
 
-		if (i == C_F90 && eap_csv_col(t, NUM_NAME[i]) < 0) {
+		/* optional: f90, the correlations of |score| */
+		if ((i == C_F90 || i >= C_PEARSON_ABS) &&
+		    eap_csv_col(t, NUM_NAME[i]) < 0) {
 			r->text[i] = strdup("");
 			r->num[i] = NAN;
 			continue;

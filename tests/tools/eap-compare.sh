@@ -194,7 +194,7 @@ run "$TAB" -o "$tmp/t.csv" --md "$tmp/t.md" --tex "$tmp/t.tex" \
 	my_task "$tmp/sum.csv" "$tmp/cor.csv" my_task "$tmp/sum.csv" "$tmp/cor.csv"
 expect_ok "eap-table"
 check "table header" test "$(head -1 "$tmp/t.csv")" = \
-	"task,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman"
+	"task,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman,pearson_abs,spearman_abs"
 check "table values copied" test "$(sed -n 2p "$tmp/t.csv" | cut -d, -f1-8)" = \
 	"my_task,myeap,logit_diff,0.812345,0.700000,0.250000,10,-1"
 check "table correlations copied" test "$(sed -n 2p "$tmp/t.csv" | cut -d, -f9-10)" = \

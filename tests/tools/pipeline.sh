@@ -60,7 +60,7 @@ grep -q '^gnuplot' "$T/n" && ok || bad "figure not redone"
 # (run_make evals its arguments, hence the quoted backslash)
 S9="tables fig-overlap fig-ig-steps"
 run_make $S9 'IG_STEPS_LIST=1\ 2' > "$T/log9" 2>&1 && ok || { bad "make $S9"; tail -20 "$T/log9"; }
-head -1 "$R/tables.csv" | grep -qx 'task,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman' &&
+head -1 "$R/tables.csv" | grep -qx 'task,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman,pearson_abs,spearman_abs' &&
 	ok || bad "tables.csv columns"
 [ "$(tail -n +2 "$R/tables.csv" | wc -l)" -eq 8 ] && ok || bad "tables.csv: not one row per task and method"
 [ "$(awk -F, '$2 == "exact" { print $9 "," $10 }' "$R/tables.csv" | sort -u)" = "1.000000,1.000000" ] &&
@@ -79,7 +79,7 @@ for t in ioi greater-than; do
 		[ -s "$R/$t/correlation-$v.csv" ] && ok || bad "$t/correlation-$v.csv missing"
 	done
 	g=$R/$t/ig-steps.csv
-	head -1 "$g" | grep -qx 'steps,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman' &&
+	head -1 "$g" | grep -qx 'steps,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman,pearson_abs,spearman_abs' &&
 		ok || bad "$g columns"
 	[ "$(tail -n +2 "$g" | cut -d, -f1,2 | tr '\n' ' ')" = "1,eap-ig-s1 2,eap-ig-s2 " ] && ok || bad "$g rows"
 	h5dump -a /steps "$R/$t/scores-eap-ig-s2-$m.h5" | grep -q '(0): 2$' && ok || bad "$t: eap-ig-s2 not scored with 2 steps"
