@@ -34,10 +34,18 @@ $(R)/%-top$(CIRCUIT_EDGES).pdf: $(R)/%-top$(CIRCUIT_EDGES).dot
 	dot -Tpdf $< -o $@.tmp
 	mv $@.tmp $@
 
-$(PAPER_NUMBERS): plots/paper-numbers.gp $(ALL_CURVES)
+# with compare.mk, also the IG-step and overlap numbers (overlap and F at
+# PAPER_AT requested edges, a size of SIZES=default)
+PAPER_AT := 100
+PAPER_IG_CSVS := $(if $(IG_VARIANTS),$(foreach t,$(TASKS),$(R)/$(t)/ig-steps.csv))
+PAPER_OVERLAP_CSVS := $(if $(FIG_OVERLAP),$(foreach t,$(TASKS),$(foreach v,$(OVERLAP_METHODS),\
+  $(R)/$(t)/overlap-$(call variant_stem,$(v),$(t)).csv)))
+$(PAPER_NUMBERS): plots/paper-numbers.gp $(ALL_CURVES) $(PAPER_IG_CSVS) $(PAPER_OVERLAP_CSVS)
 	@mkdir -p $(@D)
 	$(GNUPLOT) -e "R='$(R)'; OUT='$@.tmp'; TASKS='$(TASKS)'; \
-	  METRICS='$(foreach t,$(TASKS),$(call task_metric,$(t)))'; VARIANTS='$(METHODS)'" \
+	  METRICS='$(foreach t,$(TASKS),$(call task_metric,$(t)))'; VARIANTS='$(METHODS)'; \
+	  IGSTEPS='$(if $(PAPER_IG_CSVS),$(IG_STEPS_LIST))'; \
+	  OVERLAP='$(if $(PAPER_OVERLAP_CSVS),$(OVERLAP_METHODS))'; AT=$(PAPER_AT)" \
 	  plots/paper-numbers.gp
 	mv $@.tmp $@
 
