@@ -12,7 +12,9 @@
 #  - make fig-faithfulness: every artifact exists, the pairs are the
 #    paper's rows, the curves have one row per size and F = 1 on the whole
 #    graph, no overlay by default (not GPT-2 small's shape), and
-#    PAPER_POINTS=yes draws the paper's points into the figure.
+#    PAPER_POINTS=yes draws the paper's points into the figure;
+#  - the numbers `make paper` quotes (paper-numbers.tex, no TeX needed)
+#    equal those of the curve, summary, ig-steps and overlap CSVs.
 # Run from the repository root after `make`.
 set -u
 T=$(mktemp -d)
@@ -88,7 +90,7 @@ rc=$?
 	[ ! -e "$T/one-out.csv" ] && [ ! -e "$T/one-out.csv.tmp" ] && ok || bad "one-row split: rc=$rc $(cat "$T/err")"
 
 # ---- what the Makefile decides ----
-V="MODEL=$M RESULTS=$T/results FIGURES=$T/plots N=8 N_EXACT=4 BATCH=4 SIZES=10,100,606"
+V="MODEL=$M RESULTS=$T/results FIGURES=$T/plots N=8 N_EXACT=4 BATCH=4 SIZES=10,100,606 IG_STEPS_LIST=1\\ 5"
 run_make() { eval make --no-print-directory "$V" "$@"; }
 R=$T/results/gpt2
 run_make -n "$R/capital/pairs-train.csv" TASKS=capital 2>&1 | grep -q -- "--import fact-retrieval-comma .*data/paper/fact-retrieval-comma/gpt2.csv --split train -n 8" &&
@@ -152,6 +154,15 @@ for t in greater-than capital; do
 		want=$(awk -F, 'NR == 2 { printf "%.3f", $4 }' "$R/$t/summary-$s.csv")
 		[ "$(num $t $v-auc)" = "$want" ] && ok || bad "$t $v: auc '$(num $t $v-auc)', expected $want"
 	done
+done
+for t in greater-than capital; do
+	m=logit_diff; [ $t = greater-than ] && m=prob_diff
+	for k in 1 5; do
+		want=$(awk -F, -v k=$k '$1 == k { printf "%.3f", $4 }' "$R/$t/ig-steps.csv")
+		[ -n "$want" ] && [ "$(num $t igs-$k-auc)" = "$want" ] && ok || bad "$t: igs-$k-auc '$(num $t igs-$k-auc)', expected '$want'"
+	done
+	want=$(awk -F, '$3 == 100 { printf "%.2f", $7 }' "$R/$t/overlap-eap-$m.csv")
+	[ -n "$want" ] && [ "$(num $t eap-iou)" = "$want" ] && ok || bad "$t: eap-iou '$(num $t eap-iou)', expected '$want'"
 done
 [ "$(grep -c '^\\pnumrow{' "$NUMS")" -eq 2 ] && ok || bad "paper-numbers.tex: not one table row per task"
 
