@@ -45,14 +45,20 @@ do for [fmt in "png pdf"] {
     do for [i = 1:ntasks] {
         t = word(TASKS, i)
         m = word(METRICS, i)
+        # the same x range on both panels: up to the whole graph
+        unset logscale x
+        set xrange [*:*]
+        set yrange [*:*]
+        stats curve(t, "exact", m) every ::1 using 2 nooutput
         set logscale x 10
+        set xrange [1:STATS_max * 1.6]
         set xlabel "circuit size (edges requested before pruning, log scale)"
         set grid xtics ytics lc rgb "#dddddd"
 
         set title sprintf("%s: overlap with the exact-patching circuit", pretty(t))
         set ylabel "IoU with exact patching's circuit"
         set yrange [0:1.05]
-        set key bottom right font ",10" samplen 3 spacing 1.1
+        set key bottom right opaque font ",10" samplen 3 spacing 1.1
         plot for [j = 1:nvar] overlap(t, word(VARIANTS, j), m) every ::1 \
                  using 3:7 with linespoints pt 7 ps 0.5 dt 1 \
                  lc rgb colour(word(VARIANTS, j)) title label(word(VARIANTS, j)) . ": edges", \
@@ -63,7 +69,7 @@ do for [fmt in "png pdf"] {
         set title sprintf("%s: faithfulness of the same circuits (metric: %s)", pretty(t), metric_name(m))
         set ylabel "normalized faithfulness F"
         set yrange [-0.25:1.25]
-        set key bottom right font ",10" samplen 3
+        set key bottom right opaque font ",10" samplen 3
         set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#999999"
         set arrow 2 from graph 0, first 0 to graph 1, first 0 nohead dt 2 lc rgb "#999999"
         plot for [j = 1:nvar] curve(t, word(VARIANTS, j), m) every ::1 \
