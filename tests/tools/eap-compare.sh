@@ -10,8 +10,11 @@
 # output; usage errors exit 2.
 # Run from the repository root after `make` (as `make tool-tests` does).
 
-BIN=bin/eap-compare
-TAB=bin/eap-table
+# EAP_BIN=DIR tests the eap-compare and eap-table of DIR (`make check`
+# also runs this on the ASan/UBSan builds: tests/san-compare.mk); the
+# inputs are made with bin/'s eap-score and eap-prune.
+BIN=${EAP_BIN:-bin}/eap-compare
+TAB=${EAP_BIN:-bin}/eap-table
 MODEL=tests/fixtures/models/tiny-word
 IOI=tests/fixtures/reference-graphs/ioi-eap-ig.json
 pass=0
