@@ -11,10 +11,11 @@
  * --task generates pairs from a task folder (data/tasks/README.md);
  * --import converts the paper's CSV into the generic pairs form with the
  * answer/foil sets of SPEC §7 (with --split, one of two disjoint seeded
- * samples of its rows, for the pipeline on real GPT-2); --corpus writes training sentences for the
- * model organism from the train splits of every task folder mixed by the
- * mix weights; --vocab writes the organism's word vocabulary.  Output goes
- * to FILE.tmp, renamed to FILE when complete ("-o -" writes to stdout).
+ * samples of its rows, for the pipeline on real GPT-2); --corpus writes
+ * training sentences for the model organism from the train splits of every
+ * task folder mixed by the mix weights; --vocab writes the organism's word
+ * vocabulary.  Output goes to FILE.tmp, renamed to FILE when complete
+ * ("-o -" writes to stdout).
  */
 #include <errno.h>
 #include <getopt.h>
