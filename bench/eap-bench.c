@@ -136,7 +136,7 @@ static double forward_flops(const struct eap_config *c, size_t nb, size_t np)
 int main(int argc, char **argv)
 {
 	int threads = 2, reps = 5;
-	size_t B = 20, P = 17;
+	size_t B = 20, P = 17, N = 100;	/* N: EAP-IG prompts */
 	const char *csv = "bench/results.csv";
 	/* the PyTorch baseline; empty skips it */
 	const char *torch_cmd = "/usr/bin/python3 bench/eap_ig_torch.py";
@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },
 		{ "csv", required_argument, NULL, 'o' },
 		{ "torch", required_argument, NULL, 'p' },
+		{ "prompts", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
 	struct row rows[8];
@@ -163,17 +164,20 @@ int main(int argc, char **argv)
 	FILE *out;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "t:r:o:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:r:o:p:n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': threads = atoi(optarg); break;
 		case 'r': reps = atoi(optarg); break;
 		case 'o': csv = optarg; break;
 		case 'p': torch_cmd = optarg; break;
+		case 'n': N = (size_t)atol(optarg); break;
 		case 'h':
-			printf("Usage: eap-bench [--threads N] [--reps N] [--csv FILE] [--torch CMD]\n"
+			printf("Usage: eap-bench [--threads N] [--reps N] [--prompts N] [--csv FILE] [--torch CMD]\n"
 			       "Measure sgemm, forward and EAP-IG speed, the latter against PyTorch; print a table and write CSV.\n"
 			       "  --threads N  BLAS threads, also PyTorch's (default 2)\n"
 			       "  --reps N     timed repetitions, best kept (default 5)\n"
+			       "  --prompts N  EAP-IG prompts, a multiple of 20 (default 100; the\n"
+			       "               PyTorch baseline always runs 100)\n"
 			       "  --csv FILE   results table (default bench/results.csv)\n"
 			       "  --torch CMD  PyTorch baseline, run as 'CMD --threads N'; '' skips it\n"
 			       "               (default /usr/bin/python3 bench/eap_ig_torch.py)\n");
@@ -182,8 +186,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (threads < 1 || reps < 1) {
-		fprintf(stderr, "eap-bench: --threads and --reps must be positive\n");
+	if (threads < 1 || reps < 1 || N < B || N % B) {
+		fprintf(stderr, "eap-bench: --threads and --reps must be positive, --prompts a multiple of %zu\n", B);
 		return 2;
 	}
 	eap_blas_threads(threads);
@@ -232,7 +236,7 @@ int main(int argc, char **argv)
 
 	/* EAP-IG on 100 prompts of 16 tokens + BOS */
 	{
-		size_t N = 100, steps = 5, d = cfg.d_model;
+		size_t steps = 5, d = cfg.d_model;
 		struct eap_graph g;
 		struct eap_run run;
 		struct eap_score_acc acc;
@@ -270,7 +274,10 @@ int main(int argc, char **argv)
 		fl_bwd = fl_fwd;
 		fl_con = 2.0 * (double)g.n_fwd * (double)g.n_bwd * (double)(N * P) * (double)d;
 		flops = (double)(1 + steps) * fl_fwd + (double)steps * fl_bwd + fl_con;
-		rows[nrows] = (struct row){ "eap-ig m=5 gpt2-small N=100", t,
+		static char name[64];
+
+		snprintf(name, sizeof(name), "eap-ig m=5 gpt2-small N=%zu", N);
+		rows[nrows] = (struct row){ name, t,
 					    flops / (rate * 1e9), 0, "" };
 		rows[nrows].ratio = t / rows[nrows].bound;
 		snprintf(rows[nrows].note, sizeof(rows[nrows].note),
@@ -293,6 +300,8 @@ int main(int argc, char **argv)
 		*r = (struct row){ "eap-ig m=5 pytorch N=100", 0, ig_bound, 0, "" };
 		if (!*torch_cmd)
 			snprintf(r->note, sizeof(r->note), "skipped: --torch ''");
+		else if (N != 100)
+			snprintf(r->note, sizeof(r->note), "skipped: it runs N=100");
 		else if (run_torch(torch_cmd, threads, &ts, r->note,
 				   sizeof(r->note)) == 0) {
 			r->seconds = ts;	/* note: the script's own line */

@@ -39,3 +39,8 @@ void eap_blas_threads(int n)
 	if (n > 0)
 		openblas_set_num_threads(n);
 }
+
+int eap_blas_threads_get(void)
+{
+	return openblas_get_num_threads();
+}

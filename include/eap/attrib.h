@@ -93,6 +93,17 @@ struct eap_run {
 				   batch stacked along the rows, allocated
 				   on first use */
 	size_t stack_groups;    /* copies the stack holds */
+	/*
+	 * Gradient methods split a batch's rows over lanes, one thread and
+	 * one BLAS thread each (allocated on first use, as many as BLAS
+	 * threads).  A lane is a run of its own forward and scratch whose
+	 * y_clean, y_corr, y_cur, grad, x0, clean_logp, dlogits and metric
+	 * pointers borrow its rows of this run's buffers; node_stride is
+	 * then the distance between nodes in those (0: nb * np * d).
+	 */
+	struct eap_run *lanes;
+	size_t n_lanes;
+	size_t node_stride;
 };
 
 int eap_run_init(struct eap_run *r, const struct eap_model *m,

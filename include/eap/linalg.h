@@ -23,4 +23,7 @@ void eap_sgemm_naive(int transa, int transb, size_t M, size_t N, size_t K,
 /* Number of BLAS threads: set n > 0, or 0 to keep the library default. */
 void eap_blas_threads(int n);
 
+/* The number of BLAS threads in use. */
+int eap_blas_threads_get(void);
+
 #endif
