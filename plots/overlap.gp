@@ -11,7 +11,7 @@
 #   VARIANTS method variants compared with exact: eap eap-ig eap-ig-kl
 #   MODEL    model name, for the title
 # Reads R/<task>/overlap-<method>-<metric>.csv (eap-compare --circuits:
-# 3 = edges requested, 7 = edge IoU, 11 = node IoU) and
+# 3 = edges requested, 4/5 = edges of each, 7 = edge IoU, 11 = node IoU) and
 # R/<task>/curve-<method>-<metric>.csv (eap-eval: 2 = edges requested,
 # 7 = faithfulness).
 
@@ -31,6 +31,9 @@ metric_name(m) = m eq "logit_diff" ? "logit difference" : \
                  m eq "prob_diff" ? "probability difference" : m
 overlap(t, v, m) = sprintf("%s/%s/overlap-%s.csv", R, t, stem(v, m))
 curve(t, v, m) = sprintf("%s/%s/curve-%s.csv", R, t, stem(v, m))
+# two empty circuits (pruned to no edge) are identical, IoU 1 in the CSV,
+# but say nothing about overlap: left out
+nonempty(e, re, iou) = e + re > 0 ? iou : NaN
 
 do for [fmt in "png pdf"] {
     if (fmt eq "png") {
@@ -60,10 +63,10 @@ do for [fmt in "png pdf"] {
         set yrange [0:1.05]
         set key bottom right opaque font ",10" samplen 3 spacing 1.1
         plot for [j = 1:nvar] overlap(t, word(VARIANTS, j), m) every ::1 \
-                 using 3:7 with linespoints pt 7 ps 0.5 dt 1 \
+                 using 3:(nonempty($4, $5, $7)) with linespoints pt 7 ps 0.5 dt 1 \
                  lc rgb colour(word(VARIANTS, j)) title label(word(VARIANTS, j)) . ": edges", \
              for [j = 1:nvar] overlap(t, word(VARIANTS, j), m) every ::1 \
-                 using 3:11 with linespoints pt 6 ps 0.6 dt 2 \
+                 using 3:(nonempty($4, $5, $11)) with linespoints pt 6 ps 0.6 dt 2 \
                  lc rgb colour(word(VARIANTS, j)) title label(word(VARIANTS, j)) . ": nodes"
 
         set title sprintf("%s: faithfulness of the same circuits (metric: %s)", pretty(t), metric_name(m))
