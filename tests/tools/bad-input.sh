@@ -13,9 +13,7 @@ B=${EAP_BIN:-bin}
 M=tests/fixtures/models/tiny-word
 U=tests/fixtures/models/tiny-untied
 G=data/tokenizers/gpt2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
+. tests/tools/lib/harness.sh
 RES=$T/results
 : > "$RES"
 
@@ -264,5 +262,4 @@ awk -F'|' '
 			printf "\n"
 		}
 	}' "$RES"
-echo "bad-input.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

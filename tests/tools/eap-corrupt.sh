@@ -9,44 +9,11 @@ BIN=bin/eap-corrupt
 GPT2=data/tokenizers/gpt2
 PAPER=tests/fixtures/paper-data
 TASKS="ioi greater-than gender sva capital hypernymy"
-pass=0
-fail=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/eap-corrupt.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-# run CMD...: run CMD; sets rc, keeps stdout and stderr
-run() {
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-
-ok() {
-	pass=$((pass + 1))
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $1"
-	echo "  rc=$rc stdout: $(head -c 300 "$tmp/out")"
-	echo "  stderr: $(head -c 300 "$tmp/err")"
-}
+. tests/tools/lib/harness.sh
 
 # expect_ok NAME: exit 0, nothing on stderr
 expect_ok() {
 	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; then ok; else bad "$1"; fi
-}
-
-# expect_err_has NAME RC TEXT: exit code, one stderr line containing TEXT
-expect_err_has() {
-	if [ "$rc" -eq "$2" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
-		grep -qF -- "$3" "$tmp/err"; then ok; else bad "$1"; fi
-}
-
-# check NAME CONDITION...: a test that is just a shell condition
-check() {
-	name=$1
-	shift
-	if "$@"; then ok; else bad "$name"; fi
 }
 
 # csv_fields N FILE: field N of every data row (RFC 4180 quoting, rows on
@@ -233,5 +200,4 @@ printf 'ioi 1\nnope 2\n' >"$tmp/mix.txt"
 run "$BIN" --corpus --mix "$tmp/mix.txt" -n 10 -o "$tmp/c.txt"
 expect_err_has "mix names no folder" 1 "$tmp/mix.txt:2: no task folder \"nope\""
 
-echo "eap-corrupt.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,11 +6,7 @@
 set -u
 M=tests/fixtures/models/tiny-word
 U=tests/fixtures/models/tiny-untied
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/tools/lib/harness.sh
 
 cat > "$T/pairs.csv" <<'CSV'
 clean,corrupted,answers,foils
@@ -74,5 +70,4 @@ bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" -o /dev/null 
 bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" --ablation half -o "$T/x.csv" 2>/dev/null; [ $? -eq 2 ] && ok || bad "bad --ablation"
 bin/eap-eval --help | grep -q '^Usage: eap-eval' && ok || bad "--help"
 
-echo "eap-eval.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

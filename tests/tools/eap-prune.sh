@@ -8,54 +8,15 @@
 BIN=bin/eap-prune
 IOI=tests/fixtures/reference-graphs/ioi-eap-ig.json
 MODEL=tests/fixtures/models/tiny-word
-pass=0
-fail=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/eap-prune.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. tests/tools/lib/harness.sh
 
-# run CMD...: run it; sets rc, output in $tmp/out and $tmp/err
-run() {
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-
-ok() {
-	pass=$((pass + 1))
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $1"
-	echo "  rc=$rc stdout: $(head -c 300 "$tmp/out")"
-	echo "  stderr: $(head -c 300 "$tmp/err")"
-}
+expect_err() { expect_tool_err "$1" "$2" eap-prune "$3"; }
 
 # expect_ok NAME: exit 0, no output
 expect_ok() {
 	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; then
 		ok
 	else bad "$1"; fi
-}
-
-# expect_err NAME RC TEXT: exit code, one stderr line "eap-prune: ...TEXT..."
-expect_err() {
-	if [ "$rc" -eq "$2" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
-		grep -q '^eap-prune: ' "$tmp/err" && grep -qF -- "$3" "$tmp/err" &&
-		[ ! -s "$tmp/out" ]; then ok; else bad "$1"; fi
-}
-
-# check NAME CONDITION...: pass if the command succeeds
-check() {
-	name=$1
-	shift
-	if "$@"; then ok; else bad "$name"; fi
-}
-
-# absent FILE...: none of the files nor their .tmp exist
-absent() {
-	for f in "$@"; do
-		[ ! -e "$f" ] && [ ! -e "$f.tmp" ] || return 1
-	done
 }
 
 # attr FILE NAME: the value of a root attribute, as h5dump prints it
@@ -277,5 +238,4 @@ run "$BIN" --from-json "$tmp/missing.json" -o "$tmp/j.h5"
 expect_err "missing JSON" 1 "$tmp/missing.json: cannot open"
 check "nothing written for bad JSON" absent "$tmp/j.h5"
 
-echo "eap-prune.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

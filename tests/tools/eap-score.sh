@@ -6,11 +6,7 @@
 # output file.  Run from the repository root after `make`.
 set -u
 M=tests/fixtures/models/tiny-word
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/tools/lib/harness.sh
 
 cat > "$T/pairs.csv" <<'CSV'
 clean,corrupted,answers,foils
@@ -129,5 +125,4 @@ bin/eap-score --merge -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--mer
 bin/eap-score --help | grep -q '^Usage: eap-score' && ok || bad "--help"
 bin/eap-dump --help | grep -q '^Usage: eap-dump' && ok || bad "dump --help"
 
-echo "eap-score.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

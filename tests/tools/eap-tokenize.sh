@@ -6,10 +6,7 @@
 BIN=bin/eap-tokenize
 GPT2=data/tokenizers/gpt2
 WORD=tests/fixtures/tokenizer/word
-pass=0
-fail=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/eap-tokenize.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. tests/tools/lib/harness.sh
 
 # run INPUT CMD...: run CMD with INPUT (printf format) on stdin; sets rc
 run() {
@@ -18,17 +15,7 @@ run() {
 	shift
 	"$@" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-}
-
-ok() {
-	pass=$((pass + 1))
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $1"
-	echo "  rc=$rc stdout: $(head -c 300 "$tmp/out")"
-	echo "  stderr: $(head -c 300 "$tmp/err")"
+	ran=1
 }
 
 # expect NAME RC STDOUT: exact exit code and stdout (lines; "" for no
@@ -37,18 +24,6 @@ expect() {
 	if [ -n "$3" ]; then printf '%s\n' "$3"; fi >"$tmp/want"
 	if [ "$rc" -eq "$2" ] && cmp -s "$tmp/out" "$tmp/want" &&
 		[ ! -s "$tmp/err" ]; then ok; else bad "$1"; fi
-}
-
-# expect_err NAME RC STDERR: exit code and exactly one stderr line, STDERR
-expect_err() {
-	if [ "$rc" -eq "$2" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
-		[ "$(cat "$tmp/err")" = "$3" ]; then ok; else bad "$1"; fi
-}
-
-# expect_err_has NAME RC TEXT: exit code, one stderr line containing TEXT
-expect_err_has() {
-	if [ "$rc" -eq "$2" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
-		grep -qF -- "$3" "$tmp/err"; then ok; else bad "$1"; fi
 }
 
 [ -x "$BIN" ] || { echo "eap-tokenize.sh: $BIN not built"; exit 1; }
@@ -92,42 +67,41 @@ run ' Mary\n 12\n' "$BIN" --tokenizer "$GPT2" --single
 expect "single" 0 "5335
 1105"
 run ' Mary\n Mary Ann\n' "$BIN" --tokenizer "$GPT2" --single
-expect_err "single: two tokens" 1 'eap-tokenize: <stdin>:2: " Mary Ann" is 2 tokens, not one'
+expect_err_line "single: two tokens" 1 'eap-tokenize: <stdin>:2: " Mary Ann" is 2 tokens, not one'
 if [ "$(cat "$tmp/out")" = "5335" ]; then ok; else bad "single: lines before the error are printed"; fi
 
 # ---- bad input: exit 1, one line with file:line ----
 run 'fine\nab\377cd\n' "$BIN" --tokenizer "$GPT2"
-expect_err "invalid UTF-8" 1 "eap-tokenize: <stdin>:2: invalid UTF-8 at byte 3"
+expect_err_line "invalid UTF-8" 1 "eap-tokenize: <stdin>:2: invalid UTF-8 at byte 3"
 run '' "$BIN" --tokenizer tests/fixtures/no-such-dir
-expect_err "missing tokenizer" 1 "eap-tokenize: tests/fixtures/no-such-dir: no tokenizer files (looked for encoder.json + vocab.bpe, vocab.json + merges.txt, vocab.txt)"
+expect_err_line "missing tokenizer" 1 "eap-tokenize: tests/fixtures/no-such-dir: no tokenizer files (looked for encoder.json + vocab.bpe, vocab.json + merges.txt, vocab.txt)"
 mkdir "$tmp/half" && cp "$GPT2/encoder.json" "$tmp/half/"
 run '' "$BIN" --tokenizer "$tmp/half"
-expect_err "half a pair" 1 "eap-tokenize: $tmp/half/vocab.bpe: missing (encoder.json needs it)"
+expect_err_line "half a pair" 1 "eap-tokenize: $tmp/half/vocab.bpe: missing (encoder.json needs it)"
 mkdir "$tmp/badvocab" && printf 'a\nb\na\n' >"$tmp/badvocab/vocab.txt"
 run '' "$BIN" --tokenizer "$tmp/badvocab"
-expect_err "duplicate vocab token" 1 "eap-tokenize: $tmp/badvocab/vocab.txt:3: duplicate token \"a\" (first on line 1)"
+expect_err_line "duplicate vocab token" 1 "eap-tokenize: $tmp/badvocab/vocab.txt:3: duplicate token \"a\" (first on line 1)"
 mkdir "$tmp/badjson" && printf '{"a": 0,\n "b" 1}\n' >"$tmp/badjson/vocab.json" && printf 'a b\n' >"$tmp/badjson/merges.txt"
 run '' "$BIN" --tokenizer "$tmp/badjson"
-expect_err "malformed vocab.json" 1 "eap-tokenize: $tmp/badjson/vocab.json:2: invalid JSON"
+expect_err_line "malformed vocab.json" 1 "eap-tokenize: $tmp/badjson/vocab.json:2: invalid JSON"
 
 # ---- word level ----
 run 'When Mary and John\n Then  John gave Mary a drink .\n' "$BIN" --model "$WORD"
 expect "word ids" 0 "0 1 2 3 4
 0 13 4 10 2 11 12 14"
 run 'When Mary\nWhen mary\n' "$BIN" --model "$WORD" --pieces
-expect_err "unknown word" 1 'eap-tokenize: <stdin>:2: unknown word "mary"'
+expect_err_line "unknown word" 1 'eap-tokenize: <stdin>:2: unknown word "mary"'
 if [ "$(cat "$tmp/out")" = '0:"<bos>" 1:"When" 2:"Mary"' ]; then ok; else bad "word pieces"; fi
 
 # ---- FILE operands ----
 printf 'Mary\nJohn went\n' >"$tmp/answers.txt"
 run '' "$BIN" --tokenizer "$WORD" --single "$tmp/answers.txt"
-expect_err "file operand named in errors" 1 "eap-tokenize: $tmp/answers.txt:2: \"John went\" is 2 tokens, not one"
+expect_err_line "file operand named in errors" 1 "eap-tokenize: $tmp/answers.txt:2: \"John went\" is 2 tokens, not one"
 run '' "$BIN" --tokenizer "$WORD" "$tmp/nope.txt"
-expect_err "missing input file" 1 "eap-tokenize: $tmp/nope.txt: No such file or directory"
+expect_err_line "missing input file" 1 "eap-tokenize: $tmp/nope.txt: No such file or directory"
 printf 'Mary\n' >"$tmp/a.txt"
 run '' "$BIN" --tokenizer "$WORD" --no-bos "$tmp/a.txt" "$tmp/a.txt"
 expect "two file operands" 0 "2
 2"
 
-echo "eap-tokenize.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

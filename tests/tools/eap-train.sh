@@ -6,32 +6,7 @@
 # Run from the repository root after `make` (as `make tool-tests` does).
 
 BIN=bin/eap-train
-pass=0
-fail=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/eap-train.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-ok() {
-	pass=$((pass + 1))
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $1"
-	echo "  rc=$rc stderr: $(head -c 300 "$tmp/err")"
-}
-
-# run CMD...: sets rc, stdout in $tmp/out, stderr in $tmp/err
-run() {
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-
-# expect_err NAME RC STDERR: exit code and exactly the one stderr line
-expect_err() {
-	if [ "$rc" -eq "$2" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
-		[ "$(cat "$tmp/err")" = "$3" ]; then ok; else bad "$1"; fi
-}
+. tests/tools/lib/harness.sh
 
 # expect_usage NAME: exit 2 with one line ending in "(see --help)"
 expect_usage() {
@@ -105,14 +80,14 @@ if [ "$rc" -eq 0 ] && grep -q 'step 3/3 loss [0-9.]* .* tokens/s .*ETA' "$tmp/er
 # ---- bad input: exit 1, one line naming file and line, nothing written ----
 printf 'the cat sat\nthe fox sat\n' >"$tmp/badword.txt"
 run "$BIN" --corpus "$tmp/badword.txt" --vocab "$tmp/vocab.txt" $SMALL -o "$tmp/bad1"
-expect_err "unknown word" 1 "eap-train: $tmp/badword.txt:2: unknown word \"fox\""
+expect_err_line "unknown word" 1 "eap-train: $tmp/badword.txt:2: unknown word \"fox\""
 no_output "no output after unknown word" "$tmp/bad1"
 printf 'the\ncat\n' >"$tmp/nobos.txt"
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/nobos.txt" $SMALL -o "$tmp/bad2"
-expect_err "vocabulary without <bos>" 1 "eap-train: $tmp/nobos.txt: no <bos> or <|endoftext|> token"
+expect_err_line "vocabulary without <bos>" 1 "eap-train: $tmp/nobos.txt: no <bos> or <|endoftext|> token"
 no_output "no output after a bad vocabulary" "$tmp/bad2"
 run "$BIN" --corpus "$tmp/missing.txt" --vocab "$tmp/vocab.txt" $SMALL -o "$tmp/bad3"
-expect_err "missing corpus" 1 "eap-train: $tmp/missing.txt: No such file or directory"
+expect_err_line "missing corpus" 1 "eap-train: $tmp/missing.txt: No such file or directory"
 no_output "no output after a missing corpus" "$tmp/bad3"
 printf 'the cat\n' >"$tmp/short.txt"
 run "$BIN" --corpus "$tmp/short.txt" --vocab "$tmp/vocab.txt" $SMALL -o "$tmp/bad4"
@@ -122,7 +97,7 @@ no_output "no output after a short corpus" "$tmp/bad4"
 # an existing, non-empty output directory is left alone
 cp "$tmp/m1/config.json" "$tmp/keep.json"
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" $SMALL -o "$tmp/m1"
-expect_err "existing output" 1 "eap-train: $tmp/m1: already exists and is not empty"
+expect_err_line "existing output" 1 "eap-train: $tmp/m1: already exists and is not empty"
 if cmp -s "$tmp/m1/config.json" "$tmp/keep.json" && [ -z "$(ls -d "$tmp"/m1.tmp-* 2>/dev/null)" ]; then
 	ok; else bad "existing output untouched"; fi
 # ... while an empty one is filled
@@ -136,11 +111,11 @@ expect_usage "missing --corpus"
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt"
 expect_usage "missing -o"
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" --steps 0 -o "$tmp/u"
-expect_err "--steps 0" 2 'eap-train: --steps: invalid value "0" (see --help)'
+expect_err_line "--steps 0" 2 'eap-train: --steps: invalid value "0" (see --help)'
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" --lr nan -o "$tmp/u"
 expect_usage "--lr nan"
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" --dim 10 --heads 4 -o "$tmp/u"
-expect_err "--dim not a multiple of --heads" 2 'eap-train: --dim 10 is not a multiple of --heads 4 (see --help)'
+expect_err_line "--dim not a multiple of --heads" 2 'eap-train: --dim 10 is not a multiple of --heads 4 (see --help)'
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" --layers -o "$tmp/u"
 expect_usage "--layers without a number"
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" --frobnicate -o "$tmp/u"
@@ -149,5 +124,4 @@ run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" -o "$tmp/u" extra
 expect_usage "extra argument"
 no_output "no output after usage errors" "$tmp/u"
 
-echo "eap-train.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,11 +6,7 @@
 # nothing, and touching one pairs file rebuilds exactly its dependents.
 # Run from the repository root after `make`.
 set -u
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/tools/lib/harness.sh
 
 bin/eap-corrupt --vocab -o "$T/vocab.txt" &&
 	bin/eap-corrupt --corpus -n 3000 --seed 1 -o "$T/corpus.txt" &&
@@ -105,5 +101,4 @@ grep '^bin/eap-score' "$T/st" | grep -q 'method exact\|method eap ' && bad "STEP
 h5dump -a /steps "$R/ioi/scores-eap-ig-logit_diff.h5" | grep -q ' 3$' && ok || bad "STEPS=3 not in the scores"
 
 [ $fail -eq 0 ] || cat "$T/n" "$T/s" "$T/st"
-echo "pipeline.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -11,11 +11,7 @@
 # creation time.  Run from the repository root after `make`.
 set -u
 M=tests/fixtures/models/tiny-word
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/tools/lib/harness.sh
 
 VERSION=$(sed -n 's/^#define EAP_VERSION "\(.*\)"/\1/p' include/eap/inputs.h)
 MODEL_SHA=$(sha256sum $M/model.safetensors | cut -d' ' -f1)
@@ -139,5 +135,4 @@ fi
 bin/eap-eval --model $M --pairs "$P" --metric prob_diff --circuit "$T/cs.h5" --bootstrap 200 --seed 6 \
 	-o "$T/curve3.csv" && ! cmp -s "$T/curve.csv" "$T/curve3.csv" && ok || bad "eap-eval: --seed does not matter"
 
-echo "repro.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -13,9 +13,7 @@ if ! command -v valgrind > /dev/null 2>&1; then
 	exit 0
 fi
 M=tests/fixtures/models/tiny-word
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
+. tests/tools/lib/harness.sh
 # One BLAS thread: OpenBLAS's thread pool is slow under valgrind.
 export OPENBLAS_NUM_THREADS=1
 
@@ -70,5 +68,4 @@ head -c 3000 "$T/c.h5" > "$T/trunc.h5"
 vg "eap-eval on a truncated circuit" 1 bin/eap-eval --model $M --pairs "$T/p.csv" --circuit "$T/trunc.h5" -o "$T/bad.csv"
 vg "eap-prune on a CSV" 1 bin/eap-prune --scores "$T/p.csv" --topn 5 -o "$T/bad2.h5"
 
-echo "valgrind.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
