@@ -8,12 +8,9 @@
 # trained here, as in pipeline.sh.  Run from the repository root after
 # `make`.
 set -u
-T=$(mktemp -d)
+. tests/tools/lib/harness.sh
 MPID=
 trap '[ -n "$MPID" ] && kill "$MPID" 2> /dev/null; rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 bin/eap-corrupt --vocab -o "$T/vocab.txt" &&
 	bin/eap-corrupt --corpus -n 2000 --seed 1 -o "$T/corpus.txt" &&
@@ -141,5 +138,4 @@ done
 # everything up to date now
 run_make -q "$CURVE" && ok || bad "make -q: the curve is not up to date after the redo"
 
-echo "interrupt.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -19,14 +19,11 @@
 # Run from the repository root after `make`.
 set -u
 PATH=$PATH:/usr/sbin:/sbin
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/tools/lib/harness.sh
 skip() { echo "slurm.sh: SKIPPED: $*"; exit 0; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-T=$(mktemp -d)
 MUNGED_PID= CTLD_PID= SLURMD_PID=
 # stop by PID: slurmd, slurmctld, munged; wait reaps each (a watchdog
 # kills one that ignores SIGTERM for 10 s)
@@ -242,5 +239,4 @@ cmp -s "$T/local/m/ioi/curve-exact-logit_diff.csv" "$S/curve-exact-logit_diff.cs
 echo "slurm.sh: failing-shard run: $((n1 - n0)) jobs (one FAILED), rerun: $(wc -l <"$T/redo-jobs")"
 
 stop
-echo "slurm.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
