@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eap/sbuf.h"
+
 static char *xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;
@@ -799,43 +801,18 @@ static int cell_id(const struct eap_csv *t, size_t r, int col,
 	return 0;
 }
 
-/* A string buffer that grows. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 64;
-		char *t;
-		while (c < b->len + n + 1)
-			c *= 2;
-		t = realloc(b->s, c);
-		if (!t)
-			return EAP_ENOMEM;
-		b->s = t;
-		b->cap = c;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
 /* "#id|#id|..." of ids into b (reset first). */
-static int sb_ids(struct sbuf *b, const int32_t *ids, size_t n)
+static int sb_ids(struct eap_sbuf *b, const int32_t *ids, size_t n)
 {
 	char tmp[24];
 
 	b->len = 0;
-	if (sb_add(b, "", 0) < 0)
+	if (eap_sbuf_add(b, "", 0) < 0)
 		return EAP_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		int k = snprintf(tmp, sizeof(tmp), "%s#%" PRId32, i ? "|" : "",
 				 ids[i]);
-		if (sb_add(b, tmp, (size_t)k) < 0)
+		if (eap_sbuf_add(b, tmp, (size_t)k) < 0)
 			return EAP_ENOMEM;
 	}
 	return 0;
@@ -1081,8 +1058,8 @@ static const char *const import_names[] = {
 };
 
 /* Both label sets of one row, or ENOMEM. */
-static int put_sets(struct sbuf *ans, const int32_t *a, size_t na,
-		    struct sbuf *foil, const int32_t *f, size_t nf,
+static int put_sets(struct eap_sbuf *ans, const int32_t *a, size_t na,
+		    struct eap_sbuf *foil, const int32_t *f, size_t nf,
 		    struct eap_err *err)
 {
 	if (sb_ids(ans, a, na) < 0 || sb_ids(foil, f, nf) < 0)
@@ -1093,7 +1070,7 @@ static int put_sets(struct sbuf *ans, const int32_t *a, size_t na,
 /* ioi, gender-bias, fact-retrieval-comma: one answer id, one foil id. */
 static int import_one(const struct eap_csv *t, size_t r, int kind, int c_a,
 		      int c_f, int c_w, const struct eap_tokenizer *tok,
-		      const char *path, struct sbuf *ans, struct sbuf *foil,
+		      const char *path, struct eap_sbuf *ans, struct eap_sbuf *foil,
 		      struct eap_err *err)
 {
 	size_t line = t->lines[r];
@@ -1147,7 +1124,7 @@ static int import_one(const struct eap_csv *t, size_t r, int kind, int c_a,
 /* greater-than: answers "YY+1".."99", foils "00".."YY" (SPEC §7). */
 static int import_gt(const struct eap_csv *t, size_t r, int c_a,
 		     const int32_t years[100], const char *path,
-		     struct sbuf *ans, struct sbuf *foil, struct eap_err *err)
+		     struct eap_sbuf *ans, struct eap_sbuf *foil, struct eap_err *err)
 {
 	const char *s = eap_csv_cell(t, r, (size_t)c_a);
 	long v;
@@ -1164,7 +1141,7 @@ static int import_gt(const struct eap_csv *t, size_t r, int c_a,
 /* sva: the verb forms agreeing with the clean subject (plural = 1 or 0);
  * the two sets are joined once, in sets[0] (singular) and sets[1]. */
 static int import_sva(const struct eap_csv *t, size_t r, int c_a,
-		      struct sbuf sets[2], const char *path, const char **ans,
+		      struct eap_sbuf sets[2], const char *path, const char **ans,
 		      const char **foil, struct eap_err *err)
 {
 	const char *pl = eap_csv_cell(t, r, (size_t)c_a);
@@ -1181,7 +1158,7 @@ static int import_sva(const struct eap_csv *t, size_t r, int c_a,
 /* hypernymy-comma: the answers_idx and corrupted_answers_idx lists. */
 static int import_hyper(const struct eap_csv *t, size_t r, int c_a, int c_f,
 			const struct eap_tokenizer *tok, const char *path,
-			struct sbuf *ans, struct sbuf *foil,
+			struct eap_sbuf *ans, struct eap_sbuf *foil,
 			struct eap_err *err)
 {
 	const int cols[2] = {c_a, c_f};
@@ -1236,7 +1213,7 @@ int eap_pairs_import(struct eap_pairs *out, const char *task,
 		     const struct eap_tokenizer *tok, struct eap_err *err)
 {
 	struct eap_csv t = {0};
-	struct sbuf ans = {0}, foil = {0}, sva[2] = {{0}, {0}};
+	struct eap_sbuf ans = {0}, foil = {0}, sva[2] = {{0}, {0}};
 	int kind = -1, c_clean, c_corr, c_a = -1, c_f = -1, c_w = -1;
 	int32_t years[100], *sing = NULL, *plur = NULL;
 	size_t n_sing = 0, n_plur = 0, n_extra = 0;

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "eap/sbuf.h"
+
 /* Draws per example before giving up (an empty split, or labels that
  * always overlap). */
 #define MAX_ATTEMPTS 10000
@@ -67,32 +69,6 @@ static int vec_push(struct vec *v, void *p)
 		v->cap = cap;
 	}
 	v->a[v->n++] = p;
-	return 0;
-}
-
-/* A growing string. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int sb_add(struct sbuf *b, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (b->len + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 128;
-		char *t;
-		while (c < b->len + n + 1)
-			c *= 2;
-		t = realloc(b->s, c);
-		if (!t)
-			return EAP_ENOMEM;
-		b->s = t;
-		b->cap = c;
-	}
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
 	return 0;
 }
 
@@ -505,10 +481,10 @@ static int parse_list(struct eap_task_impl *m, const char *dir, char **w,
 			goto out;
 		}
 		if (words.n != L->n_cols) {
-			struct sbuf cols = {0};
+			struct eap_sbuf cols = {0};
 			for (size_t c = 0; c < L->n_cols; c++)
-				if (sb_add(&cols, c ? " " : "") < 0 ||
-				    sb_add(&cols, L->cols[c]) < 0)
+				if (eap_sbuf_puts(&cols, c ? " " : "") < 0 ||
+				    eap_sbuf_puts(&cols, L->cols[c]) < 0)
 					break;
 			rc = perr(err, L->path, i + 1,
 				  "%zu fields, expected %zu (%s)", words.n,
@@ -1470,12 +1446,12 @@ static int draw_example(const struct eap_task *task, int split,
 /* Render a template's clean (which = 0) and corrupted (1) text. */
 static int render(const struct eap_task_impl *m, const struct template *T,
 		  const struct example *ex, struct eap_rng *rng,
-		  struct sbuf *clean, struct sbuf *corr, struct eap_err *err)
+		  struct eap_sbuf *clean, struct eap_sbuf *corr, struct eap_err *err)
 {
 	clean->len = 0;
 	if (corr)
 		corr->len = 0;
-	if (sb_add(clean, "") < 0 || (corr && sb_add(corr, "") < 0))
+	if (eap_sbuf_puts(clean, "") < 0 || (corr && eap_sbuf_puts(corr, "") < 0))
 		return oom(err);
 	for (size_t k = 0; k < T->n; k++) {
 		const struct word *W = &T->w[k];
@@ -1495,9 +1471,9 @@ static int render(const struct eap_task_impl *m, const struct template *T,
 			else
 				b = c2->alt[c2->n_alt > 1 ? eap_rng_below(rng, c2->n_alt) : 0];
 		}
-		if (sb_add(clean, k ? " " : "") < 0 || sb_add(clean, a) < 0)
+		if (eap_sbuf_puts(clean, k ? " " : "") < 0 || eap_sbuf_puts(clean, a) < 0)
 			return oom(err);
-		if (corr && (sb_add(corr, k ? " " : "") < 0 || sb_add(corr, b) < 0))
+		if (corr && (eap_sbuf_puts(corr, k ? " " : "") < 0 || eap_sbuf_puts(corr, b) < 0))
 			return oom(err);
 	}
 	return 0;
@@ -1519,13 +1495,13 @@ static int example_init(const struct eap_task_impl *m, struct example *ex,
 }
 
 /* Join words with "|" into b. */
-static int join_bar(struct sbuf *b, const struct vec *v)
+static int join_bar(struct eap_sbuf *b, const struct vec *v)
 {
 	b->len = 0;
-	if (sb_add(b, "") < 0)
+	if (eap_sbuf_puts(b, "") < 0)
 		return EAP_ENOMEM;
 	for (size_t i = 0; i < v->n; i++)
-		if (sb_add(b, i ? "|" : "") < 0 || sb_add(b, v->a[i]) < 0)
+		if (eap_sbuf_puts(b, i ? "|" : "") < 0 || eap_sbuf_puts(b, v->a[i]) < 0)
 			return EAP_ENOMEM;
 	return 0;
 }
@@ -1536,7 +1512,7 @@ int eap_task_pairs(const struct eap_task *task, enum eap_split split,
 {
 	const struct eap_task_impl *m = task->impl;
 	struct example ex;
-	struct sbuf clean = {0}, corr = {0}, ans = {0}, foil = {0};
+	struct eap_sbuf clean = {0}, corr = {0}, ans = {0}, foil = {0};
 	int rc = 0;
 
 	if (!task->has_prompts)
@@ -1571,7 +1547,7 @@ int eap_task_sentence(const struct eap_task *task, struct eap_rng *rng,
 	const struct eap_task_impl *m = task->impl;
 	const struct source *S = NULL;
 	struct example ex;
-	struct sbuf clean = {0}, corr = {0}, *text;
+	struct eap_sbuf clean = {0}, corr = {0}, *text;
 	double total = 0.0, u, acc = 0.0;
 	const char *last = NULL;
 	int rc;
@@ -1625,7 +1601,7 @@ int eap_task_sentence(const struct eap_task *task, struct eap_rng *rng,
 		text = &clean;
 		break;
 	}
-	if (last && (sb_add(text, " ") < 0 || sb_add(text, last) < 0)) {
+	if (last && (eap_sbuf_puts(text, " ") < 0 || eap_sbuf_puts(text, last) < 0)) {
 		rc = oom(err);
 		goto out;
 	}
