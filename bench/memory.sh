@@ -1,25 +1,30 @@
 #!/bin/sh
-# memory.sh - peak resident memory of eap-score (EAP-IG, 5 steps) on the
-# model organism at N = 100 and N = 1000 pairs: memory is bounded by the
-# batch size, not by N (SPEC §13).  Appends rows to bench/results.csv.
-# Run from the repository root after `make` (by `make bench`).
+# memory.sh - peak resident memory of eap-score (EAP-IG) on the model
+# organism at N = 100, 1000 and 10,000 pairs: memory is bounded by the
+# batch size, not by N (SPEC §13; issue 7 asks for N = 10,000 within 10%
+# of N = 100).  One IG step keeps N = 10,000 to about a minute; the
+# memory of m steps grows with m only up to the stacking budget
+# (STEP_BUDGET in src/attrib.c), never with N.  Appends rows to
+# bench/results.csv.  Run from the repository root after `make` (by
+# `make bench`).
 set -eu
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 M=data/models/organism
 csv=${1:-bench/results.csv}
-for n in 100 1000; do
-	bin/eap-corrupt --task data/tasks/ioi --split train -n $n --seed 1 -o "$T/p$n.csv"
+bin/eap-corrupt --task data/tasks/ioi --split train -n 10000 --seed 1 -o "$T/p.csv"
+for n in 100 1000 10000; do
+	head -n $((n + 1)) "$T/p.csv" > "$T/p$n.csv"
 	/usr/bin/time -f '%M %e' -o "$T/t$n" bin/eap-score --model $M --pairs "$T/p$n.csv" \
-		--method eap-ig --batch 20 -o "$T/s$n.h5"
+		--method eap-ig --steps 1 --batch 20 -o "$T/s$n.h5"
 done
 read kb100 s100 < "$T/t100"
-read kb1000 s1000 < "$T/t1000"
-ratio=$(awk -v a="$kb1000" -v b="$kb100" 'BEGIN { printf "%.3f", a / b }')
-printf '%-28s %10s %10s %7s  %s\n' "peak RSS eap-ig N=100" "$s100" "" "" "$kb100 KiB"
-printf '%-28s %10s %10s %7s  %s\n' "peak RSS eap-ig N=1000" "$s1000" "" "$ratio" "$kb1000 KiB (ratio to N=100)"
-[ -f "$csv" ] && {
-	echo "peak RSS eap-ig N=100,$s100,,,\"$kb100 KiB\"" >> "$csv"
-	echo "peak RSS eap-ig N=1000,$s1000,,$ratio,\"$kb1000 KiB (ratio to N=100)\"" >> "$csv"
-}
+printf '%-28s %10s %10s %7s  %s\n' "peak RSS eap-ig N=100" "$s100" "" "" "$kb100 KiB (1 step, batch 20)"
+[ -f "$csv" ] && echo "peak RSS eap-ig N=100,$s100,,,\"$kb100 KiB (1 step, batch 20)\"" >> "$csv"
+for n in 1000 10000; do
+	read kb s < "$T/t$n"
+	ratio=$(awk -v a="$kb" -v b="$kb100" 'BEGIN { printf "%.3f", a / b }')
+	printf '%-28s %10s %10s %7s  %s\n' "peak RSS eap-ig N=$n" "$s" "" "$ratio" "$kb KiB (ratio to N=100; issue 7: <= 1.1)"
+	[ -f "$csv" ] && echo "peak RSS eap-ig N=$n,$s,,$ratio,\"$kb KiB (ratio to N=100; issue 7: <= 1.1)\"" >> "$csv"
+done
 exit 0

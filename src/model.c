@@ -635,7 +635,8 @@ mlp:
 		fill_bias(F->fc, W->b_fc, n, dm);
 		eap_sgemm(0, 0, n, dm, d, 1.0f, F->ln2, d, W->w_fc, dm, 1.0f,
 			  F->fc, dm);
-		eap_gelu_forward(F->gelu, F->fc, n * dm);
+		(f->fast_gelu ? eap_gelu_forward_fast
+			      : eap_gelu_forward)(F->gelu, F->fc, n * dm);
 		fill_bias(F->mlp_out, W->b_proj, n, d);
 		eap_sgemm(0, 0, n, d, dm, 1.0f, F->gelu, dm, W->w_proj, d,
 			  1.0f, F->mlp_out, d);

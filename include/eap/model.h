@@ -134,6 +134,8 @@ struct eap_fwd {
 	float *logits;            /* (B, V) at the last real position, or
 				     (B, P, V) with all_positions */
 	int all_positions;
+	int fast_gelu;            /* eap_gelu_forward_fast (attribution), not
+				     eap_gelu_forward (training, the default) */
 	float *mem;
 	size_t n_mem;
 };
