@@ -17,54 +17,10 @@ BIN=${EAP_BIN:-bin}/eap-compare
 TAB=${EAP_BIN:-bin}/eap-table
 MODEL=tests/fixtures/models/tiny-word
 IOI=tests/fixtures/reference-graphs/ioi-eap-ig.json
-pass=0
-fail=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/eap-compare.XXXXXX") || exit 1
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
+. tests/tools/lib/harness.sh
 
-run() {
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-
-ok() {
-	pass=$((pass + 1))
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $1"
-	echo "  rc=$rc stdout: $(head -c 300 "$tmp/out")"
-	echo "  stderr: $(head -c 300 "$tmp/err")"
-}
-
-# expect_ok NAME: exit 0, no output on stdout or stderr
-expect_ok() {
-	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; then
-		ok
-	else bad "$1"; fi
-}
-
-# expect_err NAME RC TEXT [TOOL]: exit code, one stderr line "TOOL: ...TEXT..."
-expect_err() {
-	t=${4:-eap-compare}
-	if [ "$rc" -eq "$2" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
-		grep -q "^$t: " "$tmp/err" && grep -qF -- "$3" "$tmp/err" &&
-		[ ! -s "$tmp/out" ]; then ok; else bad "$1"; fi
-}
-
-check() {
-	name=$1
-	shift
-	if "$@"; then ok; else bad "$name"; fi
-}
-
-# absent FILE...: none of the files nor their .tmp exist
-absent() {
-	for f in "$@"; do
-		[ ! -e "$f" ] && [ ! -e "$f.tmp" ] || return 1
-	done
-}
+# expect_err MSG RC TEXT [TOOL]: exit code, one stderr line "TOOL: ...TEXT..."
+expect_err() { expect_tool_err "$1" "$2" "${4:-eap-compare}" "$3"; }
 
 # col FILE NAME: the values of CSV column NAME, one per line
 col() {
@@ -131,7 +87,7 @@ bin/eap-score --model "$MODEL" --pairs "$tmp/pairs2.csv" --method eap -o "$tmp/s
 # ---- scores: r = rho = 1 against itself ----
 S=$tmp/corr.csv
 run "$BIN" --scores "$tmp/s-eap.h5" --ref "$tmp/s-eap.h5" -o "$S"
-expect_ok "scores vs themselves"
+expect_silent "scores vs themselves"
 check "correlation header" test "$(head -1 "$S")" = \
 	"method,ref_method,metric,ref_metric,steps,edges,pearson,spearman,pearson_abs,spearman_abs"
 check "one row" test "$(wc -l <"$S")" -eq 2
@@ -140,7 +96,7 @@ check "self: every edge" test "$(col "$S" edges)" = "$n_edges"
 check "method from the file" test "$(col "$S" method)" = eap
 
 run "$BIN" --scores "$tmp/s-eap.h5" --ref "$tmp/s-exact.h5" --method myeap -o "$S"
-expect_ok "eap vs exact"
+expect_silent "eap vs exact"
 check "eap vs exact: labels" test "$(tail -1 "$S" | cut -d, -f1-4)" = "myeap,exact,logit_diff,logit_diff"
 check "eap vs exact: correlations in [-1, 1]" awk -F, 'NR == 2 {
 	for (i = 7; i <= 10; i++) if (!($i >= -1 && $i <= 1)) exit 1 }' "$S"
@@ -148,7 +104,7 @@ check "eap vs exact: correlations in [-1, 1]" awk -F, 'NR == 2 {
 # ---- circuits: IoU 1 against themselves, at every size ----
 O=$tmp/overlap.csv
 run "$BIN" --circuits "$tmp/c-eap.h5" --ref "$tmp/c-eap.h5" -o "$O"
-expect_ok "circuits vs themselves"
+expect_silent "circuits vs themselves"
 check "overlap header" test "$(head -1 "$O")" = \
 	"method,ref_method,edges_requested,edges,ref_edges,common_edges,edge_iou,nodes,ref_nodes,common_nodes,node_iou"
 check "one row per size" test "$(col "$O" edges_requested | tr '\n' ',')" = "$sizes,"
@@ -157,7 +113,7 @@ check "self: node IoU 1 everywhere" test "$(col "$O" node_iou | sort -u)" = "1.0
 check "self: common = edges" awk -F, 'NR > 1 && ($4 != $6 || $5 != $6 || $8 != $10) { exit 1 }' "$O"
 
 run "$BIN" --circuits "$tmp/c-eap.h5" --ref "$tmp/c-exact.h5" -o "$O"
-expect_ok "eap circuits vs exact"
+expect_silent "eap circuits vs exact"
 check "eap vs exact: IoU in [0, 1], = common / union" awk -F, 'NR > 1 {
 	if (!($7 >= 0 && $7 <= 1 && $11 >= 0 && $11 <= 1)) exit 1
 	u = $4 + $5 - $6; if (u > 0 && ($7 - $6 / u > 1e-6 || $6 / u - $7 > 1e-6)) exit 1 }' "$O"
@@ -195,7 +151,7 @@ if [ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q '^Usage: eap-table ' &&
 	[ ! -s "$tmp/err" ]; then ok; else bad "eap-table --help"; fi
 run "$TAB" -o "$tmp/t.csv" --md "$tmp/t.md" --tex "$tmp/t.tex" \
 	my_task "$tmp/sum.csv" "$tmp/cor.csv" my_task "$tmp/sum.csv" "$tmp/cor.csv"
-expect_ok "eap-table"
+expect_silent "eap-table"
 check "table header" test "$(head -1 "$tmp/t.csv")" = \
 	"task,method,metric,auc_log,cpr,cmd,min_edges_f80,min_edges_f90,pearson,spearman,pearson_abs,spearman_abs"
 check "table values copied" test "$(sed -n 2p "$tmp/t.csv" | cut -d, -f1-8)" = \
@@ -210,7 +166,7 @@ check "tex: underscores escaped, task named once" test \
 	"$(grep -c 'my\\_task & myeap & logit\\_diff & 0.812' "$tmp/t.tex")" -eq 1
 check "tex: no bare underscore" sh -c "! grep -v '^%' '$tmp/t.tex' | grep -q '[^\\\\]_[^{]'"
 run "$TAB" --key steps -o "$tmp/k.csv" 5 "$tmp/sum.csv" "$tmp/cor.csv"
-expect_ok "eap-table --key"
+expect_silent "eap-table --key"
 check "--key names the first column" test "$(head -1 "$tmp/k.csv" | cut -d, -f1)" = steps
 
 Y=$tmp/y.csv
@@ -233,5 +189,4 @@ run "$TAB" -o "$Y" --tex "$tmp/no-such-dir/y.tex" ioi "$tmp/sum.csv" "$tmp/cor.c
 expect_err "unwritable --tex" 1 "no-such-dir/y.tex" eap-table
 check "eap-table leaves nothing on failure" absent "$Y" "$tmp/y.md"
 
-echo "eap-compare.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -12,13 +12,6 @@ MODEL=tests/fixtures/models/tiny-word
 
 expect_err() { expect_tool_err "$1" "$2" eap-prune "$3"; }
 
-# expect_ok NAME: exit 0, no output
-expect_ok() {
-	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; then
-		ok
-	else bad "$1"; fi
-}
-
 # attr FILE NAME: the value of a root attribute, as h5dump prints it
 attr() {
 	h5dump -a "/$2" "$1" | sed -n 's/^ *(0): //p'
@@ -83,7 +76,7 @@ check "usage errors write nothing" absent c.h5 c.json
 # ---- import the reference's JSON as scores.h5 ----
 S=$tmp/scores.h5
 run "$BIN" --from-json "$IOI" -o "$S"
-expect_ok "import JSON"
+expect_silent "import JSON"
 check "scores.h5 tool" test "$(attr "$S" tool)" = '"eap-prune"'
 check "scores.h5 shape" test "$(attr "$S" n_layer)-$(attr "$S" n_head)" = "12-12"
 check "scores.h5 /scores is 157 x 445" \
@@ -94,7 +87,7 @@ check "score sign" sh -c "h5dump -d '/scores[0,1;;1,1]' '$S' | grep -q '(0,1): 0
 # ---- topn: the reference's circuit is topn 800, pruned to 756 edges ----
 C=$tmp/circuit.h5
 run "$BIN" --scores "$S" --topn 800 -o "$C" --json "$tmp/c.json" --dot "$tmp/c.dot" --d-model 768
-expect_ok "topn 800"
+expect_silent "topn 800"
 check "n_edges_requested" test "$(attr "$C" n_edges_requested)" = 800
 check "n_edges after pruning" test "$(attr "$C" n_edges)" = 756
 check "selection" test "$(attr "$C" selection)" = '"topn 800"'
@@ -106,7 +99,7 @@ check "JSON flags" test "$(grep -o '"in_graph": true' "$tmp/c.json" | wc -l)" = 
 check "JSON cfg" grep -q '^{"cfg": {"n_layers": 12, "n_heads": 12, "parallel_attn_mlp": false, "d_model": 768}' "$tmp/c.json"
 # the file's own circuit, exported: byte-identical to our topn 800
 run "$BIN" --from-json "$IOI" --as-is -o "$tmp/asis.h5" --json "$tmp/asis.json"
-expect_ok "--as-is"
+expect_silent "--as-is"
 check "as-is JSON = topn 800 JSON" cmp -s "$tmp/asis.json" "$tmp/c.json"
 check "as-is n_edges" test "$(attr "$tmp/asis.h5" n_edges)" = 756
 check "as-is records the model-less import" test "$(attr "$tmp/asis.h5" model_path)" = '""'
@@ -121,21 +114,21 @@ fi
 
 # ---- greedy, threshold, signed ----
 run "$BIN" --scores "$S" --greedy 300 -o "$tmp/g.h5"
-expect_ok "greedy 300"
+expect_silent "greedy 300"
 check "greedy selection" test "$(attr "$tmp/g.h5" selection)" = '"greedy 300"'
 n=$(attr "$tmp/g.h5" n_edges)
 check "greedy prunes to at most 300" test "$n" -le 300 -a "$n" -gt 0
 run "$BIN" --scores "$S" --threshold 0.01 --signed -o "$tmp/t.h5"
-expect_ok "threshold signed"
+expect_silent "threshold signed"
 check "threshold selection" test "$(attr "$tmp/t.h5" selection)" = '"threshold 0.01 signed"'
 run "$BIN" --scores "$S" --threshold 1e9 -o "$tmp/t0.h5"
-expect_ok "threshold above every score"
+expect_silent "threshold above every score"
 check "empty circuit" test "$(attr "$tmp/t0.h5" n_edges)-$(attr "$tmp/t0.h5" n_edges_requested)" = "0-0"
 
 # ---- curves ----
 CS=$tmp/circuits.h5
 run "$BIN" --scores "$S" --sizes default -o "$CS"
-expect_ok "--sizes default"
+expect_silent "--sizes default"
 req=$(data "$CS" /edges_requested)
 check "default sizes" test "$req" = "10,20,30,40,50,60,70,80,90,100,200,300,400,500,600,700,800,900,1000,2000,3000,4000,5000,6000,7000,8000,9000,10000,11000,12000,13000,14000,15000,16000,17000,18000,19000,20000,21000,22000,23000,24000,25000,26000,27000,28000,29000,30000,31000,32000,32491"
 check "curve edges at 800 and at all" \
@@ -143,17 +136,17 @@ check "curve edges at 800 and at all" \
 check "curve /in_graph is 51 x 157 x 445" \
 	sh -c "h5dump -H -d /in_graph '$CS' | grep -q 'SIMPLE { ( 51, 157, 445 )'"
 run "$BIN" --scores "$S" --sizes 100,800 --greedy -o "$tmp/cg.h5"
-expect_ok "--sizes with --greedy"
+expect_silent "--sizes with --greedy"
 check "greedy curve selection" test "$(attr "$tmp/cg.h5" selection)" = '"greedy 100,800"'
 check "greedy curve sizes" \
 	test "$(data "$tmp/cg.h5" /edges_requested)" = "100,800"
 # MIB's grid: round(f * 32491) for f = 0.001 .. 1
 run "$BIN" --scores "$S" --sizes mib -o "$tmp/mib.h5"
-expect_ok "--sizes mib"
+expect_silent "--sizes mib"
 check "mib sizes" test "$(data "$tmp/mib.h5" /edges_requested)" = \
 	"32,65,162,325,650,1625,3249,6498,16246,32491"
 run "$BIN" --scores "$S" --sizes 800,mib,default,800 -o "$tmp/both.h5"
-expect_ok "--sizes 800,mib,default,800"
+expect_silent "--sizes 800,mib,default,800"
 req=$(data "$tmp/both.h5" /edges_requested)
 check "ascending, each size once" sh -c "echo '$req' | tr , '\\n' | sort -n -u -c"
 check "the union, ascending, each size once: 51 + 9" \
@@ -169,17 +162,17 @@ CSV
 	run bin/eap-score --model "$MODEL" --pairs "$tmp/pairs.csv" --method eap -o "$tmp/w.h5"
 	check "eap-score on $MODEL" test "$rc" -eq 0
 	run "$BIN" --scores "$tmp/w.h5" --greedy 20 -o "$tmp/wc.h5" --json "$tmp/wc.json"
-	expect_ok "greedy 20 with --json from eap-score scores"
+	expect_silent "greedy 20 with --json from eap-score scores"
 	check "JSON cfg from the model" grep -q '^{"cfg": {"n_layers": 2, "n_heads": 4, "parallel_attn_mlp": false, "d_model": 32}' "$tmp/wc.json"
 	check "method carried over" test "$(attr "$tmp/wc.h5" method)" = '"eap"'
 	check "model carried over" test "$(attr "$tmp/wc.h5" model_path)" = "\"$MODEL\""
 	# and back: the JSON, checked against the model, as scores.h5
 	run "$BIN" --from-json "$tmp/wc.json" --model "$MODEL" -o "$tmp/w2.h5"
-	expect_ok "--from-json --model"
+	expect_silent "--from-json --model"
 	check "JSON round trip keeps the scores" h5diff -q "$tmp/w.h5" "$tmp/w2.h5" /scores /scores
 	check "import records the model" test "$(attr "$tmp/w2.h5" model_sha256)" = "$(attr "$tmp/w.h5" model_sha256)"
 	run "$BIN" --from-json "$tmp/wc.json" --as-is -o "$tmp/wc2.h5"
-	expect_ok "--as-is of our own JSON"
+	expect_silent "--as-is of our own JSON"
 	check "as-is circuit = the circuit" h5diff -q "$tmp/wc.h5" "$tmp/wc2.h5" /in_graph /in_graph
 else
 	echo "eap-prune.sh: bin/eap-score not built, scores from the fixture only"

@@ -78,3 +78,10 @@ expect_tool_err() {
 		grep -q "^$3: " "$tmp/err" && grep -qF -- "$4" "$tmp/err" &&
 		[ ! -s "$tmp/out" ]; then ok; else bad "$1"; fi
 }
+
+# expect_silent MSG: exit code 0 and nothing on stdout or stderr
+expect_silent() {
+	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; then
+		ok
+	else bad "$1"; fi
+}
