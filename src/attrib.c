@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,6 +216,9 @@ void eap_run_release(struct eap_run *r)
 	lanes_release(r);
 	eap_fwd_release(&r->fwd);
 	eap_fwd_release(&r->stack);
+	for (size_t k = 0; k < r->n_stacks; k++)
+		eap_fwd_release(&r->stacks[k]);
+	free(r->stacks);
 	free(r->y_clean);
 	free(r->y_corr);
 	free(r->y_cur);
@@ -831,29 +835,53 @@ static void contract(struct eap_run *r, const float *dy, size_t n,
 /* Bytes of the stack's memory budget: it sets how many copies fit. */
 #define STACK_BUDGET ((size_t)512 << 20)
 
-/* Allocate r->stack for as many copies of a B x P batch as the budget
- * allows (at least 2: the unpatched copy and one patched edge). */
+/*
+ * Allocate the stack, or with T > 1 BLAS threads one stack a thread, each
+ * for as many copies of a B x P batch as its share of the budget allows
+ * (at least 2: the unpatched copy and one patched edge).
+ */
 static int stack_init(struct eap_run *r, struct eap_err *err)
 {
 	const struct eap_config *c = &r->model->cfg;
 	size_t P = r->P, d = c->d_model, per_row, groups;
+	size_t T = (size_t)eap_blas_threads_get();
 	int rc;
 
-	if (r->stack_groups)
+	if (T < 1)
+		T = 1;
+	if (T == 1 ? r->stack.mem != NULL : r->n_stacks == T)
 		return 0;
 	per_row = c->n_layer * (P * d * 7 + P * 4 + P * 3 * d +
 				c->n_head * P * P + 2 * P * c->d_mlp) +
 		  2 * P * d + 2 * P + d + c->n_vocab;
-	groups = STACK_BUDGET / sizeof(float) / per_row / r->B;
+	groups = STACK_BUDGET / T / sizeof(float) / per_row / r->B;
 	if (groups < 2)
 		groups = 2;
 	if (groups > 128)
 		groups = 128;
-	if ((rc = eap_fwd_init(&r->stack, c, groups * r->B, P, 0, err)))
-		return rc;
-	/* scores are differences to the stack's own copy 0, so the stack
+	/* scores are differences to the stack's own copy 0, so the stacks
 	 * may use the vectorised GELU */
-	r->stack.fast_gelu = 1;
+	if (T == 1) {
+		if ((rc = eap_fwd_init(&r->stack, c, groups * r->B, P, 0, err)))
+			return rc;
+		r->stack.fast_gelu = 1;
+		r->stack_groups = groups;
+		return 0;
+	}
+	for (size_t k = 0; k < r->n_stacks; k++)
+		eap_fwd_release(&r->stacks[k]);
+	free(r->stacks);
+	r->n_stacks = 0;
+	r->stacks = calloc(T, sizeof(*r->stacks));
+	if (!r->stacks)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	for (; r->n_stacks < T; r->n_stacks++) {
+		struct eap_fwd *sf = &r->stacks[r->n_stacks];
+
+		if ((rc = eap_fwd_init(sf, c, groups * r->B, P, 0, err)))
+			return rc;
+		sf->fast_gelu = 1;
+	}
 	r->stack_groups = groups;
 	return 0;
 }
@@ -871,16 +899,16 @@ static void repeat_rows(float *dst, const float *src, size_t n, size_t d,
  * after attention, mlp_in (N, d) the MLP's own input copy (may be x_mid);
  * writes the next layer's input (or x_out) into the stack.
  */
-static void stack_mlp(struct eap_run *r, size_t l, const float *mlp_in,
-		      size_t N)
+static void stack_mlp(struct eap_run *r, struct eap_fwd *sf, size_t l,
+		      const float *mlp_in, size_t N)
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
 	const struct eap_layer *W = &m->w.layers[l];
-	struct eap_fwd_layer *S = &r->stack.layers[l];
+	struct eap_fwd_layer *S = &sf->layers[l];
 	size_t d = c->d_model, dm = c->d_mlp;
-	float *x_next = l + 1 < c->n_layer ? r->stack.layers[l + 1].x_in
-					   : r->stack.x_out;
+	float *x_next = l + 1 < c->n_layer ? sf->layers[l + 1].x_in
+					   : sf->x_out;
 
 	eap_layernorm_forward(S->ln2, S->ln2_stat, mlp_in, W->ln2_w, W->ln2_b,
 			      N, d, c->ln_eps);
@@ -903,26 +931,28 @@ static void stack_mlp(struct eap_run *r, size_t l, const float *mlp_in,
  * (the prefix is the clean run's), and in v's own layer only what v
  * feeds.  Scores are differences to copy 0, whose rounding is the same.
  */
-static int exact_stack(struct eap_run *r, const struct eap_batch *bt,
-		       enum eap_metric metric, size_t v, const size_t *us,
-		       size_t E, struct eap_score_acc *acc, struct eap_err *err)
+static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
+		       const struct eap_batch *bt, enum eap_metric metric,
+		       size_t v, const size_t *us, size_t E,
+		       struct eap_score_acc *acc, struct eap_err *err)
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
 	const struct eap_graph *g = r->graph;
 	const struct eap_fwd *f = &r->fwd;
-	struct eap_fwd *sf = &r->stack;
 	size_t nb = bt->nb, np = bt->np, n = nb * np, d = c->d_model;
 	size_t dh = c->d_head, V = c->n_vocab, nd = n * d;
 	size_t G = E + 1, rows = G * nb, N = G * n, lv, h;
 	enum eap_bwd_kind kind;
 	int32_t *len = malloc(rows * sizeof(int32_t));
-	struct views vw;
+	float *xrow = malloc(d * sizeof(float));
 	int rc = 0;
 
-	if (!len)
+	if (!len || !xrow) {
+		free(len);
+		free(xrow);
 		return eap_err_set(err, EAP_ENOMEM, "out of memory");
-	views_size(r, &vw);
+	}
 	for (size_t i = 0; i < rows; i++)
 		len[i] = bt->lengths[i % nb];
 	eap_graph_bwd_info(g, v, &lv, &kind, &h);
@@ -932,7 +962,7 @@ static int exact_stack(struct eap_run *r, const struct eap_batch *bt,
 		for (size_t k = 0; k < G; k++)
 			for (size_t b = 0; b < nb; b++) {
 				size_t row = b * np + (size_t)bt->lengths[b] - 1;
-				float *x = vw.x, stat[2];
+				float *x = xrow, stat[2];
 
 				memcpy(x, f->x_out + row * d, d * sizeof(float));
 				if (k)
@@ -963,7 +993,7 @@ static int exact_stack(struct eap_run *r, const struct eap_batch *bt,
 		}
 		repeat_rows(S->x_mid, F->x_mid, n, d, G);
 		if (kind == EAP_BWD_MLP) {
-			stack_mlp(r, lv, X, N);
+			stack_mlp(r, sf, lv, X, N);
 		} else {
 			/* head h's q, k or v from its own copy; the other two
 			 * paths and every other head are the clean run's */
@@ -990,7 +1020,7 @@ static int exact_stack(struct eap_run *r, const struct eap_batch *bt,
 			for (size_t k = 0; k < G; k++)
 				for (size_t i = 0; i < nd; i++)
 					S->x_mid[k * nd + i] -= r->y_clean[u_h * nd + i];
-			stack_mlp(r, lv, S->x_mid, N);
+			stack_mlp(r, sf, lv, S->x_mid, N);
 		}
 		rc = eap_model_forward_from(m, sf, lv + 1, len, rows, np, err);
 	}
@@ -1004,7 +1034,84 @@ static int exact_stack(struct eap_run *r, const struct eap_batch *bt,
 						  sf->logits + b * V, NULL);
 	}
 	free(len);
+	free(xrow);
 	return rc;
+}
+
+/* The exact scores of every edge (of edges, if not NULL) into v. */
+static int exact_input(struct eap_run *r, struct eap_fwd *sf,
+		       const struct eap_batch *bt, enum eap_metric metric,
+		       const uint8_t *edges, size_t v, size_t *us,
+		       struct eap_score_acc *acc, struct eap_err *err)
+{
+	const struct eap_graph *g = r->graph;
+	size_t E = 0;
+	int rc = 0;
+
+	for (size_t u = 0; u < g->n_fwd && !rc; u++) {
+		size_t e = u * g->n_bwd + v;
+
+		if (!g->edge_mask[e] || (edges && !edges[e]))
+			continue;
+		us[E++] = u;
+		if (E + 1 == r->stack_groups) {
+			rc = exact_stack(r, sf, bt, metric, v, us, E, acc, err);
+			E = 0;
+		}
+	}
+	if (E && !rc)
+		rc = exact_stack(r, sf, bt, metric, v, us, E, acc, err);
+	return rc;
+}
+
+/*
+ * Threads of exact scoring: each takes the next backward input and
+ * scores its edges on its own stack.  An edge's score depends only on
+ * its backward input's run, not on the thread, and each writes only its
+ * own edges' sums.
+ */
+struct exact_job {
+	struct eap_run *r;
+	struct eap_fwd *sf;
+	const struct eap_batch *bt;
+	enum eap_metric metric;
+	const uint8_t *edges;
+	struct eap_score_acc *acc;
+	pthread_mutex_t *lock;
+	size_t *next;        /* the next backward input, under lock */
+	int *failed;         /* under lock */
+	int rc;
+	struct eap_err err;
+};
+
+static void *exact_main(void *arg)
+{
+	struct exact_job *j = arg;
+	size_t *us = malloc(j->r->graph->n_fwd * sizeof(size_t));
+
+	if (!us) {
+		j->rc = eap_err_set(&j->err, EAP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (;;) {
+		size_t v;
+
+		pthread_mutex_lock(j->lock);
+		v = *j->next;
+		if (j->rc)
+			*j->failed = 1;
+		if (!*j->failed && v < j->r->graph->n_bwd)
+			(*j->next)++;
+		else
+			v = SIZE_MAX;
+		pthread_mutex_unlock(j->lock);
+		if (v == SIZE_MAX)
+			break;
+		j->rc = exact_input(j->r, j->sf, j->bt, j->metric, j->edges, v,
+				    us, j->acc, &j->err);
+	}
+	free(us);
+	return NULL;
 }
 
 static int score_exact(struct eap_run *r, const struct eap_batch *bt,
@@ -1012,32 +1119,46 @@ static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 		       struct eap_score_acc *acc, struct eap_err *err)
 {
 	const struct eap_graph *g = r->graph;
-	size_t *us = malloc(g->n_fwd * sizeof(size_t));
-	int rc;
+	size_t T, next = 0;
+	int rc, threads, failed = 0;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-	if (!us)
-		return eap_err_set(err, EAP_ENOMEM, "out of memory");
-	rc = stack_init(r, err);
-	for (size_t v = 0; v < g->n_bwd && !rc; v++) {
-		size_t E = 0;
+	if ((rc = stack_init(r, err)))
+		return rc;
+	if (r->n_stacks < 2) {
+		size_t *us = malloc(g->n_fwd * sizeof(size_t));
 
-		for (size_t u = 0; u < g->n_fwd; u++) {
-			size_t e = u * g->n_bwd + v;
-
-			if (!g->edge_mask[e] || (edges && !edges[e]))
-				continue;
-			us[E++] = u;
-			if (E + 1 == r->stack_groups) {
-				rc = exact_stack(r, bt, metric, v, us, E, acc, err);
-				E = 0;
-				if (rc)
-					break;
-			}
-		}
-		if (E && !rc)
-			rc = exact_stack(r, bt, metric, v, us, E, acc, err);
+		if (!us)
+			return eap_err_set(err, EAP_ENOMEM, "out of memory");
+		for (size_t v = 0; v < g->n_bwd && !rc; v++)
+			rc = exact_input(r, &r->stack, bt, metric, edges, v, us,
+					 acc, err);
+		free(us);
+		return rc;
 	}
-	free(us);
+	T = r->n_stacks;
+	{
+		struct exact_job job[T];
+		pthread_t tid[T];
+
+		threads = eap_blas_threads_get();
+		eap_blas_threads(1);
+		for (size_t k = 0; k < T; k++)
+			job[k] = (struct exact_job){ r, &r->stacks[k], bt, metric,
+						     edges, acc, &lock, &next,
+						     &failed, 0, { 0 } };
+		for (size_t k = 1; k < T; k++)
+			if (pthread_create(&tid[k], NULL, exact_main, &job[k]))
+				tid[k] = pthread_self();
+		exact_main(&job[0]);
+		for (size_t k = 1; k < T; k++)
+			if (!pthread_equal(tid[k], pthread_self()))
+				pthread_join(tid[k], NULL);
+		eap_blas_threads(threads);
+		for (size_t k = 0; k < T && !rc; k++)
+			if ((rc = job[k].rc) && err)
+				*err = job[k].err;
+	}
 	return rc;
 }
 

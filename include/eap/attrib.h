@@ -92,7 +92,12 @@ struct eap_run {
 	struct eap_fwd stack;   /* exact scoring: many patched copies of a
 				   batch stacked along the rows, allocated
 				   on first use */
-	size_t stack_groups;    /* copies the stack holds */
+	size_t stack_groups;    /* copies the stack (each stack) holds */
+	struct eap_fwd *stacks; /* exact with T > 1 BLAS threads: one stack
+				   a thread, each scoring whole backward
+				   inputs with one BLAS thread (then stack is
+				   unused) */
+	size_t n_stacks;
 	/*
 	 * Gradient methods split a batch's rows over lanes, one thread and
 	 * one BLAS thread each (allocated on first use, as many as BLAS
