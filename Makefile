@@ -74,7 +74,7 @@ help::
 	@echo "EAP-C make targets:"
 	@echo "  all (default)   build libeap.a and the tools in bin/"
 	@echo "  check           unit tests (ASan/UBSan) and tool tests"
-	@echo "  bench           benchmarks: sgemm rate, forward throughput vs FLOP bound"
+	@echo "  bench           benchmarks against FLOP bounds and PyTorch (bench/README.md)"
 	@echo "  install         copy the tools to \$$(DESTDIR)\$$(PREFIX)/bin"
 	@echo "  clean           remove build products; clean-results removes results/"
 
