@@ -57,7 +57,7 @@ PAPER_SETTINGS = \def\eapModel{$(MODEL_NAME)}\def\eapFig{$(FIGURES)/$(MODEL_NAME
   \def\eapCircuits{$(subst $() ,$(comma),$(strip $(join $(addsuffix :,$(TASKS)),$(PAPER_CIRCUITS))))}\
   \def\eapN{$(N)}\def\eapNexact{$(N_EXACT)}\def\eapSteps{$(STEPS)}\def\eapSeed{$(SEED)}\
   \def\eapCircuitEdges{$(CIRCUIT_EDGES)}\def\eapPairsFrom{$(PAIRS_FROM)}\
-  \def\eapIgSteps{$(subst $() ,$(comma),$(strip $(IG_STEPS_LIST)))}
+  \def\eapIgSteps{$(subst $() ,$(comma),$(strip $(IG_STEPS_LIST)))}\def\eapPaperAt{$(PAPER_AT)}
 paper/paper.pdf: paper/paper.tex $(PAPER_DEPS) | build/texlive.stamp
 	@mkdir -p build/paper
 	@for pass in 1 2; do \
