@@ -16,28 +16,6 @@ expect_ok() {
 	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; then ok; else bad "$1"; fi
 }
 
-# csv_fields N FILE: field N of every data row (RFC 4180 quoting, rows on
-# one line each), one per line
-csv_fields() {
-	awk -v want="$1" '
-	function field(s, k,   n, i, c, q, cur) {
-		n = 1; cur = ""; q = 0
-		for (i = 1; i <= length(s); i++) {
-			c = substr(s, i, 1)
-			if (q) {
-				if (c == "\"") {
-					if (substr(s, i + 1, 1) == "\"") { cur = cur c; i++ }
-					else q = 0
-				} else cur = cur c
-			} else if (c == "\"") q = 1
-			else if (c == ",") { if (n == k) return cur; n++; cur = "" }
-			else cur = cur c
-		}
-		return n == k ? cur : ""
-	}
-	NR > 1 { print field($0, want) }' "$2"
-}
-
 [ -x "$BIN" ] || { echo "eap-corrupt.sh: $BIN not built"; exit 1; }
 
 # ---- help and usage errors: exit 0 / 2 ----

@@ -17,33 +17,10 @@
 #    equal those of the curve, summary, ig-steps and overlap CSVs.
 # Run from the repository root after `make`.
 set -u
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT INT TERM
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-finish() { echo "gpt2-pipeline.sh: $pass passed, $fail failed"; [ $fail -eq 0 ]; exit; }
+. tests/tools/lib/harness.sh
 
-# the clean prompts (field 1, RFC 4180 quoting, one row per line) of a CSV
-cleans() {
-	awk -v col="${2:-1}" '
-	function field(s, k,   n, i, c, q, cur) {
-		n = 1; cur = ""; q = 0
-		for (i = 1; i <= length(s); i++) {
-			c = substr(s, i, 1)
-			if (q) {
-				if (c == "\"") {
-					if (substr(s, i + 1, 1) == "\"") { cur = cur c; i++ }
-					else q = 0
-				} else cur = cur c
-			} else if (c == "\"") q = 1
-			else if (c == ",") { if (n == k) return cur; n++; cur = "" }
-			else cur = cur c
-		}
-		return n == k ? cur : ""
-	}
-	NR > 1 { print field($0, col) }' "$1"
-}
+# the clean prompts (field COL, default 1) of a CSV
+cleans() { csv_fields "${2:-1}" "$1"; }
 rows() { echo $(($(wc -l <"$1") - 1)); }
 # the gnuplot command of a make log, on one line
 gp_cmd() { sed -n '/^gnuplot/,/faithfulness.gp/p' "$1" | tr -d '\\\n'; }

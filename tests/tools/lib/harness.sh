@@ -10,6 +10,7 @@
 #                    left behind, finished or half-written)
 #   finish           the summary line "NAME: P passed, F failed"; exits
 #                    0 only if nothing failed
+#   csv_fields N FILE  field N of every data row of a CSV (RFC 4180 quoting)
 # Not a test itself: `make tool-tests` runs tests/tools/*.sh only.
 
 NAME=$(basename "$0")
@@ -84,4 +85,26 @@ expect_silent() {
 	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; then
 		ok
 	else bad "$1"; fi
+}
+
+# csv_fields N FILE: field N of every data row (RFC 4180 quoting, rows on
+# one line each), one per line
+csv_fields() {
+	awk -v want="$1" '
+	function field(s, k,   n, i, c, q, cur) {
+		n = 1; cur = ""; q = 0
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			if (q) {
+				if (c == "\"") {
+					if (substr(s, i + 1, 1) == "\"") { cur = cur c; i++ }
+					else q = 0
+				} else cur = cur c
+			} else if (c == "\"") q = 1
+			else if (c == ",") { if (n == k) return cur; n++; cur = "" }
+			else cur = cur c
+		}
+		return n == k ? cur : ""
+	}
+	NR > 1 { print field($0, want) }' "$2"
 }
