@@ -457,16 +457,20 @@ fail:
 	return rc;
 }
 
+void eap_pairs_free_row(struct eap_pairs *p, size_t i)
+{
+	free(p->clean[i]);
+	free(p->corrupted[i]);
+	free(p->answers[i]);
+	free(p->foils[i]);
+	for (size_t e = 0; e < p->n_extra; e++)
+		free(p->extra[i * p->n_extra + e]);
+}
+
 void eap_pairs_truncate(struct eap_pairs *p, size_t n)
 {
-	for (size_t i = n; i < p->n; i++) {
-		free(p->clean[i]);
-		free(p->corrupted[i]);
-		free(p->answers[i]);
-		free(p->foils[i]);
-		for (size_t e = 0; e < p->n_extra; e++)
-			free(p->extra[i * p->n_extra + e]);
-	}
+	for (size_t i = n; i < p->n; i++)
+		eap_pairs_free_row(p, i);
 	if (n < p->n)
 		p->n = n;
 }

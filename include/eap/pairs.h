@@ -109,6 +109,9 @@ int eap_pairs_append(struct eap_pairs *p, const char *clean,
 /* Keep the first n rows (no-op if there are fewer). */
 void eap_pairs_truncate(struct eap_pairs *p, size_t n);
 
+/* Free the strings of row i (the caller then drops or overwrites it). */
+void eap_pairs_free_row(struct eap_pairs *p, size_t i);
+
 /* Write header and rows (clean,corrupted,answers,foils, then extras).
  * EAP_EIO if the stream reports an error. */
 int eap_pairs_write(const struct eap_pairs *p, FILE *f, struct eap_err *err);

@@ -185,12 +185,7 @@ static int import_split(struct eap_pairs *p, const char *path, int split,
 	/* compact the kept rows to the front, freeing the others */
 	for (size_t i = 0; i < p->n; i++) {
 		if (!keep[i]) {
-			free(p->clean[i]);
-			free(p->corrupted[i]);
-			free(p->answers[i]);
-			free(p->foils[i]);
-			for (size_t e = 0; e < p->n_extra; e++)
-				free(p->extra[i * p->n_extra + e]);
+			eap_pairs_free_row(p, i);
 			continue;
 		}
 		p->clean[w] = p->clean[i];
