@@ -60,10 +60,7 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "%s: ", PROG);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
-	return 2;
+	return tool_usage_error(PROG, fmt, arg);
 }
 
 /* Same graph and, where both record them, the same model and pairs. */

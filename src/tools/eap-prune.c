@@ -96,10 +96,7 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "%s: ", PROG);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
-	return 2;
+	return tool_usage_error(PROG, fmt, arg);
 }
 
 /* A whole number 0..SIZE_MAX; -1 if s is not one. */

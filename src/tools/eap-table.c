@@ -55,10 +55,7 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "%s: ", PROG);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
-	return 2;
+	return tool_usage_error(PROG, fmt, arg);
 }
 
 enum { C_AUC, C_CPR, C_CMD, C_F80, C_F90, C_PEARSON, C_SPEARMAN,

@@ -17,6 +17,16 @@
 
 #include "eap/attrib.h"
 
+/* A usage error: "TOOL: <fmt, with arg> (see --help)" on stderr; 2. */
+static inline int tool_usage_error(const char *tool, const char *fmt,
+				   const char *arg)
+{
+	fprintf(stderr, "%s: ", tool);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	return 2;
+}
+
 /* --metric NAME (SPEC §7); exit 2 with one line naming the choices. */
 static inline int tool_metric_arg(const char *tool, const char *s)
 {
