@@ -215,7 +215,6 @@ void eap_run_release(struct eap_run *r)
 {
 	lanes_release(r);
 	eap_fwd_release(&r->fwd);
-	eap_fwd_release(&r->stack);
 	for (size_t k = 0; k < r->n_stacks; k++)
 		eap_fwd_release(&r->stacks[k]);
 	free(r->stacks);
@@ -442,28 +441,6 @@ static void path_ln_backward(float *restrict grad_v, float alpha,
 	}
 }
 
-#define GELU_C 0.7978845608028654f /* sqrt(2/pi) */
-
-/*
- * dx (n) = GELU'(x) dout, with the tanh taken from the forward's output
- * y = 0.5 x (1 + t) as eap-train does: a = 1 + t = 2y/x, 1 - t^2 =
- * a (2 - a) without cancellation.  eap_gelu_backward recomputes the tanh
- * with expf, which cost 4% of EAP-IG.
- */
-static void gelu_backward_y(float *restrict dx, const float *restrict x,
-			    const float *restrict y,
-			    const float *restrict dout, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		float v = x[i];
-		/* below 1e-6, y has lost its precision to underflow */
-		float a = fabsf(v) > 1e-6f ? 2.0f * y[i] / v : 1.0f + GELU_C * v;
-		float du = GELU_C * (1.0f + 3.0f * 0.044715f * v * v);
-
-		dx[i] = (0.5f * a + 0.5f * v * a * (2.0f - a) * du) * dout[i];
-	}
-}
-
 /*
  * The backward pass, on a forward of fold stacked copies of the batch bt
  * (copy-major rows; IG steps): the gradients of all copies add into
@@ -528,7 +505,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		if (!(cut && cut_mlp)) {
 			eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, W->w_proj, d,
 				  0.0f, v.gelu, dm);
-			gelu_backward_y(v.dfc, F->fc, F->gelu, v.gelu, n * dm);
+			eap_gelu_backward(v.dfc, F->fc, F->gelu, v.gelu, n * dm);
 			eap_sgemm(0, 1, n, d, dm, 1.0f, v.dfc, dm, W->w_fc, dm,
 				  0.0f, dln, d);
 			ln_xhat(xhat, F->x_mid, F->ln2_stat, n, d);
@@ -837,13 +814,13 @@ static void contract(struct eap_run *r, const float *dy, size_t n,
 		acc->sum[i] += v.sbatch[i];
 }
 
-/* Bytes of the stack's memory budget: it sets how many copies fit. */
+/* Bytes all stacks together may take: it sets how many copies fit. */
 #define STACK_BUDGET ((size_t)512 << 20)
 
 /*
- * Allocate the stack, or with T > 1 BLAS threads one stack a thread, each
- * for as many copies of a B x P batch as its share of the budget allows
- * (at least 2: the unpatched copy and one patched edge).
+ * One stack for each of the T BLAS threads, each for as many copies of a
+ * B x P batch as its share of the budget allows (at least 2: the
+ * unpatched copy and one patched edge).
  */
 static int stack_init(struct eap_run *r, struct eap_err *err)
 {
@@ -854,7 +831,7 @@ static int stack_init(struct eap_run *r, struct eap_err *err)
 
 	if (T < 1)
 		T = 1;
-	if (T == 1 ? r->stack.mem != NULL : r->n_stacks == T)
+	if (r->n_stacks == T)
 		return 0;
 	per_row = c->n_layer * (P * d * 7 + P * 4 + P * 3 * d +
 				c->n_head * P * P + 2 * P * c->d_mlp) +
@@ -864,15 +841,6 @@ static int stack_init(struct eap_run *r, struct eap_err *err)
 		groups = 2;
 	if (groups > 128)
 		groups = 128;
-	/* scores are differences to the stack's own copy 0, so the stacks
-	 * may use the vectorised GELU */
-	if (T == 1) {
-		if ((rc = eap_fwd_init(&r->stack, c, groups * r->B, P, 0, err)))
-			return rc;
-		r->stack.fast_gelu = 1;
-		r->stack_groups = groups;
-		return 0;
-	}
 	for (size_t k = 0; k < r->n_stacks; k++)
 		eap_fwd_release(&r->stacks[k]);
 	free(r->stacks);
@@ -885,6 +853,8 @@ static int stack_init(struct eap_run *r, struct eap_err *err)
 
 		if ((rc = eap_fwd_init(sf, c, groups * r->B, P, 0, err)))
 			return rc;
+		/* scores are differences to the stack's own copy 0, so the
+		 * stacks may use the vectorised GELU */
 		sf->fast_gelu = 1;
 	}
 	r->stack_groups = groups;
@@ -1070,6 +1040,34 @@ static int exact_input(struct eap_run *r, struct eap_fwd *sf,
 }
 
 /*
+ * fn on each of the T jobs (size bytes apart): job 0 on this thread, the
+ * others on threads of their own (a job whose thread cannot start runs
+ * here afterwards), with one BLAS thread each while T > 1.
+ */
+static void run_parallel(void *(*fn)(void *), void *jobs, size_t size,
+			 size_t T)
+{
+	char *job = jobs;
+	pthread_t tid[T];
+	int threads = eap_blas_threads_get();
+
+	if (T > 1)
+		eap_blas_threads(1);
+	for (size_t k = 1; k < T; k++)
+		if (pthread_create(&tid[k], NULL, fn, job + k * size))
+			tid[k] = pthread_self();
+	fn(job);
+	for (size_t k = 1; k < T; k++) {
+		if (pthread_equal(tid[k], pthread_self()))
+			fn(job + k * size);
+		else
+			pthread_join(tid[k], NULL);
+	}
+	if (T > 1)
+		eap_blas_threads(threads);
+}
+
+/*
  * Threads of exact scoring: each takes the next backward input and
  * scores its edges on its own stack.  An edge's score depends only on
  * its backward input's run, not on the thread, and each writes only its
@@ -1123,43 +1121,21 @@ static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 		       enum eap_metric metric, const uint8_t *edges,
 		       struct eap_score_acc *acc, struct eap_err *err)
 {
-	const struct eap_graph *g = r->graph;
 	size_t T, next = 0;
-	int rc, threads, failed = 0;
+	int rc, failed = 0;
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 	if ((rc = stack_init(r, err)))
 		return rc;
-	if (r->n_stacks < 2) {
-		size_t *us = malloc(g->n_fwd * sizeof(size_t));
-
-		if (!us)
-			return eap_err_set(err, EAP_ENOMEM, "out of memory");
-		for (size_t v = 0; v < g->n_bwd && !rc; v++)
-			rc = exact_input(r, &r->stack, bt, metric, edges, v, us,
-					 acc, err);
-		free(us);
-		return rc;
-	}
 	T = r->n_stacks;
 	{
 		struct exact_job job[T];
-		pthread_t tid[T];
 
-		threads = eap_blas_threads_get();
-		eap_blas_threads(1);
 		for (size_t k = 0; k < T; k++)
 			job[k] = (struct exact_job){ r, &r->stacks[k], bt, metric,
 						     edges, acc, &lock, &next,
 						     &failed, 0, { 0 } };
-		for (size_t k = 1; k < T; k++)
-			if (pthread_create(&tid[k], NULL, exact_main, &job[k]))
-				tid[k] = pthread_self();
-		exact_main(&job[0]);
-		for (size_t k = 1; k < T; k++)
-			if (!pthread_equal(tid[k], pthread_self()))
-				pthread_join(tid[k], NULL);
-		eap_blas_threads(threads);
+		run_parallel(exact_main, job, sizeof(job[0]), T);
 		for (size_t k = 0; k < T && !rc; k++)
 			if ((rc = job[k].rc) && err)
 				*err = job[k].err;
@@ -1281,13 +1257,9 @@ static int ig_rows(struct eap_run *r, const struct eap_batch *bt,
 		size_t s = (size_t)steps - k0 < S ? (size_t)steps - k0 : S;
 
 		/* e_k = e_corr + (k/m)(e_clean - e_corr), k = 0..m-1 */
-		for (size_t j = 0; j < s; j++) {
-			float t = (float)(k0 + j) / (float)steps;
-			float *x = r->x0 + j * nd;
-
-			for (size_t i = 0; i < nd; i++)
-				x[i] = er[i] + t * (ec[i] - er[i]);
-		}
+		for (size_t j = 0; j < s; j++)
+			lerp(r->x0 + j * nd, er, ec,
+			     (float)(k0 + j) / (float)steps, nd);
 		rc = eap_model_forward_embedded(m, &r->fwd, r->x0, len, s * nb,
 						np, err);
 		if (rc)
@@ -1462,8 +1434,7 @@ static int grad_lanes(struct eap_run *r, const struct eap_batch *bt,
 	size_t np = bt->np, d = r->model->cfg.d_model, V = r->model->cfg.n_vocab;
 	size_t ns = bt->nb * np * d, b0 = 0;
 	struct lane_job job[T];
-	pthread_t tid[T];
-	int threads = eap_blas_threads_get(), rc = 0;
+	int rc = 0;
 
 	for (size_t k = 0; k < T; k++) {
 		struct eap_run *q = &r->lanes[k];
@@ -1489,22 +1460,7 @@ static int grad_lanes(struct eap_run *r, const struct eap_batch *bt,
 					    want_dy, 0, { 0 } };
 		b0 += nk;
 	}
-	if (T > 1)
-		eap_blas_threads(1);
-	for (size_t k = 1; k < T; k++)
-		if (pthread_create(&tid[k], NULL, lane_main, &job[k])) {
-			/* no thread: run it here after lane 0 */
-			tid[k] = pthread_self();
-		}
-	lane_main(&job[0]);
-	for (size_t k = 1; k < T; k++) {
-		if (pthread_equal(tid[k], pthread_self()))
-			lane_main(&job[k]);
-		else
-			pthread_join(tid[k], NULL);
-	}
-	if (T > 1)
-		eap_blas_threads(threads);
+	run_parallel(lane_main, job, sizeof(job[0]), T);
 	for (size_t k = 0; k < T && !rc; k++)
 		if ((rc = job[k].rc) && err)
 			*err = job[k].err;

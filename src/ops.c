@@ -152,16 +152,23 @@ void eap_gelu_forward_fast(float *restrict out, const float *restrict x,
 	}
 }
 
-void eap_gelu_backward(float *dx, const float *x, const float *dout,
-		       size_t n)
+/*
+ * y = 0.5 x (1 + t), so a = 1 + t = 2y/x and 1 - t^2 = a (2 - a) without
+ * cancellation; GELU'(x) = 0.5 a + 0.5 x (1 - t^2) c (1 + 3 * 0.044715
+ * x^2).  Recomputing the tanh (expf) cost 4% of EAP-IG.
+ */
+void eap_gelu_backward(float *dx, const float *x, const float *y,
+		       const float *dout, size_t n)
 {
+	const float c = (float)GELU_C;
+
 	for (size_t i = 0; i < n; i++) {
 		float v = x[i];
-		float u = (float)GELU_C * (v + 0.044715f * v * v * v);
-		float t = tanh_exp(u);
-		float du = (float)GELU_C * (1.0f + 3.0f * 0.044715f * v * v);
-		float g = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du;
-		dx[i] += g * dout[i];
+		/* below 1e-6, y has lost its precision to underflow */
+		float a = fabsf(v) > 1e-6f ? 2.0f * y[i] / v : 1.0f + c * v;
+		float du = c * (1.0f + 3.0f * 0.044715f * v * v);
+
+		dx[i] = (0.5f * a + 0.5f * v * a * (2.0f - a) * du) * dout[i];
 	}
 }
 

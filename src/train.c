@@ -272,26 +272,6 @@ static void bias_grad(float *db, double *acc, const float *x, size_t n,
 		db[j] += (float)acc[j];
 }
 
-#define GELU_C 0.7978845608028654f /* sqrt(2/pi) */
-
-/*
- * d (n) = GELU'(x) * d, in place, with the tanh taken from the forward's output
- * y = 0.5 x (1 + t) instead of being recomputed (tanhf dominated the
- * backward): a = 1 + t = 2y/x, so 1 - t^2 = a (2 - a) without cancellation.
- * GELU'(x) = 0.5 a + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2).
- */
-static void gelu_backward(float *d, const float *x, const float *y, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		float v = x[i];
-		/* below 1e-6, y has lost its precision to underflow */
-		float a = fabsf(v) > 1e-6f ? 2.0f * y[i] / v : 1.0f + GELU_C * v;
-		float du = GELU_C * (1.0f + 3.0f * 0.044715f * v * v);
-
-		d[i] *= 0.5f * a + 0.5f * v * a * (2.0f - a) * du;
-	}
-}
-
 /*
  * Loss and dloss/dlogits, in place over logits (n, V): the softmax minus
  * the one-hot target, divided by the number of predicted positions of the
@@ -417,7 +397,7 @@ static void *worker_run(void *arg)
 			  G(Lw->w_proj), d);
 		eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, Lw->w_proj, d, 0.0f,
 			  w->dhid, dm);
-		gelu_backward(w->dhid, F->fc, F->gelu, n * dm);
+		eap_gelu_backward(w->dhid, F->fc, F->gelu, w->dhid, n * dm);
 		/* fc = b_fc + ln2 (n, d) W_fc (d, dm) */
 		bias_grad(G(Lw->b_fc), w->colsum, w->dhid, n, dm);
 		eap_sgemm(1, 0, d, dm, n, 1.0f, F->ln2, d, w->dhid, dm, 1.0f,

@@ -117,11 +117,12 @@ END_TEST
 START_TEST(test_gelu_backward_fd)
 {
 	float x[9] = { -4, -1.5f, -0.5f, -0.01f, 0, 0.3f, 1, 2.5f, 6 };
-	float dx[9] = { 0 }, one[9], yp, ym;
+	float dx[9] = { 0 }, y[9], one[9], yp, ym;
 
 	for (int i = 0; i < 9; i++)
 		one[i] = 1.0f;
-	eap_gelu_backward(dx, x, one, 9);
+	eap_gelu_forward(y, x, 9);
+	eap_gelu_backward(dx, x, y, one, 9);
 	for (int i = 0; i < 9; i++) {
 		float xp = x[i] + 1e-3f, xm = x[i] - 1e-3f;
 

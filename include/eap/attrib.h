@@ -89,15 +89,13 @@ struct eap_run {
 	double *metric_clean;   /* (B) */
 	double *metric_corr;    /* (B) */
 	size_t n_scratch;
-	struct eap_fwd stack;   /* exact scoring: many patched copies of a
-				   batch stacked along the rows, allocated
-				   on first use */
-	size_t stack_groups;    /* copies the stack (each stack) holds */
-	struct eap_fwd *stacks; /* exact with T > 1 BLAS threads: one stack
-				   a thread, each scoring whole backward
-				   inputs with one BLAS thread (then stack is
-				   unused) */
+	struct eap_fwd *stacks; /* exact scoring: one stack for each BLAS
+				   thread, each holding many patched copies
+				   of a batch along its rows and scoring
+				   whole backward inputs with one BLAS
+				   thread; allocated on first use */
 	size_t n_stacks;
+	size_t stack_groups;    /* copies each stack holds */
 	/*
 	 * Gradient methods split a batch's rows over lanes, one thread and
 	 * one BLAS thread each (allocated on first use, as many as BLAS

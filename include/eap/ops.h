@@ -35,8 +35,12 @@ void eap_gelu_forward(float *out, const float *x, size_t n);
  * forwards use this one (eap_fwd.fast_gelu).
  */
 void eap_gelu_forward_fast(float *out, const float *x, size_t n);
-void eap_gelu_backward(float *dx, const float *x, const float *dout,
-		       size_t n);
+/*
+ * dx (n) = GELU'(x) dout, with the tanh taken from the forward's output
+ * y = eap_gelu_forward(x) rather than recomputed; dx may be dout.
+ */
+void eap_gelu_backward(float *dx, const float *x, const float *y,
+		       const float *dout, size_t n);
 
 /*
  * Causal multi-head attention core for B rows of P positions:
