@@ -52,12 +52,7 @@ O=$T/out.h5
 C=$T/out.csv
 
 # ---- good inputs ----------------------------------------------------------------
-cat > "$T/p.csv" <<'CSV'
-clean,corrupted,answers,foils
-when mary and john went to the store john gave a drink to,when mary and john went to the store he gave a drink to,mary,john
-the cat sat on the mat,the dog sat on the mat,and|with,to
-the king saw a bird in the park,the queen saw a bird in the park,he,she
-CSV
+cp tests/fixtures/pairs/tiny-word.csv "$T/p.csv"
 printf 'clean,corrupted,answers,foils\none two three,one two four,five,six\n' > "$T/pu.csv"
 $B/eap-dump --model $M --pairs "$T/p.csv" -o "$T/acts.h5" &&
 	$B/eap-score --model $M --pairs "$T/p.csv" --method eap -o "$T/s.h5" &&

@@ -8,11 +8,7 @@ set -u
 M=tests/fixtures/models/tiny-word
 . tests/tools/lib/harness.sh
 
-cat > "$T/pairs.csv" <<'CSV'
-clean,corrupted,answers,foils
-when mary and john went to the store john gave a drink to,when mary and john went to the store he gave a drink to,mary,john
-the cat sat on the mat,the dog sat on the mat,and|with,to
-the king saw a bird in the park,the queen saw a bird in the park,he,she
+{ cat tests/fixtures/pairs/tiny-word.csv; cat <<'CSV'; } > "$T/pairs.csv"
 a big red house,a small red house,with,of|in
 CSV
 

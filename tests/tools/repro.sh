@@ -75,11 +75,7 @@ twice "eap-corrupt --corpus" "$T/corpus.txt" bin/eap-corrupt --corpus -n 200 --s
 	same_file "eap-corrupt --corpus" "$T/corpus.txt.1" "$T/corpus.txt"
 
 P=$T/p.csv
-cat > "$P" <<'CSV'
-clean,corrupted,answers,foils
-when mary and john went to the store john gave a drink to,when mary and john went to the store he gave a drink to,mary,john
-the cat sat on the mat,the dog sat on the mat,and|with,to
-the king saw a bird in the park,the queen saw a bird in the park,he,she
+{ cat tests/fixtures/pairs/tiny-word.csv; cat <<'CSV'; } > "$P"
 a big red house,a small red house,with,of|in
 the queen saw a cat,the king saw a cat,she,he
 CSV

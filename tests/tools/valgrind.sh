@@ -34,12 +34,7 @@ vg() {
 	fi
 }
 
-cat > "$T/p.csv" <<'CSV'
-clean,corrupted,answers,foils
-when mary and john went to the store john gave a drink to,when mary and john went to the store he gave a drink to,mary,john
-the cat sat on the mat,the dog sat on the mat,and|with,to
-the king saw a bird in the park,the queen saw a bird in the park,he,she
-CSV
+cp tests/fixtures/pairs/tiny-word.csv "$T/p.csv"
 
 vg "eap-corrupt --task" 0 bin/eap-corrupt --task data/tasks/ioi --split test -n 5 --seed 1 -o "$T/gen.csv"
 vg "eap-dump" 0 bin/eap-dump --model $M --pairs "$T/p.csv" --batch 2 -o "$T/acts.h5"
