@@ -22,8 +22,6 @@ set -u
 # the clean prompts (field COL, default 1) of a CSV
 cleans() { csv_fields "${2:-1}" "$1"; }
 rows() { echo $(($(wc -l <"$1") - 1)); }
-# the gnuplot command of a make log, on one line
-gp_cmd() { sed -n '/^gnuplot/,/faithfulness.gp/p' "$1" | tr -d '\\\n'; }
 
 M=$T/gpt2
 mkdir -p "$M"
@@ -70,10 +68,17 @@ rc=$?
 V="MODEL=$M RESULTS=$T/results FIGURES=$T/plots N=8 N_EXACT=4 BATCH=4 SIZES=10,100,606 IG_STEPS_LIST=1\\ 5"
 run_make() { eval make --no-print-directory "$V" "$@"; }
 R=$T/results/gpt2
-run_make -n "$R/capital/pairs-train.csv" TASKS=capital 2>&1 | grep -q -- "--import fact-retrieval-comma .*data/paper/fact-retrieval-comma/gpt2.csv --split train -n 8" &&
-	ok || bad "capital is not imported from fact-retrieval-comma"
-run_make -n "$R/ioi/pairs-test.csv" TASKS=ioi PAIRS_FROM=tasks 2>&1 | grep -q -- "--task data/tasks/ioi --split test" &&
-	ok || bad "PAIRS_FROM=tasks does not override"
+# what make decided, read from its variables (never from echoed recipes,
+# which `make -s` hides): make_var VAR [make args...]
+make_var() { _v=$1; shift; run_make --eval "'print-var: ; @printf \"%s\\n\" \"\$($_v)\"'" "$@" print-var; }
+# the pairs the Makefile makes are those of the tool run by hand
+run_make "$R/capital/pairs-train.csv" TASKS=capital >"$T/log" 2>&1 || bad "capital pairs: $(cat "$T/log")"
+$C --import fact-retrieval-comma $P/fact-retrieval-comma/gpt2.csv --split train -n 8 --seed 1 -o "$T/fr8.csv"
+cmp -s "$T/fr8.csv" "$R/capital/pairs-train.csv" && ok || bad "capital is not imported from fact-retrieval-comma"
+run_make "$T/results-tasks/gpt2/ioi/pairs-test.csv" RESULTS=$T/results-tasks TASKS=ioi PAIRS_FROM=tasks >"$T/log" 2>&1 ||
+	bad "PAIRS_FROM=tasks: $(cat "$T/log")"
+bin/eap-corrupt --task data/tasks/ioi --split test -n 8 --seed 1 -o "$T/ioi8.csv"
+cmp -s "$T/ioi8.csv" "$T/results-tasks/gpt2/ioi/pairs-test.csv" && ok || bad "PAIRS_FROM=tasks does not override"
 run_make -n fig-faithfulness PAIRS_FROM=both >"$T/log" 2>&1 && bad "PAIRS_FROM=both accepted" ||
 	{ grep -q "PAIRS_FROM must be tasks or paper, not 'both'" "$T/log" && ok || bad "PAIRS_FROM=both: $(cat "$T/log")"; }
 run_make -n fig-faithfulness TASKS=nosuch >"$T/log" 2>&1 && bad "TASKS=nosuch accepted" ||
@@ -85,7 +90,7 @@ run_make -n fig-faithfulness PAPER_POINTS=maybe >"$T/log" 2>&1 && bad "PAPER_POI
 # 2 layers x 12 heads: 36 + 13 + 36 * 14 + 26 + 27 = 606 edges
 run_make fig-faithfulness "TASKS=greater-than\ capital" >"$T/log" 2>&1 && ok ||
 	{ bad "make fig-faithfulness"; tail -20 "$T/log"; finish; }
-gp_cmd "$T/log" | grep -q "PAPER=''" && ok || bad "overlay drawn for a model not shaped like GPT-2 small"
+[ -z "$(make_var FIG_PAPER_CSVS "TASKS=greater-than\\ capital")" ] && ok || bad "overlay drawn for a model not shaped like GPT-2 small"
 for t in greater-than capital; do
 	m=logit_diff; p=fact-retrieval-comma
 	[ $t = greater-than ] && { m=prob_diff; p=greater-than; }
@@ -144,11 +149,13 @@ done
 [ "$(grep -c '^\\pnumrow{' "$NUMS")" -eq 2 ] && ok || bad "paper-numbers.tex: not one table row per task"
 
 # ---- the overlay, forced: same curves, the paper's points added ----
+touch "$T/stamp"; sleep 1
 run_make fig-faithfulness "TASKS=greater-than\ capital" PAPER_POINTS=yes FIGURES=$T/plots-paper >"$T/log" 2>&1 && ok ||
 	{ bad "make fig-faithfulness PAPER_POINTS=yes"; tail -5 "$T/log"; }
-grep -q '^bin/' "$T/log" && bad "PAPER_POINTS=yes recomputed artifacts" || ok
-gp_cmd "$T/log" | grep -q "PAPER='data/paper/results/real'.*PTASKS='greater-than fact-retrieval-comma'" &&
-	ok || bad "overlay not passed to gnuplot: $(gp_cmd "$T/log")"
+[ -z "$(find "$R" -type f -newer "$T/stamp")" ] && ok || bad "PAPER_POINTS=yes recomputed artifacts: $(find "$R" -type f -newer "$T/stamp")"
+want="data/paper/results/real/greater-than.csv data/paper/results/real/fact-retrieval-comma.csv"
+got=$(make_var FIG_PAPER_CSVS "TASKS=greater-than\\ capital" PAPER_POINTS=yes)
+[ "$got" = "$want" ] && ok || bad "overlay files '$got', expected '$want'"
 F=$T/plots-paper/gpt2/faithfulness
 [ -s "$F.png" ] && [ -s "$F.pdf" ] && ok || bad "overlay figure missing"
 # the overlay adds points and key entries to the same curves
