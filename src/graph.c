@@ -41,12 +41,20 @@ static int has_edge(const struct eap_graph *g, size_t u, size_t v)
 		return 1;
 	if (lu < (long)lv)
 		return 1;
-	/* m{l} also reads the heads of its own layer */
-	return kind == EAP_BWD_MLP && lu == (long)lv && u != eap_fwd_mlp(g, lv);
+	/* m{l} also reads the heads of its own layer, unless the block is
+	 * parallel (its MLP reads the layer's input, as attention does) */
+	return kind == EAP_BWD_MLP && !g->parallel && lu == (long)lv &&
+	       u != eap_fwd_mlp(g, lv);
 }
 
 int eap_graph_init(struct eap_graph *g, size_t L, size_t H,
 		   struct eap_err *err)
+{
+	return eap_graph_init_layout(g, L, H, 0, err);
+}
+
+int eap_graph_init_layout(struct eap_graph *g, size_t L, size_t H,
+			  int parallel, struct eap_err *err)
 {
 	static const char qkv[3] = { 'q', 'k', 'v' };
 	char buf[64];
@@ -58,6 +66,7 @@ int eap_graph_init(struct eap_graph *g, size_t L, size_t H,
 				   L, H);
 	g->n_layer = L;
 	g->n_head = H;
+	g->parallel = !!parallel;
 	g->n_fwd = 1 + L * (H + 1);
 	g->n_bwd = L * (3 * H + 1) + 1;
 	g->edge_mask = calloc(g->n_fwd * g->n_bwd, 1);

@@ -758,6 +758,8 @@ static int meta_write(hid_t f, const struct eap_h5_meta *m, const char *path,
 		rc = attr_i64(f, "n_layer", (int64_t)c.n_layer, path, err);
 	if (!rc)
 		rc = attr_i64(f, "n_head", (int64_t)c.n_head, path, err);
+	if (!rc && c.parallel) /* absent means sequential: older files */
+		rc = attr_i64(f, "parallel", 1, path, err);
 	return rc;
 }
 
@@ -782,6 +784,9 @@ static int meta_read(hid_t f, const char *path, struct eap_h5_meta *m,
 		m->n_layer = (size_t)v;
 	if (!rc && !(rc = attr_read_int(f, path, "n_head", 1, 10000, &v, err)))
 		m->n_head = (size_t)v;
+	if (!rc && H5Aexists(f, "parallel") > 0 &&
+	    !(rc = attr_read_int(f, path, "parallel", 0, 1, &v, err)))
+		m->parallel = (int)v;
 	return rc;
 }
 
@@ -1094,6 +1099,7 @@ static int meta_for_graph(const struct eap_h5_meta *meta,
 	*out = *meta;
 	out->n_layer = g->n_layer;
 	out->n_head = g->n_head;
+	out->parallel = g->parallel;
 	return 0;
 }
 
@@ -1113,7 +1119,8 @@ static int graph_dims(const struct eap_h5_meta *m, size_t *n_fwd,
 static int graph_for(struct eap_graph *g, const struct eap_h5_meta *m,
 		     const char *path, struct eap_err *err)
 {
-	int rc = eap_graph_init(g, m->n_layer, m->n_head, err);
+	int rc = eap_graph_init_layout(g, m->n_layer, m->n_head, m->parallel,
+				       err);
 
 	return rc ? eap_err_prefix(err, path) : 0;
 }

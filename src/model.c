@@ -11,96 +11,104 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eap/family.h"
 #include "eap/linalg.h"
 #include "eap/ops.h"
 #include "eap/safetensors.h"
 
 /* ---- the parameter table ------------------------------------------------ */
 
-static void add_param(struct eap_param *out, size_t max, size_t *i,
-		      size_t *off, const char *name, size_t d0, size_t d1)
+/* A config built by hand (tests, eap-train) has no family: GPT-2's. */
+static void normalize(struct eap_config *c)
 {
-	if (out && *i < max) {
-		struct eap_param *p = &out[*i];
-
-		snprintf(p->name, sizeof(p->name), "%s", name);
-		p->ndim = d1 ? 2 : 1;
-		p->shape[0] = d0;
-		p->shape[1] = d1;
-		p->numel = d1 ? d0 * d1 : d0;
-		p->offset = *off;
+	if (!c->arch.family[0]) {
+		eap_arch_gpt2(&c->arch);
+		if (c->ln_eps > 0)
+			c->arch.norm_eps = c->ln_eps;
+		if (c->d_head)
+			c->arch.attn_scale = 1.0f / sqrtf((float)c->d_head);
 	}
-	*off += d1 ? d0 * d1 : d0;
-	(*i)++;
+	if (!c->n_kv_head)
+		c->n_kv_head = c->n_head;
+	if (!c->d_head && c->n_head)
+		c->d_head = c->d_model / c->n_head;
+	if (!c->arch.attn_scale && c->d_head)
+		c->arch.attn_scale = 1.0f / sqrtf((float)c->d_head);
+	c->ln_eps = c->arch.norm_eps;
 }
 
-size_t eap_model_params(const struct eap_config *c, struct eap_param *out,
+void eap_config_gpt2(struct eap_config *c, size_t n_layer, size_t n_head,
+		     size_t d_model, size_t n_ctx, size_t n_vocab)
+{
+	memset(c, 0, sizeof(*c));
+	c->n_layer = n_layer;
+	c->n_head = n_head;
+	c->d_model = d_model;
+	c->d_mlp = 4 * d_model;
+	c->n_ctx = n_ctx;
+	c->n_vocab = n_vocab;
+	c->bos_id = -1;
+	c->tied = 1;
+	normalize(c);
+}
+
+static const struct eap_family *family_of(const struct eap_config *c)
+{
+	const struct eap_family *f = eap_family_find(c->arch.family);
+
+	return f ? f : &eap_family_gpt2;
+}
+
+size_t eap_model_params(const struct eap_config *cfg, struct eap_param *out,
 			size_t max, size_t *total)
 {
-	size_t i = 0, off = 0, d = c->d_model, m = c->d_mlp;
-	char name[64];
+	struct eap_config c = *cfg;
+	struct eap_table t;
 
-	add_param(out, max, &i, &off, "wte.weight", c->n_vocab, d);
-	add_param(out, max, &i, &off, "wpe.weight", c->n_ctx, d);
-	for (size_t l = 0; l < c->n_layer; l++) {
-		static const struct {
-			const char *suffix;
-			int rows, cols; /* in units: 1 = d, 3 = 3d, 4 = d_mlp */
-		} t[] = {
-			{ "ln_1.weight", 1, 0 },	{ "ln_1.bias", 1, 0 },
-			{ "attn.c_attn.weight", 1, 3 }, { "attn.c_attn.bias", 3, 0 },
-			{ "attn.c_proj.weight", 1, 1 }, { "attn.c_proj.bias", 1, 0 },
-			{ "ln_2.weight", 1, 0 },	{ "ln_2.bias", 1, 0 },
-			{ "mlp.c_fc.weight", 1, 4 },	{ "mlp.c_fc.bias", 4, 0 },
-			{ "mlp.c_proj.weight", 4, 1 },	{ "mlp.c_proj.bias", 1, 0 },
-		};
-		for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
-			size_t r = t[k].rows == 4 ? m : t[k].rows * d;
-			size_t cc = t[k].cols == 4 ? m : t[k].cols * d;
-
-			snprintf(name, sizeof(name), "h.%zu.%s", l, t[k].suffix);
-			add_param(out, max, &i, &off, name, r, cc);
-		}
-	}
-	add_param(out, max, &i, &off, "ln_f.weight", d, 0);
-	add_param(out, max, &i, &off, "ln_f.bias", d, 0);
-	if (!c->tied)
-		add_param(out, max, &i, &off, "lm_head.weight", c->n_vocab, d);
+	normalize(&c);
+	t.cfg = &c;
+	t.out = out;
+	t.max = max;
+	t.n = 0;
+	family_of(&c)->params(&t);
 	if (total)
-		*total = off;
-	return i;
+		*total = eap_params_total(&c);
+	return t.n;
 }
 
-/* Point the weight struct into m->params, in table order. */
+/* Point the weight struct into m->params (absent slots: NULL). */
 static void point_weights(struct eap_model *m)
 {
 	const struct eap_config *c = &m->cfg;
-	size_t d = c->d_model, mm = c->d_mlp;
 	float *p = m->params;
 
-	m->w.wte = p;
-	p += c->n_vocab * d;
-	m->w.wpe = p;
-	p += c->n_ctx * d;
+#define AT(slot, l) (eap_slot_size(c, slot) ? p + eap_slot_offset(c, slot, l) : NULL)
+	m->w.wte = AT(EAP_SLOT_WTE, 0);
+	m->w.wpe = AT(EAP_SLOT_WPE, 0);
 	for (size_t l = 0; l < c->n_layer; l++) {
 		struct eap_layer *L = &m->w.layers[l];
 
-		L->ln1_w = p; p += d;
-		L->ln1_b = p; p += d;
-		L->w_qkv = p; p += d * 3 * d;
-		L->b_qkv = p; p += 3 * d;
-		L->w_o = p; p += d * d;
-		L->b_o = p; p += d;
-		L->ln2_w = p; p += d;
-		L->ln2_b = p; p += d;
-		L->w_fc = p; p += d * mm;
-		L->b_fc = p; p += mm;
-		L->w_proj = p; p += mm * d;
-		L->b_proj = p; p += d;
+		L->ln1_w = AT(EAP_SLOT_LN1_W, l);
+		L->ln1_b = AT(EAP_SLOT_LN1_B, l);
+		L->w_qkv = AT(EAP_SLOT_W_QKV, l);
+		L->b_qkv = AT(EAP_SLOT_B_QKV, l);
+		L->w_o = AT(EAP_SLOT_W_O, l);
+		L->b_o = AT(EAP_SLOT_B_O, l);
+		L->ln2_w = AT(EAP_SLOT_LN2_W, l);
+		L->ln2_b = AT(EAP_SLOT_LN2_B, l);
+		L->w_fc = AT(EAP_SLOT_W_FC, l);
+		L->b_fc = AT(EAP_SLOT_B_FC, l);
+		L->w_proj = AT(EAP_SLOT_W_PROJ, l);
+		L->b_proj = AT(EAP_SLOT_B_PROJ, l);
+		L->post1_w = AT(EAP_SLOT_POST1_W, l);
+		L->post2_w = AT(EAP_SLOT_POST2_W, l);
+		L->q_norm = AT(EAP_SLOT_Q_NORM, l);
+		L->k_norm = AT(EAP_SLOT_K_NORM, l);
 	}
-	m->w.lnf_w = p; p += d;
-	m->w.lnf_b = p; p += d;
-	m->w.unembed = c->tied ? m->w.wte : p;
+	m->w.lnf_w = AT(EAP_SLOT_LNF_W, 0);
+	m->w.lnf_b = AT(EAP_SLOT_LNF_B, 0);
+	m->w.unembed = c->tied ? m->w.wte : AT(EAP_SLOT_UNEMBED, 0);
+#undef AT
 }
 
 /* ---- config.json -------------------------------------------------------- */
@@ -134,34 +142,12 @@ static char *read_file(const char *path, size_t *len, struct eap_err *err)
 	return buf;
 }
 
-/* A positive integer field; 0 if absent and optional, error otherwise. */
-static int cfg_int(const cJSON *root, const char *key, int required,
-		   size_t *out, const char *path, struct eap_err *err)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
-	double v;
-
-	*out = 0;
-	if (!j || cJSON_IsNull(j)) {
-		if (required)
-			return eap_err_set(err, EAP_EFORMAT,
-					   "%s: missing key \"%s\"", path, key);
-		return 0;
-	}
-	v = cJSON_IsNumber(j) ? j->valuedouble : -1;
-	if (!(v >= 1 && v <= 1e9) || v != floor(v))
-		return eap_err_set(err, EAP_EFORMAT,
-				   "%s: \"%s\" must be a positive integer", path,
-				   key);
-	*out = (size_t)v;
-	return 0;
-}
-
 int eap_config_load(struct eap_config *c, const char *path,
 		    struct eap_err *err)
 {
-	size_t len, bos = 0;
+	size_t len;
 	char *text = read_file(path, &len, err);
+	const struct eap_family *fam = &eap_family_gpt2;
 	cJSON *root;
 	const cJSON *j;
 	int rc;
@@ -176,52 +162,30 @@ int eap_config_load(struct eap_config *c, const char *path,
 		return eap_err_set(err, EAP_EFORMAT, "%s: not a JSON object",
 				   path);
 	}
-	if ((rc = cfg_int(root, "n_layer", 1, &c->n_layer, path, err)) ||
-	    (rc = cfg_int(root, "n_head", 1, &c->n_head, path, err)) ||
-	    (rc = cfg_int(root, "n_embd", 1, &c->d_model, path, err)) ||
-	    (rc = cfg_int(root, "n_positions", 1, &c->n_ctx, path, err)) ||
-	    (rc = cfg_int(root, "vocab_size", 1, &c->n_vocab, path, err)) ||
-	    (rc = cfg_int(root, "n_inner", 0, &c->d_mlp, path, err)))
-		goto out;
-	if (c->d_model % c->n_head) {
-		rc = eap_err_set(err, EAP_EFORMAT,
-				 "%s: n_embd %zu is not a multiple of n_head %zu",
-				 path, c->d_model, c->n_head);
-		goto out;
-	}
-	c->d_head = c->d_model / c->n_head;
-	if (!c->d_mlp)
-		c->d_mlp = 4 * c->d_model;
-	c->ln_eps = 1e-5f;
-	j = cJSON_GetObjectItemCaseSensitive(root, "layer_norm_epsilon");
-	if (j) {
-		/* in float: 1e-50 would round to 0 and divide by zero in
-		 * LayerNorm (found by fuzz_config) */
-		if (!cJSON_IsNumber(j) || !((float)j->valuedouble > 0.0f &&
-					    j->valuedouble < 1)) {
+	/* the organism's config.json says gpt2; older ones say nothing */
+	j = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+	if (j && !cJSON_IsNull(j)) {
+		if (!cJSON_IsString(j)) {
 			rc = eap_err_set(err, EAP_EFORMAT,
-					 "%s: \"layer_norm_epsilon\" must be a number in (0, 1) that is not 0 as a float",
+					 "%s: \"model_type\" must be a string",
 					 path);
 			goto out;
 		}
-		c->ln_eps = (float)j->valuedouble;
-	}
-	c->bos_id = -1;
-	j = cJSON_GetObjectItemCaseSensitive(root, "bos_token_id");
-	if (j && !cJSON_IsNull(j)) {
-		if (cJSON_IsNumber(j) && j->valuedouble == 0)
-			bos = 0;
-		else if ((rc = cfg_int(root, "bos_token_id", 1, &bos, path, err)))
-			goto out;
-		if (bos >= c->n_vocab) {
+		if (!(fam = eap_family_find(j->valuestring))) {
 			rc = eap_err_set(err, EAP_EFORMAT,
-					 "%s: bos_token_id %zu is not below vocab_size %zu",
-					 path, bos, c->n_vocab);
+					 "%s: unknown model_type \"%.40s\" (supported: gpt2, gpt_neox, llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3, gemma3_text, olmo2)",
+					 path, j->valuestring);
 			goto out;
 		}
-		c->bos_id = (int32_t)bos;
 	}
 	c->tied = 1;
+	if ((rc = fam->config(c, root, path, err)))
+		goto out;
+	snprintf(c->arch.family, sizeof(c->arch.family), "%s", fam->model_type);
+	if (fam != &eap_family_gpt2 && (rc = eap_cfg_bool(root,
+			"tie_word_embeddings", c->tied, &c->tied, path, err)))
+		goto out;
+	normalize(c);
 	rc = 0;
 out:
 	cJSON_Delete(root);
@@ -235,9 +199,10 @@ int eap_model_alloc(struct eap_model *m, const struct eap_config *cfg,
 {
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
-	eap_model_params(cfg, NULL, 0, &m->n_params);
+	normalize(&m->cfg);
+	eap_model_params(&m->cfg, NULL, 0, &m->n_params);
 	m->params = calloc(m->n_params, sizeof(float));
-	m->w.layers = calloc(cfg->n_layer, sizeof(*m->w.layers));
+	m->w.layers = calloc(m->cfg.n_layer, sizeof(*m->w.layers));
 	if (!m->params || !m->w.layers) {
 		eap_model_release(m);
 		return eap_err_set(err, EAP_ENOMEM,
@@ -248,16 +213,115 @@ int eap_model_alloc(struct eap_model *m, const struct eap_config *cfg,
 	return 0;
 }
 
-static const struct eap_st_tensor *find_param(const struct eap_safetensors *st,
-					      const char *name)
-{
-	char full[96];
-	const struct eap_st_tensor *t = eap_safetensors_find(st, name);
+/* The checkpoint: one safetensors file, or the shards of an index. */
+struct ckpt {
+	struct eap_safetensors *st;
+	size_t n;
+	size_t n_tensors;
+	const char *const *prefixes;
+};
 
-	if (t)
-		return t;
-	snprintf(full, sizeof(full), "transformer.%s", name);
-	return eap_safetensors_find(st, full);
+static void ckpt_release(struct ckpt *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		eap_safetensors_release(&k->st[i]);
+	free(k->st);
+	memset(k, 0, sizeof(*k));
+}
+
+static int ckpt_add(struct ckpt *k, const char *path, struct eap_err *err)
+{
+	struct eap_safetensors *st = realloc(k->st, (k->n + 1) * sizeof(*st));
+	int rc;
+
+	if (!st)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	k->st = st;
+	memset(&st[k->n], 0, sizeof(*st));
+	if ((rc = eap_safetensors_open(&st[k->n], path, err)))
+		return rc;
+	k->n_tensors += st[k->n].n_tensors;
+	k->n++;
+	return 0;
+}
+
+/*
+ * model.safetensors, or model.safetensors.index.json's shards: every file
+ * its weight_map names must be there (each opened once).
+ */
+static int ckpt_open(struct ckpt *k, const char *dir, struct eap_err *err)
+{
+	char path[8300], ipath[8300];
+	size_t len;
+	char *text;
+	cJSON *root = NULL;
+	const cJSON *map, *it;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
+	snprintf(ipath, sizeof(ipath), "%s/model.safetensors.index.json", dir);
+	if (access(path, F_OK) == 0 || access(ipath, F_OK) != 0)
+		return ckpt_add(k, path, err);
+	if (!(text = read_file(ipath, &len, err)))
+		return err ? err->code : EAP_EIO;
+	root = cJSON_ParseWithLength(text, len);
+	free(text);
+	map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
+	if (!cJSON_IsObject(map) || !map->child) {
+		rc = eap_err_set(err, EAP_EFORMAT,
+				 "%s: no \"weight_map\" object naming the shards",
+				 ipath);
+		goto out;
+	}
+	cJSON_ArrayForEach(it, map) {
+		const cJSON *seen;
+		int dup = 0;
+
+		if (!cJSON_IsString(it) || !it->valuestring[0] ||
+		    strchr(it->valuestring, '/')) {
+			rc = eap_err_set(err, EAP_EFORMAT,
+					 "%s: weight_map[\"%.60s\"] is not a file name in the folder",
+					 ipath, it->string);
+			goto out;
+		}
+		for (seen = map->child; seen != it && !dup; seen = seen->next)
+			dup = !strcmp(seen->valuestring, it->valuestring);
+		if (dup)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, it->valuestring);
+		if (access(path, F_OK) != 0) {
+			rc = eap_err_set(err, EAP_EIO,
+					 "%s: names shard \"%s\", which is not there",
+					 ipath, it->valuestring);
+			goto out;
+		}
+		if ((rc = ckpt_add(k, path, err)))
+			goto out;
+	}
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* A tensor by name, as given or with one of the family's prefixes. */
+static const struct eap_st_tensor *ckpt_find(const struct ckpt *k,
+					     const char *name, size_t *shard)
+{
+	char full[160];
+
+	for (size_t i = 0; i < k->n; i++) {
+		const struct eap_st_tensor *t = eap_safetensors_find(&k->st[i], name);
+
+		for (size_t p = 0; !t && k->prefixes && k->prefixes[p]; p++) {
+			snprintf(full, sizeof(full), "%s%s", k->prefixes[p], name);
+			t = eap_safetensors_find(&k->st[i], full);
+		}
+		if (t) {
+			*shard = i;
+			return t;
+		}
+	}
+	return NULL;
 }
 
 static void shape_str(char *buf, size_t n, const size_t *shape, size_t ndim)
@@ -271,49 +335,176 @@ static void shape_str(char *buf, size_t n, const size_t *shape, size_t ndim)
 		snprintf(buf + k, n - k, "]");
 }
 
-int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err)
+/* Put a tensor's values (src, p->numel) into the canonical weights. */
+static void scatter(const struct eap_model *m, const struct eap_param *p,
+		    const float *src)
 {
-	struct eap_safetensors st = { 0 };
+	float *dst = m->params + p->offset;
+	size_t r = p->shape[0], c = p->ndim == 2 ? p->shape[1] : 1;
+	size_t H = m->cfg.n_head, dh = m->cfg.d_head;
+
+	switch (p->xform) {
+	case EAP_X_COPY:
+		memcpy(dst, src, p->numel * sizeof(float));
+		break;
+	case EAP_X_PLUS1:
+		for (size_t i = 0; i < p->numel; i++)
+			dst[i] = 1.0f + src[i];
+		break;
+	case EAP_X_COLS:
+		memcpy(dst + p->col0, src, p->numel * sizeof(float));
+		break;
+	case EAP_X_T: /* [out r, in c] -> [in c, ld] at columns col0.. */
+		for (size_t o = 0; o < r; o++)
+			for (size_t i = 0; i < c; i++)
+				dst[i * p->ld + p->col0 + o] = src[o * c + i];
+		break;
+	case EAP_X_NEOX_QKV: /* row (h, j, e) -> column j H dh + h dh + e */
+	case EAP_X_NEOX_QKV_BIAS:
+		for (size_t h = 0; h < H; h++)
+			for (size_t j = 0; j < 3; j++)
+				for (size_t e = 0; e < dh; e++) {
+					size_t row = (h * 3 + j) * dh + e;
+					size_t col = j * H * dh + h * dh + e;
+
+					if (p->xform == EAP_X_NEOX_QKV_BIAS)
+						dst[col] = src[row];
+					else
+						for (size_t i = 0; i < c; i++)
+							dst[i * 3 * H * dh + col] =
+								src[row * c + i];
+				}
+		break;
+	}
+}
+
+/* The inverse of scatter, for the writer. */
+static void gather(const struct eap_model *m, const struct eap_param *p,
+		   float *out)
+{
+	const float *src = m->params + p->offset;
+	size_t r = p->shape[0], c = p->ndim == 2 ? p->shape[1] : 1;
+	size_t H = m->cfg.n_head, dh = m->cfg.d_head;
+
+	switch (p->xform) {
+	case EAP_X_COPY:
+		memcpy(out, src, p->numel * sizeof(float));
+		break;
+	case EAP_X_PLUS1:
+		for (size_t i = 0; i < p->numel; i++)
+			out[i] = src[i] - 1.0f;
+		break;
+	case EAP_X_COLS:
+		memcpy(out, src + p->col0, p->numel * sizeof(float));
+		break;
+	case EAP_X_T:
+		for (size_t o = 0; o < r; o++)
+			for (size_t i = 0; i < c; i++)
+				out[o * c + i] = src[i * p->ld + p->col0 + o];
+		break;
+	case EAP_X_NEOX_QKV:
+	case EAP_X_NEOX_QKV_BIAS:
+		for (size_t h = 0; h < H; h++)
+			for (size_t j = 0; j < 3; j++)
+				for (size_t e = 0; e < dh; e++) {
+					size_t row = (h * 3 + j) * dh + e;
+					size_t col = j * H * dh + h * dh + e;
+
+					if (p->xform == EAP_X_NEOX_QKV_BIAS)
+						out[row] = src[col];
+					else
+						for (size_t i = 0; i < c; i++)
+							out[row * c + i] =
+								src[i * 3 * H * dh + col];
+				}
+		break;
+	}
+}
+
+/*
+ * A Hugging Face cache folder (models--org--name) stands for the snapshot
+ * its refs/main names; a snapshot folder is a model folder as it is.
+ */
+static int resolve_dir(const char *dir, char *out, size_t n,
+		       struct eap_err *err)
+{
+	char path[4096], ref[128];
+	FILE *f;
+	size_t len;
+
+	snprintf(out, n, "%s", dir);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	if (access(path, F_OK) == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/refs/main", dir);
+	if (!(f = fopen(path, "r")))
+		return 0; /* the config's own error names what is missing */
+	len = fread(ref, 1, sizeof(ref) - 1, f);
+	fclose(f);
+	ref[len] = 0;
+	while (len && (ref[len - 1] == '\n' || ref[len - 1] == ' '))
+		ref[--len] = 0;
+	if (!len || strchr(ref, '/') || strstr(ref, ".."))
+		return eap_err_set(err, EAP_EFORMAT,
+				   "%s: not a snapshot name", path);
+	snprintf(out, n, "%s/snapshots/%s", dir, ref);
+	return 0;
+}
+
+int eap_model_load(struct eap_model *m, const char *dir_in,
+		   struct eap_err *err)
+{
+	struct ckpt k = { 0 };
 	struct eap_config cfg, tcfg;
 	struct eap_param *table = NULL;
+	const struct eap_family *fam;
 	const struct eap_st_tensor *fc;
-	char path[4096], cpath[4096];
-	size_t n, i;
+	char dir[4096], cpath[4200];
+	float *tmp = NULL;
+	size_t n, i, shard, max_numel = 0;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
+	if ((rc = resolve_dir(dir_in, dir, sizeof(dir), err)))
+		return rc;
 	snprintf(cpath, sizeof(cpath), "%s/config.json", dir);
-	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
 	if ((rc = eap_config_load(&cfg, cpath, err)))
 		return rc;
-	if ((rc = eap_safetensors_open(&st, path, err)))
+	fam = family_of(&cfg);
+	k.prefixes = fam->prefixes;
+	if ((rc = ckpt_open(&k, dir, err)))
 		goto fail;
-	/* The MLP width comes from the weights (SPEC §3). */
-	fc = find_param(&st, "h.0.mlp.c_fc.weight");
-	if (fc && fc->ndim == 2) {
-		size_t n_inner = cfg.d_mlp;
+	if (fam == &eap_family_gpt2) {
+		/* GPT-2's MLP width comes from the weights (SPEC §3). */
+		fc = ckpt_find(&k, "h.0.mlp.c_fc.weight", &shard);
+		if (fc && fc->ndim == 2) {
+			size_t n_inner = cfg.d_mlp;
 
-		cfg.d_mlp = fc->shape[1];
-		if (n_inner != 4 * cfg.d_model && n_inner != cfg.d_mlp) {
-			rc = eap_err_set(err, EAP_ESHAPE,
-					 "%s: tensor \"h.0.mlp.c_fc.weight\" has width %zu, %s says n_inner %zu",
-					 path, cfg.d_mlp, cpath, n_inner);
-			goto fail;
+			cfg.d_mlp = fc->shape[1];
+			if (n_inner != 4 * cfg.d_model && n_inner != cfg.d_mlp) {
+				rc = eap_err_set(err, EAP_ESHAPE,
+						 "%s: tensor \"h.0.mlp.c_fc.weight\" has width %zu, %s says n_inner %zu",
+						 k.st[shard].path, cfg.d_mlp,
+						 cpath, n_inner);
+				goto fail;
+			}
 		}
 	}
-	cfg.tied = find_param(&st, "lm_head.weight") == NULL;
+	/* untied when the checkpoint has its own unembedding */
+	cfg.tied = !ckpt_find(&k, "lm_head.weight", &shard) &&
+		   !ckpt_find(&k, "embed_out.weight", &shard);
 	/*
 	 * Every shape is checked against the file before anything is
 	 * allocated: a config that disagrees with small weights (n_layer,
 	 * n_embd too large) must fail naming a tensor, not allocate gigabytes
-	 * or build a table of 12 rows for each claimed layer (found by
-	 * fuzz_config).  A layer has 12 tensors, so with more layers than
-	 * n_tensors / 12 the first n_tensors / 12 + 1 already lack one, the
-	 * same one the whole table would report first.
+	 * or build a table for each claimed layer (found by fuzz_config).
+	 * Every layer has a tensor, so with more layers than tensors the
+	 * first n_tensors + 1 already lack one, the same one the whole table
+	 * would report first.
 	 */
 	tcfg = cfg;
-	if (tcfg.n_layer > st.n_tensors / 12)
-		tcfg.n_layer = st.n_tensors / 12 + 1;
+	if (tcfg.n_layer > k.n_tensors)
+		tcfg.n_layer = k.n_tensors + 1;
 	n = eap_model_params(&tcfg, NULL, 0, NULL);
 	table = calloc(n, sizeof(*table));
 	if (!table) {
@@ -323,13 +514,13 @@ int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err)
 	eap_model_params(&tcfg, table, n, NULL);
 	for (i = 0; i < n; i++) {
 		const struct eap_param *p = &table[i];
-		const struct eap_st_tensor *t = find_param(&st, p->name);
+		const struct eap_st_tensor *t = ckpt_find(&k, p->name, &shard);
 		char want[64], got[64];
 
 		if (!t) {
 			rc = eap_err_set(err, EAP_ESHAPE,
-					 "%s: missing tensor \"%s\"", path,
-					 p->name);
+					 "%s: missing tensor \"%s\"",
+					 k.n == 1 ? k.st[0].path : dir, p->name);
 			goto fail;
 		}
 		if (t->ndim != p->ndim || t->shape[0] != p->shape[0] ||
@@ -338,43 +529,60 @@ int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err)
 			shape_str(got, sizeof(got), t->shape, t->ndim);
 			rc = eap_err_set(err, EAP_ESHAPE,
 					 "%s: tensor \"%s\" has shape %s, %s implies %s",
-					 path, t->name, got, cpath, want);
+					 k.st[shard].path, t->name, got, cpath,
+					 want);
 			goto fail;
 		}
+		if (t->dtype != EAP_F32 && t->dtype != EAP_F16 &&
+		    t->dtype != EAP_BF16) {
+			rc = eap_err_set(err, EAP_EFORMAT,
+					 "%s: tensor \"%s\" is not F32, F16 or BF16",
+					 k.st[shard].path, t->name);
+			goto fail;
+		}
+		if (p->numel > max_numel)
+			max_numel = p->numel;
 	}
 	if (tcfg.n_layer != cfg.n_layer) { /* not reached, see above */
 		rc = eap_err_set(err, EAP_ESHAPE, "%s: %s says %zu layers",
-				 path, cpath, cfg.n_layer);
+				 dir, cpath, cfg.n_layer);
 		goto fail;
 	}
 	if ((rc = eap_model_alloc(m, &cfg, err)))
 		goto fail;
+	if (!(tmp = malloc(max_numel * sizeof(float)))) {
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+		goto fail;
+	}
 	for (i = 0; i < n; i++) {
 		const struct eap_param *p = &table[i];
-		const struct eap_st_tensor *t = find_param(&st, p->name);
-		float *dst = m->params + p->offset;
+		const struct eap_st_tensor *t = ckpt_find(&k, p->name, &shard);
 
-		if ((rc = eap_safetensors_read_f32(&st, t, dst, p->numel, err)))
+		if ((rc = eap_safetensors_read_f32(&k.st[shard], t, tmp,
+						   p->numel, err)))
 			goto fail;
-		for (size_t k = 0; k < p->numel; k++)
-			if (!isfinite(dst[k])) {
+		for (size_t e = 0; e < p->numel; e++)
+			if (!isfinite(tmp[e])) {
 				rc = eap_err_set(err, EAP_EFORMAT,
 						 "%s: tensor \"%s\" has a non-finite value at element %zu",
-						 path, t->name, k);
+						 k.st[shard].path, t->name, e);
 				goto fail;
 			}
+		scatter(m, p, tmp);
 	}
 	m->dir = strdup(dir);
 	if (!m->dir) {
 		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
 		goto fail;
 	}
+	free(tmp);
 	free(table);
-	eap_safetensors_release(&st);
+	ckpt_release(&k);
 	return 0;
 fail:
+	free(tmp);
 	free(table);
-	eap_safetensors_release(&st);
+	ckpt_release(&k);
 	eap_model_release(m);
 	return rc;
 }
@@ -421,20 +629,33 @@ int eap_model_save(const struct eap_model *m, const char *dir,
 	size_t n = eap_model_params(&m->cfg, NULL, 0, NULL);
 	struct eap_param *table = calloc(n, sizeof(*table));
 	struct eap_st_out *out = calloc(n, sizeof(*out));
+	float *buf = NULL, *b;
 	char path[4096];
 	int rc;
 
-	if (!table || !out) {
+	if (strcmp(m->cfg.arch.family, "gpt2"))
+		return eap_err_set(err, EAP_EINVAL,
+				   "%s: writing a %s model is not supported yet (only gpt2)",
+				   dir, m->cfg.arch.family);
+	if (!table || !out ||
+	    !(buf = malloc((m->n_params ? m->n_params : 1) * sizeof(float)))) {
 		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
 		goto out;
 	}
 	eap_model_params(&m->cfg, table, n, NULL);
+	b = buf;
 	for (size_t i = 0; i < n; i++) {
 		out[i].name = table[i].name;
 		out[i].ndim = table[i].ndim;
 		out[i].shape[0] = table[i].shape[0];
 		out[i].shape[1] = table[i].shape[1];
-		out[i].data = m->params + table[i].offset;
+		if (table[i].xform == EAP_X_COPY) {
+			out[i].data = m->params + table[i].offset;
+		} else { /* in the checkpoint's own layout */
+			gather(m, &table[i], b);
+			out[i].data = b;
+			b += table[i].numel;
+		}
 	}
 	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
 	if ((rc = eap_safetensors_write(path, out, n, err)))
@@ -442,6 +663,7 @@ int eap_model_save(const struct eap_model *m, const char *dir,
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	rc = write_config(&m->cfg, path, err);
 out:
+	free(buf);
 	free(out);
 	free(table);
 	return rc;
@@ -457,16 +679,94 @@ void eap_model_release(struct eap_model *m)
 
 /* ---- forward ------------------------------------------------------------ */
 
-int eap_fwd_init(struct eap_fwd *f, const struct eap_config *c, size_t B,
+/*
+ * inv_freq of rotary dim pair k (k < dim / 2): theta^(-2k / dim), rescaled
+ * as rope_scaling says (HF's "linear" and "llama3" rules).
+ */
+static double rope_inv_freq(const struct eap_rope *r, size_t k)
+{
+	double inv = pow(r->theta, -2.0 * (double)k / (double)r->dim);
+
+	if (r->scaling == EAP_ROPE_LINEAR)
+		return inv / r->factor;
+	if (r->scaling == EAP_ROPE_LLAMA3) {
+		double wavelen = 2 * M_PI / inv;
+		double lo = r->original_ctx / r->low_freq_factor;
+		double hi = r->original_ctx / r->high_freq_factor;
+
+		if (wavelen < hi)
+			return inv;
+		if (wavelen > lo)
+			return inv / r->factor;
+		double smooth = (r->original_ctx / wavelen - r->low_freq_factor) /
+				(r->high_freq_factor - r->low_freq_factor);
+		return (1 - smooth) * inv / r->factor + smooth * inv;
+	}
+	return inv;
+}
+
+static void rope_table(float *cs, const struct eap_rope *r, size_t P)
+{
+	size_t half = r->dim / 2;
+
+	for (size_t p = 0; p < P; p++)
+		for (size_t k = 0; k < half; k++) {
+			/* HF: float32 inv_freq times the position, in float32 */
+			float ang = (float)p * (float)rope_inv_freq(r, k);
+
+			cs[(p * half + k) * 2] = cosf(ang);
+			cs[(p * half + k) * 2 + 1] = sinf(ang);
+		}
+}
+
+/* The sizes of one layer's forward buffers, in eap_fwd_layer order. */
+static void layer_sizes(const struct eap_config *c, size_t B, size_t P,
+			size_t sz[19])
+{
+	const struct eap_arch *a = &c->arch;
+	size_t n = B * P, d = c->d_model, H = c->n_head, dh = c->d_head;
+	size_t Hkv = c->n_kv_head, dm = c->d_mlp;
+	size_t i = 0;
+
+	sz[i++] = n * d;                                   /* x_in */
+	sz[i++] = n * d;                                   /* ln1 */
+	sz[i++] = 2 * n;                                   /* ln1_stat */
+	sz[i++] = a->qk_norm || Hkv != H ? n * (H + 2 * Hkv) * dh : 0; /* proj */
+	sz[i++] = a->qk_norm ? n * (H + Hkv) : 0;          /* qk_stat */
+	sz[i++] = 3 * n * H * dh;                          /* qkv */
+	sz[i++] = B * H * P * P;                           /* att */
+	sz[i++] = n * H * dh;                              /* z */
+	sz[i++] = a->attn_post_norm ? n * d : 0;           /* attn_o */
+	sz[i++] = a->attn_post_norm ? n : 0;               /* post1_stat */
+	sz[i++] = n * d;                                   /* x_mid */
+	sz[i++] = n * d;                                   /* ln2 */
+	sz[i++] = 2 * n;                                   /* ln2_stat */
+	sz[i++] = n * dm * (a->gated ? 2 : 1);             /* fc */
+	sz[i++] = n * dm;                                  /* gelu */
+	sz[i++] = a->gated ? n * dm : 0;                   /* glu */
+	sz[i++] = a->mlp_post_norm ? n * d : 0;            /* mlp_raw */
+	sz[i++] = a->mlp_post_norm ? n : 0;                /* post2_stat */
+	sz[i++] = n * d;                                   /* mlp_out */
+}
+
+int eap_fwd_init(struct eap_fwd *f, const struct eap_config *cfg, size_t B,
 		 size_t P, int all_positions, struct eap_err *err)
 {
-	size_t n = B * P, d = c->d_model, L = c->n_layer;
-	size_t per_layer = n * d * 7 + n * 4 + n * 3 * d +
-			   B * c->n_head * P * P + 2 * n * c->d_mlp;
-	size_t total = L * per_layer + 2 * n * d + 2 * n + B * d +
-		       (all_positions ? n : B) * c->n_vocab;
+	struct eap_config c = *cfg;
+	size_t n = B * P, d, L, sz[19], per_layer = 0, total;
+	size_t hg, hl;
 	float *p;
 
+	normalize(&c);
+	d = c.d_model;
+	L = c.n_layer;
+	hg = c.arch.rope.dim / 2;
+	hl = c.arch.rope_local.dim / 2;
+	layer_sizes(&c, B, P, sz);
+	for (size_t i = 0; i < 19; i++)
+		per_layer += sz[i];
+	total = L * per_layer + 2 * n * d + 2 * n + B * d +
+		(all_positions ? n : B) * c.n_vocab + 2 * P * (hg + hl);
 	memset(f, 0, sizeof(*f));
 	f->B = B;
 	f->P = P;
@@ -484,25 +784,33 @@ int eap_fwd_init(struct eap_fwd *f, const struct eap_config *c, size_t B,
 	p = f->mem;
 	for (size_t l = 0; l < L; l++) {
 		struct eap_fwd_layer *fl = &f->layers[l];
+		float **dst[19] = {
+			&fl->x_in, &fl->ln1, &fl->ln1_stat, &fl->proj,
+			&fl->qk_stat, &fl->qkv, &fl->att, &fl->z, &fl->attn_o,
+			&fl->post1_stat, &fl->x_mid, &fl->ln2, &fl->ln2_stat,
+			&fl->fc, &fl->gelu, &fl->glu, &fl->mlp_raw,
+			&fl->post2_stat, &fl->mlp_out,
+		};
 
-		fl->x_in = p; p += n * d;
-		fl->ln1 = p; p += n * d;
-		fl->ln1_stat = p; p += 2 * n;
-		fl->qkv = p; p += 3 * n * d;
-		fl->att = p; p += B * c->n_head * P * P;
-		fl->z = p; p += n * d;
-		fl->x_mid = p; p += n * d;
-		fl->ln2 = p; p += n * d;
-		fl->ln2_stat = p; p += 2 * n;
-		fl->fc = p; p += n * c->d_mlp;
-		fl->gelu = p; p += n * c->d_mlp;
-		fl->mlp_out = p; p += n * d;
+		for (size_t i = 0; i < 19; i++) {
+			*dst[i] = sz[i] ? p : NULL;
+			p += sz[i];
+		}
 	}
 	f->x_out = p; p += n * d;
 	f->lnf = p; p += n * d;
 	f->lnf_stat = p; p += 2 * n;
 	f->lnf_last = p; p += B * d;
-	f->logits = p;
+	f->logits = p; p += (all_positions ? n : B) * c.n_vocab;
+	if (hg) {
+		f->rope_cs = p;
+		rope_table(p, &c.arch.rope, P);
+		p += 2 * P * hg;
+	}
+	if (hl) {
+		f->rope_local_cs = p;
+		rope_table(p, &c.arch.rope_local, P);
+	}
 	return 0;
 }
 
@@ -547,6 +855,7 @@ int eap_model_embed(const struct eap_model *m, float *x0,
 		    struct eap_err *err)
 {
 	size_t d = m->cfg.d_model;
+	float scale = m->cfg.arch.embed_scale;
 
 	if (np > m->cfg.n_ctx)
 		return eap_err_set(err, EAP_EINVAL,
@@ -554,15 +863,19 @@ int eap_model_embed(const struct eap_model *m, float *x0,
 				   m->cfg.n_ctx);
 	for (size_t i = 0; i < nb * np; i++) {
 		int32_t t = tokens[i];
-		const float *te, *pe = m->w.wpe + (i % np) * d;
+		const float *te, *pe = m->w.wpe ? m->w.wpe + (i % np) * d : NULL;
 
 		if (t < 0 || (size_t)t >= m->cfg.n_vocab)
 			return eap_err_set(err, EAP_EINVAL,
 					   "row %zu: token id %d outside the vocabulary (%zu)",
 					   i / np, t, m->cfg.n_vocab);
 		te = m->w.wte + (size_t)t * d;
-		for (size_t j = 0; j < d; j++)
-			x0[i * d + j] = te[j] + pe[j];
+		if (pe)
+			for (size_t j = 0; j < d; j++)
+				x0[i * d + j] = te[j] + pe[j];
+		else
+			for (size_t j = 0; j < d; j++)
+				x0[i * d + j] = te[j] * scale;
 	}
 	return 0;
 }
@@ -594,13 +907,116 @@ int eap_model_forward_embedded(const struct eap_model *m, struct eap_fwd *f,
 	return eap_model_forward_from(m, f, 0, lengths, nb, np, err);
 }
 
+/* The norm of the model's kind: LayerNorm (w, b) or RMSNorm (w). */
+static void norm_forward(const struct eap_config *c, float *out, float *stat,
+			 const float *x, const float *w, const float *b,
+			 size_t n, size_t d)
+{
+	if (c->arch.norm == EAP_NORM_LAYER)
+		eap_layernorm_forward(out, stat, x, w, b, n, d, c->ln_eps);
+	else
+		eap_rmsnorm_forward(out, stat, x, w, n, d, c->ln_eps);
+}
+
+void eap_model_attn_opts(const struct eap_config *c, size_t l,
+			 struct eap_attn_opts *o)
+{
+	o->scale = c->arch.attn_scale;
+	o->softcap = c->arch.attn_softcap;
+	o->window = c->arch.sliding[l] ? c->arch.window : 0;
+}
+
+void eap_model_act_forward(const struct eap_config *c, int fast, float *out,
+			   const float *x, size_t n)
+{
+	switch (c->arch.act) {
+	case EAP_ACT_GELU_TANH:
+		(fast ? eap_gelu_forward_fast : eap_gelu_forward)(out, x, n);
+		break;
+	case EAP_ACT_GELU_ERF:
+		eap_gelu_erf_forward(out, x, n);
+		break;
+	case EAP_ACT_SILU:
+		eap_silu_forward(out, x, n);
+		break;
+	}
+}
+
+const float *eap_model_rope_table(const struct eap_config *c,
+				  const struct eap_fwd *f, size_t l,
+				  size_t *half)
+{
+	int local = c->arch.sliding[l] && c->arch.rope_local.dim;
+
+	*half = (local ? c->arch.rope_local.dim : c->arch.rope.dim) / 2;
+	return local ? f->rope_local_cs : f->rope_cs;
+}
+
+/*
+ * qkv (n, 3 H dh) of every query head from the projection proj (n,
+ * (H + 2 H_kv) dh), after the QK-norm (stats into qk_stat) and rotary:
+ * each group's K and V copied to its H / H_kv query heads.  proj may be
+ * qkv itself when H_kv == H and there is no QK-norm (GPT-2: nothing to
+ * do but rotary).
+ */
+void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
+			  size_t l, float *qkv, float *proj, float *qk_stat,
+			  size_t n, size_t np)
+{
+	const struct eap_config *c = &m->cfg;
+	const struct eap_layer *W = &m->w.layers[l];
+	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head;
+	size_t wp = (H + 2 * Hkv) * dh, w3 = 3 * H * dh, g = H / Hkv, half;
+	const float *cs = eap_model_rope_table(c, f, l, &half);
+	float *tmp;
+
+	if (c->arch.qk_norm == EAP_QKNORM_HEAD) {
+		/* one RMSNorm per head vector: rows of dh within proj */
+		for (size_t i = 0; i < n; i++) {
+			float *q = proj + i * wp, *st = qk_stat + i * (H + Hkv);
+
+			eap_rmsnorm_forward(q, st, q, W->q_norm, H, dh, c->ln_eps);
+			eap_rmsnorm_forward(q + H * dh, st + H, q + H * dh,
+					    W->k_norm, Hkv, dh, c->ln_eps);
+		}
+	} else if (c->arch.qk_norm == EAP_QKNORM_ALL) {
+		for (size_t i = 0; i < n; i++) {
+			float *q = proj + i * wp, *st = qk_stat + i * (H + Hkv);
+
+			eap_rmsnorm_forward(q, st, q, W->q_norm, 1, H * dh,
+					    c->ln_eps);
+			eap_rmsnorm_forward(q + H * dh, st + 1, q + H * dh,
+					    W->k_norm, 1, Hkv * dh, c->ln_eps);
+		}
+	}
+	if (proj != qkv)
+		for (size_t i = 0; i < n; i++) {
+			const float *s = proj + i * wp;
+
+			tmp = qkv + i * w3;
+			memcpy(tmp, s, H * dh * sizeof(float));
+			for (size_t h = 0; h < H; h++) {
+				memcpy(tmp + (H + h) * dh, s + (H + h / g) * dh,
+				       dh * sizeof(float));
+				memcpy(tmp + (2 * H + h) * dh,
+				       s + (H + Hkv + h / g) * dh,
+				       dh * sizeof(float));
+			}
+		}
+	if (half) /* q and k blocks: 2H heads of width dh */
+		eap_rope_apply(qkv, n, np, 2 * H, dh, w3, half, cs, 1);
+}
+
 /* The layers from l0 on; mid: layer l0 starts at its MLP, from x_mid. */
 static int forward_from(const struct eap_model *m, struct eap_fwd *f,
 			size_t l0, int mid, const int32_t *lengths, size_t nb,
 			size_t np, struct eap_err *err)
 {
 	const struct eap_config *c = &m->cfg;
+	const struct eap_arch *a = &c->arch;
 	size_t d = c->d_model, V = c->n_vocab, dm = c->d_mlp, n = nb * np;
+	size_t H = c->n_head, dh = c->d_head, hd = H * dh;
+	size_t wp = (H + 2 * c->n_kv_head) * dh, wfc = dm * (a->gated ? 2 : 1);
 	int rc = check_batch(m, f, lengths, nb, np, err);
 
 	if (rc)
@@ -613,41 +1029,94 @@ static int forward_from(const struct eap_model *m, struct eap_fwd *f,
 		struct eap_fwd_layer *F = &f->layers[l];
 		float *x_next = l + 1 < c->n_layer ? f->layers[l + 1].x_in
 						    : f->x_out;
+		float *proj = F->proj ? F->proj : F->qkv;
+		float *o = F->attn_o ? F->attn_o : F->x_mid;
+		const float *min;
+		struct eap_attn_opts ao;
 
 		if (mid && l == l0)
 			goto mlp;
-		eap_layernorm_forward(F->ln1, F->ln1_stat, F->x_in, W->ln1_w,
-				      W->ln1_b, n, d, c->ln_eps);
-		fill_bias(F->qkv, W->b_qkv, n, 3 * d);
-		eap_sgemm(0, 0, n, 3 * d, d, 1.0f, F->ln1, d, W->w_qkv, 3 * d,
-			  1.0f, F->qkv, 3 * d);
-		eap_attention_forward(F->z, F->att, F->qkv, nb, np, c->n_head,
-				      c->d_head);
-		/* x_mid = x_in + b_O + z W_O */
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < d; j++)
-				F->x_mid[i * d + j] = F->x_in[i * d + j] + W->b_o[j];
-		eap_sgemm(0, 0, n, d, d, 1.0f, F->z, d, W->w_o, d, 1.0f,
-			  F->x_mid, d);
+		if (a->attn_pre_norm)
+			norm_forward(c, F->ln1, F->ln1_stat, F->x_in, W->ln1_w,
+				     W->ln1_b, n, d);
+		else
+			memcpy(F->ln1, F->x_in, n * d * sizeof(float));
+		/* the projection, straight into qkv when no regrouping or
+		 * QK-norm comes between (GPT-2: bit for bit as before) */
+		if (W->b_qkv)
+			fill_bias(proj, W->b_qkv, n, wp);
+		eap_sgemm(0, 0, n, wp, d, 1.0f, F->ln1, d, W->w_qkv, wp,
+			  W->b_qkv ? 1.0f : 0.0f, proj, wp);
+		eap_model_qkv_finish(m, f, l, F->qkv, proj, F->qk_stat, n, np);
+		eap_model_attn_opts(c, l, &ao);
+		eap_attention_forward_opt(F->z, F->att, F->qkv, nb, np, H, dh,
+					  &ao);
+		if (F->attn_o) {
+			/* x_mid = x_in + norm(z W_O + b_O) */
+			if (W->b_o)
+				fill_bias(o, W->b_o, n, d);
+			eap_sgemm(0, 0, n, d, hd, 1.0f, F->z, hd, W->w_o, d,
+				  W->b_o ? 1.0f : 0.0f, o, d);
+			eap_rmsnorm_forward(F->x_mid, F->post1_stat, o,
+					    W->post1_w, n, d, c->ln_eps);
+			for (size_t i = 0; i < n * d; i++)
+				F->x_mid[i] += F->x_in[i];
+		} else {
+			/* x_mid = x_in + b_O + z W_O */
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < d; j++)
+					F->x_mid[i * d + j] = F->x_in[i * d + j] +
+							      (W->b_o ? W->b_o[j] : 0.0f);
+			eap_sgemm(0, 0, n, d, hd, 1.0f, F->z, hd, W->w_o, d,
+				  1.0f, F->x_mid, d);
+		}
 mlp:
-		eap_layernorm_forward(F->ln2, F->ln2_stat, F->x_mid, W->ln2_w,
-				      W->ln2_b, n, d, c->ln_eps);
-		fill_bias(F->fc, W->b_fc, n, dm);
-		eap_sgemm(0, 0, n, dm, d, 1.0f, F->ln2, d, W->w_fc, dm, 1.0f,
-			  F->fc, dm);
-		(f->fast_gelu ? eap_gelu_forward_fast
-			      : eap_gelu_forward)(F->gelu, F->fc, n * dm);
-		fill_bias(F->mlp_out, W->b_proj, n, d);
-		eap_sgemm(0, 0, n, d, dm, 1.0f, F->gelu, dm, W->w_proj, d,
-			  1.0f, F->mlp_out, d);
+		/* parallel blocks: the MLP reads the layer's input */
+		min = a->parallel ? F->x_in : F->x_mid;
+		if (a->mlp_pre_norm)
+			norm_forward(c, F->ln2, F->ln2_stat, min, W->ln2_w,
+				     W->ln2_b, n, d);
+		else
+			memcpy(F->ln2, min, n * d * sizeof(float));
+		if (W->b_fc)
+			fill_bias(F->fc, W->b_fc, n, wfc);
+		eap_sgemm(0, 0, n, wfc, d, 1.0f, F->ln2, d, W->w_fc, wfc,
+			  W->b_fc ? 1.0f : 0.0f, F->fc, wfc);
+		if (a->gated) {
+			for (size_t i = 0; i < n; i++)
+				eap_model_act_forward(c, f->fast_gelu,
+						      F->gelu + i * dm,
+						      F->fc + i * wfc, dm);
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < dm; j++)
+					F->glu[i * dm + j] = F->gelu[i * dm + j] *
+							     F->fc[i * wfc + dm + j];
+		} else {
+			eap_model_act_forward(c, f->fast_gelu, F->gelu, F->fc,
+					      n * dm);
+		}
+		{
+			float *raw = F->mlp_raw ? F->mlp_raw : F->mlp_out;
+
+			if (W->b_proj)
+				fill_bias(raw, W->b_proj, n, d);
+			eap_sgemm(0, 0, n, d, dm, 1.0f,
+				  a->gated ? F->glu : F->gelu, dm, W->w_proj, d,
+				  W->b_proj ? 1.0f : 0.0f, raw, d);
+			if (F->mlp_raw)
+				eap_rmsnorm_forward(F->mlp_out, F->post2_stat, raw,
+						    W->post2_w, n, d, c->ln_eps);
+		}
 		for (size_t i = 0; i < n * d; i++)
 			x_next[i] = F->x_mid[i] + F->mlp_out[i];
 	}
-	eap_layernorm_forward(f->lnf, f->lnf_stat, f->x_out, m->w.lnf_w,
-			      m->w.lnf_b, n, d, c->ln_eps);
+	norm_forward(c, f->lnf, f->lnf_stat, f->x_out, m->w.lnf_w, m->w.lnf_b,
+		     n, d);
 	if (f->all_positions) {
 		eap_sgemm(0, 1, n, V, d, 1.0f, f->lnf, d, m->w.unembed, d, 0.0f,
 			  f->logits, V);
+		if (a->logit_softcap > 0)
+			eap_softcap_forward(f->logits, n * V, a->logit_softcap);
 	} else {
 		/* Only the last real position of each row is read (SPEC §4):
 		 * gather those rows, then one matmul. */
@@ -657,6 +1126,8 @@ mlp:
 			       d * sizeof(float));
 		eap_sgemm(0, 1, nb, V, d, 1.0f, f->lnf_last, d, m->w.unembed, d,
 			  0.0f, f->logits, V);
+		if (a->logit_softcap > 0)
+			eap_softcap_forward(f->logits, nb * V, a->logit_softcap);
 	}
 	return 0;
 }

@@ -175,8 +175,32 @@ void eap_gelu_backward(float *dx, const float *x, const float *y,
 void eap_attention_forward(float *z, float *att, const float *qkv, size_t B,
 			   size_t P, size_t H, size_t dh)
 {
+	struct eap_attn_opts o = { 1.0f / sqrtf((float)dh), 0.0f, 0 };
+
+	eap_attention_forward_opt(z, att, qkv, B, P, H, dh, &o);
+}
+
+void eap_attention_backward(float *dqkv, float *scratch, const float *dz,
+			    const float *att, const float *qkv, size_t B,
+			    size_t P, size_t H, size_t dh)
+{
+	struct eap_attn_opts o = { 1.0f / sqrtf((float)dh), 0.0f, 0 };
+
+	eap_attention_backward_opt(dqkv, scratch, dz, att, qkv, B, P, H, dh, &o);
+}
+
+/* First key row i sees: i - window + 1, or 0. */
+static size_t first_key(size_t i, size_t window)
+{
+	return window && i + 1 > window ? i + 1 - window : 0;
+}
+
+void eap_attention_forward_opt(float *z, float *att, const float *qkv,
+			       size_t B, size_t P, size_t H, size_t dh,
+			       const struct eap_attn_opts *o)
+{
 	size_t d = H * dh, d3 = 3 * d;
-	float scale = 1.0f / sqrtf((float)dh);
+	float scale = o->scale, cap = o->softcap;
 
 	for (size_t b = 0; b < B; b++)
 		for (size_t h = 0; h < H; h++) {
@@ -187,18 +211,25 @@ void eap_attention_forward(float *z, float *att, const float *qkv, size_t B,
 			/* a (P,P) = q k^T * scale; only j <= i is used */
 			eap_sgemm(0, 1, P, P, dh, scale, q, d3, k, d3, 0.0f, a, P);
 			for (size_t i = 0; i < P; i++) {
-				float *ai = a + i * P, mx = ai[0];
+				float *ai = a + i * P, mx;
+				size_t j0 = first_key(i, o->window);
 				double s = 0.0;
 
-				for (size_t j = 1; j <= i; j++)
+				if (cap > 0)
+					for (size_t j = j0; j <= i; j++)
+						ai[j] = cap * tanhf(ai[j] / cap);
+				mx = ai[j0];
+				for (size_t j = j0 + 1; j <= i; j++)
 					if (ai[j] > mx)
 						mx = ai[j];
-				for (size_t j = 0; j <= i; j++) {
+				for (size_t j = j0; j <= i; j++) {
 					ai[j] = expf(ai[j] - mx);
 					s += ai[j];
 				}
-				for (size_t j = 0; j <= i; j++)
+				for (size_t j = j0; j <= i; j++)
 					ai[j] = (float)(ai[j] / s);
+				for (size_t j = 0; j < j0; j++)
+					ai[j] = 0.0f;
 				for (size_t j = i + 1; j < P; j++)
 					ai[j] = 0.0f;
 			}
@@ -207,12 +238,14 @@ void eap_attention_forward(float *z, float *att, const float *qkv, size_t B,
 		}
 }
 
-void eap_attention_backward(float *dqkv, float *scratch, const float *dz,
-			    const float *att, const float *qkv, size_t B,
-			    size_t P, size_t H, size_t dh)
+void eap_attention_backward_opt(float *dqkv, float *scratch, const float *dz,
+				const float *att, const float *qkv, size_t B,
+				size_t P, size_t H, size_t dh,
+				const struct eap_attn_opts *o)
 {
 	size_t d = H * dh, d3 = 3 * d;
-	float scale = 1.0f / sqrtf((float)dh);
+	float scale = o->scale, cap = o->softcap;
+	float *da = scratch, *sc = cap > 0 ? scratch + P * P : NULL;
 
 	for (size_t b = 0; b < B; b++)
 		for (size_t h = 0; h < H; h++) {
@@ -222,21 +255,35 @@ void eap_attention_backward(float *dqkv, float *scratch, const float *dz,
 			const float *g = dz + b * P * d + h * dh;
 			float *dq = dqkv + b * P * d3 + h * dh;
 			float *dk = dq + d, *dv = dq + 2 * d;
-			float *da = scratch;
 
 			/* dv += a^T g ; da = g v^T */
 			eap_sgemm(1, 0, P, dh, P, 1.0f, a, P, g, d, 1.0f, dv, d3);
 			eap_sgemm(0, 1, P, P, dh, 1.0f, g, d, v, d3, 0.0f, da, P);
+			/* the capped scores' tanh, recomputed: 1 - tanh^2 */
+			if (sc)
+				eap_sgemm(0, 1, P, P, dh, scale, q, d3, k, d3, 0.0f,
+					  sc, P);
 			/* softmax backward: ds = a * (da - sum_j a da), masked */
 			for (size_t i = 0; i < P; i++) {
 				const float *ai = a + i * P;
 				float *di = da + i * P;
+				size_t j0 = first_key(i, o->window);
 				double s = 0.0;
 
-				for (size_t j = 0; j <= i; j++)
+				for (size_t j = j0; j <= i; j++)
 					s += (double)ai[j] * di[j];
-				for (size_t j = 0; j <= i; j++)
-					di[j] = (float)((double)ai[j] * ((double)di[j] - s) * scale);
+				for (size_t j = j0; j <= i; j++) {
+					double ds = (double)ai[j] * ((double)di[j] - s);
+
+					if (sc) {
+						double t = tanh((double)sc[i * P + j] / cap);
+
+						ds *= 1.0 - t * t;
+					}
+					di[j] = (float)(ds * scale);
+				}
+				for (size_t j = 0; j < j0; j++)
+					di[j] = 0.0f;
 				for (size_t j = i + 1; j < P; j++)
 					di[j] = 0.0f;
 			}
@@ -244,4 +291,116 @@ void eap_attention_backward(float *dqkv, float *scratch, const float *dz,
 			eap_sgemm(0, 0, P, dh, P, 1.0f, da, P, k, d3, 1.0f, dq, d3);
 			eap_sgemm(1, 0, P, dh, P, 1.0f, da, P, q, d3, 1.0f, dk, d3);
 		}
+}
+
+void eap_rmsnorm_forward(float *out, float *stat, const float *x,
+			 const float *w, size_t n, size_t d, float eps)
+{
+	for (size_t i = 0; i < n; i++) {
+		const float *xi = x + i * d;
+		double ss = 0.0;
+		float r;
+
+		for (size_t j = 0; j < d; j++)
+			ss += (double)xi[j] * xi[j];
+		r = (float)(1.0 / sqrt(ss / (double)d + eps));
+		for (size_t j = 0; j < d; j++)
+			out[i * d + j] = w ? xi[j] * r * w[j] : xi[j] * r;
+		stat[i] = r;
+	}
+}
+
+void eap_rmsnorm_backward(float *dx, float *dw, const float *dout,
+			  const float *x, const float *w, const float *stat,
+			  size_t n, size_t d)
+{
+	for (size_t i = 0; i < n; i++) {
+		const float *xi = x + i * d, *gi = dout + i * d;
+		double r = stat[i], s = 0.0; /* mean of g w xhat */
+
+		for (size_t j = 0; j < d; j++) {
+			double g = w ? (double)gi[j] * w[j] : gi[j];
+
+			s += g * xi[j] * r;
+			if (dw)
+				dw[j] += (float)(gi[j] * xi[j] * r);
+		}
+		s /= (double)d;
+		if (!dx)
+			continue;
+		for (size_t j = 0; j < d; j++) {
+			double g = w ? (double)gi[j] * w[j] : gi[j];
+
+			dx[i * d + j] += (float)(r * (g - xi[j] * r * s));
+		}
+	}
+}
+
+void eap_gelu_erf_forward(float *out, const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (float)(0.5 * x[i] * (1.0 + erf(x[i] * M_SQRT1_2)));
+}
+
+void eap_gelu_erf_backward(float *dx, const float *x, const float *dout,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		double v = x[i];
+		double g = 0.5 * (1.0 + erf(v * M_SQRT1_2)) +
+			   v * exp(-0.5 * v * v) * 0.3989422804014327;
+
+		dx[i] = (float)(g * dout[i]);
+	}
+}
+
+void eap_silu_forward(float *out, const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void eap_silu_backward(float *dx, const float *x, const float *dout, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		float s = 1.0f / (1.0f + expf(-x[i]));
+
+		dx[i] = s * (1.0f + x[i] * (1.0f - s)) * dout[i];
+	}
+}
+
+void eap_rope_apply(float *x, size_t n, size_t np, size_t nh, size_t dh,
+		    size_t ld, size_t half, const float *cs, int sign)
+{
+	for (size_t i = 0; i < n; i++) {
+		const float *c = cs + (i % np) * half * 2;
+
+		for (size_t h = 0; h < nh; h++) {
+			float *v = x + i * ld + h * dh;
+
+			for (size_t k = 0; k < half; k++) {
+				float co = c[2 * k], si = sign * c[2 * k + 1];
+				float a = v[k], b = v[k + half];
+
+				v[k] = a * co - b * si;
+				v[k + half] = b * co + a * si;
+			}
+		}
+	}
+}
+
+void eap_softcap_forward(float *x, size_t n, float cap)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = cap * tanhf(x[i] / cap);
+}
+
+void eap_softcap_backward(float *dx, const float *y, const float *dout,
+			  size_t n, float cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		float t = y[i] / cap;
+
+		dx[i] = dout[i] * (1.0f - t * t);
+	}
 }

@@ -46,6 +46,45 @@ START_TEST(test_graph_gpt2_small)
 }
 END_TEST
 
+/*
+ * Edge counts of real configs as the reference library builds their graphs
+ * (issue #14): GQA keeps one q, k and v input per query head, parallel
+ * blocks drop the same-layer attention -> MLP edges.
+ */
+START_TEST(test_graph_real_configs)
+{
+	static const struct {
+		const char *name;
+		size_t L, H;
+		int parallel;
+		size_t edges;
+	} t[] = {
+		{ "Pythia-2.8B", 32, 32, 1, 1591857 },
+		{ "GPT-2 XL", 48, 25, 0, 2235025 },
+		{ "Qwen2.5-0.5B", 24, 14, 0, 179749 },
+		{ "Gemma-2-2B", 26, 8, 0, 74218 },
+		{ "Llama-3.1-8B", 32, 32, 0, 1592881 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct eap_graph g;
+		struct eap_err err = { 0 };
+		size_t l = t[i].L / 2;
+
+		ck_assert_int_eq(eap_graph_init_layout(&g, t[i].L, t[i].H,
+						       t[i].parallel, &err), 0);
+		ck_assert_msg(g.n_edges == t[i].edges, "%s: %zu edges, want %zu",
+			      t[i].name, g.n_edges, t[i].edges);
+		ck_assert_int_eq(g.edge_mask[eap_fwd_head(&g, l, 1) * g.n_bwd +
+					     eap_bwd_index(&g, l, EAP_BWD_MLP, 0)],
+				 !t[i].parallel);
+		ck_assert_int_eq(g.edge_mask[eap_fwd_mlp(&g, l - 1) * g.n_bwd +
+					     eap_bwd_index(&g, l, EAP_BWD_MLP, 0)], 1);
+		eap_graph_release(&g);
+	}
+}
+END_TEST
+
 /* ---- the reference fixture ---------------------------------------------- */
 
 struct fixture {
@@ -564,6 +603,7 @@ Suite *attrib_suite(void)
 	TCase *tg = tcase_create("graph"), *ts = tcase_create("scores");
 
 	tcase_add_test(tg, test_graph_gpt2_small);
+	tcase_add_test(tg, test_graph_real_configs);
 	tcase_add_test(tg, test_graph_run_tiny_word);
 	tcase_add_test(tg, test_graph_run_tiny_untied);
 	tcase_add_test(tg, test_graph_run_tiny_bpe);

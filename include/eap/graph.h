@@ -8,9 +8,12 @@
  * base + h, k at base + H + h, v at base + 2H + h, the MLP input at
  * base + 3H; logits last at L(3H+1).
  * Edges: into the q/k/v of layer l from input and every node of layers
- * < l; into m{l} also from the heads of layer l; into logits from all.
+ * < l; into m{l} also from the heads of layer l (not in parallel blocks,
+ * GPT-NeoX's, where the MLP reads the layer's input); into logits from
+ * all.  H counts query heads: with grouped K/V (GQA) every query head
+ * keeps its own q, k and v inputs, as in the reference library.
  * GPT-2 small (12x12): 157 forward nodes, 445 backward inputs, 32,491
- * edges.
+ * edges; Pythia-2.8B (32x32, parallel): 1,591,857.
  *
  *   struct eap_graph g = {0};
  *   eap_graph_init(&g, L, H, &err);
@@ -29,7 +32,8 @@ enum eap_bwd_kind { EAP_BWD_Q, EAP_BWD_K, EAP_BWD_V, EAP_BWD_MLP,
 		    EAP_BWD_LOGITS };
 
 struct eap_graph {
-	size_t n_layer, n_head;  /* L, H */
+	size_t n_layer, n_head;  /* L, H (query heads) */
+	int parallel;            /* no m{l} <- a{l}.h* edges */
 	size_t n_fwd, n_bwd;     /* 1 + L(H+1), L(3H+1) + 1 */
 	size_t n_edges;
 	uint8_t *edge_mask;      /* (n_fwd, n_bwd): 1 where u -> v exists */
@@ -39,6 +43,9 @@ struct eap_graph {
 
 int eap_graph_init(struct eap_graph *g, size_t n_layer, size_t n_head,
 		   struct eap_err *err);
+/* The same for a block layout: parallel != 0 drops m{l} <- a{l}.h*. */
+int eap_graph_init_layout(struct eap_graph *g, size_t n_layer, size_t n_head,
+			  int parallel, struct eap_err *err);
 void eap_graph_release(struct eap_graph *g);
 
 /* Index helpers (SPEC §5 order). */

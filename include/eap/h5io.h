@@ -66,6 +66,8 @@ struct eap_h5_meta {
 	size_t n_examples;
 	char created[32];
 	size_t n_layer, n_head;
+	int parallel;                     /* graph of parallel blocks; the
+					     attribute is written only if 1 */
 };
 
 /*

@@ -25,35 +25,112 @@
 
 #include "eap/err.h"
 
-struct eap_config {
-	size_t n_layer;  /* L */
-	size_t n_head;   /* H */
-	size_t d_model;  /* d */
-	size_t d_head;   /* d / H */
-	size_t d_mlp;    /* MLP width, from the weights (4d unless n_inner) */
-	size_t n_ctx;    /* n_positions */
-	size_t n_vocab;  /* V */
-	float ln_eps;    /* layer_norm_epsilon, default 1e-5 */
-	int32_t bos_id;  /* bos_token_id, -1 if absent */
-	int tied;        /* unembedding is wte (no lm_head.weight) */
+/*
+ * The architecture description (issue #14): every family is this struct,
+ * filled from config.json by its family file (src/family_*.c); the forward,
+ * backward, graph, methods and training read only these fields, never the
+ * family's name.  Norms are all of one kind per model.
+ */
+enum eap_norm_kind {
+	EAP_NORM_LAYER,   /* (x - mean) / std * w + b */
+	EAP_NORM_RMS,     /* x / rms(x) * w; Gemma's 1 + w is folded into w
+			     when loading */
 };
 
+enum eap_act_kind {
+	EAP_ACT_GELU_TANH, /* gelu_new, gelu_pytorch_tanh */
+	EAP_ACT_GELU_ERF,  /* gelu (exact) */
+	EAP_ACT_SILU,      /* silu / swish */
+};
+
+enum eap_qknorm_kind {
+	EAP_QKNORM_NONE,
+	EAP_QKNORM_HEAD,  /* RMSNorm of each head's d_head vector (Qwen3,
+			     Gemma-3) */
+	EAP_QKNORM_ALL,   /* RMSNorm of all of q (H d_head) and of k
+			     (H_kv d_head) (OLMo-2) */
+};
+
+enum eap_rope_scaling { EAP_ROPE_PLAIN, EAP_ROPE_LINEAR, EAP_ROPE_LLAMA3 };
+
+/* Rotary position embedding of one kind of layer. */
+struct eap_rope {
+	size_t dim;         /* rotated dims of each head (even); 0: none */
+	double theta;       /* base */
+	enum eap_rope_scaling scaling;
+	double factor;      /* linear, llama3 */
+	double low_freq_factor, high_freq_factor; /* llama3 */
+	double original_ctx;                      /* llama3 */
+};
+
+#define EAP_MAX_LAYERS 1024
+
+struct eap_arch {
+	char family[32];          /* config.json model_type */
+	enum eap_norm_kind norm;
+	float norm_eps;
+	/* the norms of a block: before attention and MLP (pre), on their
+	 * outputs before the residual add (post) */
+	int attn_pre_norm, attn_post_norm, mlp_pre_norm, mlp_post_norm;
+	int parallel;             /* x += attn(n1 x) + mlp(n2 x) (GPT-NeoX) */
+	enum eap_qknorm_kind qk_norm;
+	int gated;                /* mlp = down(act(gate x) * up x) */
+	enum eap_act_kind act;
+	int qkv_bias, o_bias, mlp_bias;
+	int learned_pos;          /* wpe (GPT-2) */
+	struct eap_rope rope;     /* every layer, or the global ones */
+	struct eap_rope rope_local; /* sliding-window layers (Gemma-3); dim 0:
+				       they use rope */
+	float attn_scale;         /* softmax(s * q k^T) */
+	float attn_softcap;       /* s = cap tanh(s / cap); 0: none */
+	float logit_softcap;      /* the same on the logits */
+	size_t window;            /* keys j > i - window; 0: none */
+	unsigned char sliding[EAP_MAX_LAYERS]; /* layer l uses window */
+	float embed_scale;        /* input = embed * scale (Gemma: sqrt(d)) */
+};
+
+struct eap_config {
+	size_t n_layer;  /* L */
+	size_t n_head;   /* H, query heads */
+	size_t n_kv_head; /* H_kv: H / n_kv_head query heads share a K/V */
+	size_t d_model;  /* d */
+	size_t d_head;   /* dh: d / H unless the config says head_dim */
+	size_t d_mlp;    /* MLP width (4d for GPT-2 unless n_inner) */
+	size_t n_ctx;    /* n_positions / max_position_embeddings */
+	size_t n_vocab;  /* V */
+	float ln_eps;    /* = arch.norm_eps */
+	int32_t bos_id;  /* bos_token_id, -1 if absent */
+	int tied;        /* unembedding is the token embedding */
+	struct eap_arch arch;
+};
+
+/*
+ * Canonical weights, the same layout for every family (the family file
+ * maps its Hugging Face tensors into them, transposing, splitting and
+ * reordering as needed).  Matrices are [in, out], row-major.  Absent
+ * parts (no bias, no post norm, ...) have no floats: their pointer is
+ * NULL.  Q|K|V columns: H query heads, then H_kv key heads, then H_kv
+ * value heads, d_head each.
+ */
 struct eap_layer {
-	float *ln1_w, *ln1_b;   /* (d) */
-	float *w_qkv;           /* (d, 3d) Conv1D [in,out]: q | k | v */
-	float *b_qkv;           /* (3d) */
-	float *w_o;             /* (d, d): rows h*dh..(h+1)*dh are W_O[h] */
+	float *ln1_w, *ln1_b;   /* (d) pre-attention norm */
+	float *w_qkv;           /* (d, (H + 2 H_kv) dh) */
+	float *b_qkv;           /* ((H + 2 H_kv) dh) */
+	float *w_o;             /* (H dh, d): rows h*dh..(h+1)*dh are W_O[h] */
 	float *b_o;             /* (d) */
-	float *ln2_w, *ln2_b;   /* (d) */
-	float *w_fc;            /* (d, d_mlp) */
+	float *ln2_w, *ln2_b;   /* (d) pre-MLP norm */
+	float *w_fc;            /* (d, d_mlp), gated: (d, 2 d_mlp) gate | up */
 	float *b_fc;            /* (d_mlp) */
 	float *w_proj;          /* (d_mlp, d) */
 	float *b_proj;          /* (d) */
+	float *post1_w;         /* (d) post-attention norm */
+	float *post2_w;         /* (d) post-MLP norm */
+	float *q_norm, *k_norm; /* (dh), or (H dh) and (H_kv dh) */
 };
 
 struct eap_weights {
 	float *wte;               /* (V, d) */
-	float *wpe;               /* (n_ctx, d) */
+	float *wpe;               /* (n_ctx, d) learned positions, or NULL */
 	struct eap_layer *layers; /* (L) */
 	float *lnf_w, *lnf_b;     /* (d) */
 	float *unembed;           /* (V, d): wte itself when tied */
@@ -67,28 +144,60 @@ struct eap_model {
 	char *dir;
 };
 
-/* One row of the parameter table. */
+/*
+ * The parameter table: one row per tensor of the Hugging Face checkpoint,
+ * saying where its values go in the canonical weights (eap_model.params).
+ * The loader reads each row's tensor and applies xform; the writer applies
+ * the inverse.  GPT-2's rows are plain copies in table order.
+ */
+enum eap_xform {
+	EAP_X_COPY,   /* same shape and layout */
+	EAP_X_T,      /* HF Linear [out, in] -> columns col0..col0+out of an
+			 [in, ld] canonical matrix */
+	EAP_X_COLS,   /* a vector -> elements col0.. of a canonical vector */
+	EAP_X_NEOX_QKV,      /* GPT-NeoX query_key_value [(H, 3, dh), d]
+				-> the q|k|v columns of w_qkv */
+	EAP_X_NEOX_QKV_BIAS, /* its bias (H, 3, dh) -> b_qkv */
+	EAP_X_PLUS1,  /* a Gemma norm weight w -> 1 + w */
+};
+
 struct eap_param {
-	char name[64];      /* Hugging Face name without prefix */
+	char name[96];      /* Hugging Face name without a prefix */
 	size_t ndim;
-	size_t shape[2];
-	size_t offset;      /* into eap_model.params, in floats */
+	size_t shape[2];    /* as stored in the checkpoint */
+	size_t offset;      /* canonical destination, in floats */
 	size_t numel;
+	enum eap_xform xform;
+	size_t col0, ld;    /* EAP_X_T, EAP_X_COLS */
 };
 
 /*
  * Fill up to max rows of the parameter table of cfg into out (if not NULL)
- * and return the number of rows; *total gets the number of floats.
+ * and return the number of rows; *total gets the number of floats of the
+ * canonical weights.
  */
 size_t eap_model_params(const struct eap_config *cfg, struct eap_param *out,
 			size_t max, size_t *total);
 
-/* Read config.json (n_layer, n_head, n_embd, n_positions, vocab_size,
- * layer_norm_epsilon, bos_token_id, n_inner). d_mlp is 4d unless n_inner. */
+/*
+ * Read config.json: model_type picks the family (gpt2 when absent, as in
+ * the organism's files); the family reads its fields.  Errors name the
+ * file and the field ("config.json: unknown model_type \"bert\"").
+ */
 int eap_config_load(struct eap_config *cfg, const char *path,
 		    struct eap_err *err);
 
-/* Load dir/config.json and dir/model.safetensors. */
+/* Config of a GPT-2 model of the given shape (eap-train, tests). */
+void eap_config_gpt2(struct eap_config *cfg, size_t n_layer, size_t n_head,
+		     size_t d_model, size_t n_ctx, size_t n_vocab);
+
+/*
+ * Load a Hugging Face model folder as downloaded: config.json and
+ * model.safetensors, or the shards that model.safetensors.index.json
+ * names (F32, F16, BF16; tensors the family does not use are ignored).
+ * dir may also be a Hugging Face cache folder (models--org--name, whose
+ * refs/main names the snapshot) or one of its snapshots.
+ */
 int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err);
 
 /* Allocate zeroed parameters for cfg and point the weights into them. */
@@ -109,16 +218,27 @@ void eap_model_release(struct eap_model *m);
  */
 struct eap_fwd_layer {
 	float *x_in;     /* (B, P, d) residual stream entering the layer */
-	float *ln1;      /* (B, P, d) LN1 output */
-	float *ln1_stat; /* (B, P, 2) mean, 1/std */
-	float *qkv;      /* (B, P, 3d) */
+	float *ln1;      /* (B, P, d) pre-attention norm output (x_in if none) */
+	float *ln1_stat; /* (B, P, 2) LayerNorm mean, 1/std; RMSNorm (B, P) 1/rms */
+	float *proj;     /* (B, P, (H + 2 H_kv) dh) q|k|v as projected, before
+			    QK-norm and regrouping; NULL (qkv is it) when
+			    there is neither */
+	float *qk_stat;  /* (B, P, H + H_kv) or (B, P, 2): the QK-norm's 1/rms */
+	float *qkv;      /* (B, P, 3 H dh) q|k|v of every query head (K/V
+			    copied to the heads of their group), after the
+			    QK-norm and rotary: the attention core's input */
 	float *att;      /* (B, H, P, P) attention probabilities */
-	float *z;        /* (B, P, d) head outputs before W_O, head-major cols */
+	float *z;        /* (B, P, H dh) head outputs before W_O, head-major cols */
+	float *attn_o;   /* (B, P, d) z W_O before the post-attention norm, if any */
+	float *post1_stat; /* (B, P) its 1/rms */
 	float *x_mid;    /* (B, P, d) residual after attention */
-	float *ln2;      /* (B, P, d) */
+	float *ln2;      /* (B, P, d) pre-MLP norm output */
 	float *ln2_stat; /* (B, P, 2) */
-	float *fc;       /* (B, P, d_mlp) pre-activation */
-	float *gelu;     /* (B, P, d_mlp) */
+	float *fc;       /* (B, P, d_mlp), gated (B, P, 2 d_mlp): gate | up */
+	float *gelu;     /* (B, P, d_mlp) activation of fc (of the gate) */
+	float *glu;      /* (B, P, d_mlp) act(gate) * up, gated only */
+	float *mlp_raw;  /* (B, P, d) MLP output before its post norm, if any */
+	float *post2_stat; /* (B, P) */
 	float *mlp_out;  /* (B, P, d) MLP output with its bias: node m{l} */
 };
 
@@ -132,7 +252,10 @@ struct eap_fwd {
 	float *lnf_stat;          /* (B, P, 2) */
 	float *lnf_last;          /* (B, d) LN_f at each row's last position */
 	float *logits;            /* (B, V) at the last real position, or
-				     (B, P, V) with all_positions */
+				     (B, P, V) with all_positions; soft-capped
+				     if the model caps them */
+	float *rope_cs;           /* (P, rope.dim / 2, 2) cos, sin; or NULL */
+	float *rope_local_cs;     /* the same for rope_local */
 	int all_positions;
 	int fast_gelu;            /* eap_gelu_forward_fast (attribution), not
 				     eap_gelu_forward (training, the default) */
@@ -182,6 +305,29 @@ int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
 int eap_model_forward_mid(const struct eap_model *m, struct eap_fwd *f,
 			  size_t l0, const int32_t *lengths, size_t nb,
 			  size_t np, struct eap_err *err);
+
+/* ---- pieces of the forward that the attribution code shares ------------- */
+
+struct eap_attn_opts;
+/* The attention options of layer l (scale, soft-cap, window). */
+void eap_model_attn_opts(const struct eap_config *c, size_t l,
+			 struct eap_attn_opts *o);
+/* The MLP's activation (GELU tanh, fast or not; exact GELU; SiLU). */
+void eap_model_act_forward(const struct eap_config *c, int fast, float *out,
+			   const float *x, size_t n);
+/* The rotary cos/sin table of layer l and its half width (0: none). */
+const float *eap_model_rope_table(const struct eap_config *c,
+				  const struct eap_fwd *f, size_t l,
+				  size_t *half);
+/*
+ * From the projection proj (n, (H + 2 H_kv) dh) of layer l to the
+ * attention core's qkv (n, 3 H dh): QK-norm (stats into qk_stat, (n, H +
+ * H_kv)), K/V copied to each query head of their group, rotary on q and
+ * k.  proj may be qkv when there is neither QK-norm nor grouping.
+ */
+void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
+			  size_t l, float *qkv, float *proj, float *qk_stat,
+			  size_t n, size_t np);
 
 /* Logits of row b at position p (p ignored unless all_positions). */
 static inline const float *eap_fwd_logits(const struct eap_fwd *f,

@@ -60,4 +60,59 @@ void eap_attention_backward(float *dqkv, float *scratch, const float *dz,
 			    const float *att, const float *qkv, size_t B,
 			    size_t P, size_t H, size_t dh);
 
+/* ---- the ops of the other families (issue #14) --------------------------- */
+
+/*
+ * RMSNorm: out (n,d) = x / sqrt(mean(x^2) + eps) * w; stat (n) gets
+ * 1/rms.  w NULL: no weight (1).
+ */
+void eap_rmsnorm_forward(float *out, float *stat, const float *x,
+			 const float *w, size_t n, size_t d, float eps);
+/* dx (n,d) += gradient; dw (d) += weight gradient (either may be NULL). */
+void eap_rmsnorm_backward(float *dx, float *dw, const float *dout,
+			  const float *x, const float *w, const float *stat,
+			  size_t n, size_t d);
+
+/* GELU (exact, erf) and SiLU x sigmoid(x) elementwise; backward as GELU's:
+ * dx (n) = f'(x) dout, dx may be dout. */
+void eap_gelu_erf_forward(float *out, const float *x, size_t n);
+void eap_gelu_erf_backward(float *dx, const float *x, const float *dout,
+			   size_t n);
+void eap_silu_forward(float *out, const float *x, size_t n);
+void eap_silu_backward(float *dx, const float *x, const float *dout,
+		       size_t n);
+
+/*
+ * Rotary position embedding, rotate-half convention, on the first
+ * 2 * half dims of each of nh heads (width dh, row stride ld) of n rows of
+ * np positions each (row i is at position i % np): cs (np, half, 2) holds
+ * cos and sin of position p times inv_freq[k].  sign -1 rotates back
+ * (the backward).  In place.
+ */
+void eap_rope_apply(float *x, size_t n, size_t np, size_t nh, size_t dh,
+		    size_t ld, size_t half, const float *cs, int sign);
+
+/* Options of the attention core (eap_attention_forward_opt). */
+struct eap_attn_opts {
+	float scale;    /* multiplies q k^T */
+	float softcap;  /* s = cap tanh(s / cap) before the mask; 0: none */
+	size_t window;  /* row i sees keys i - window < j <= i; 0: all */
+};
+
+/* eap_attention_forward/backward with options; the plain ones use
+ * scale 1/sqrt(dh), no cap and no window. */
+void eap_attention_forward_opt(float *z, float *att, const float *qkv,
+			       size_t B, size_t P, size_t H, size_t dh,
+			       const struct eap_attn_opts *o);
+void eap_attention_backward_opt(float *dqkv, float *scratch, const float *dz,
+				const float *att, const float *qkv, size_t B,
+				size_t P, size_t H, size_t dh,
+				const struct eap_attn_opts *o);
+
+/* cap tanh(x / cap) in place over n values (final logit soft-capping);
+ * its backward: dx = dout (1 - (y / cap)^2) from the output y. */
+void eap_softcap_forward(float *x, size_t n, float cap);
+void eap_softcap_backward(float *dx, const float *y, const float *dout,
+			  size_t n, float cap);
+
 #endif

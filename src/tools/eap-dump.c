@@ -106,6 +106,7 @@ int main(int argc, char **argv)
 	meta.n_examples = in.ids.n;
 	meta.n_layer = in.graph.n_layer;
 	meta.n_head = in.graph.n_head;
+	meta.parallel = in.graph.parallel;
 	if ((rc = eap_acts_create(&w, out, in.ids.n, bt.P, in.graph.n_fwd,
 				  in.model.cfg.d_model, &meta, &err)))
 		goto fail;

@@ -271,6 +271,7 @@ static int write_h5(const struct opts *o, const struct eap_inputs *in,
 	meta.n_examples = in->ids.n;
 	meta.n_layer = in->graph.n_layer;
 	meta.n_head = in->graph.n_head;
+	meta.parallel = in->graph.parallel;
 	rc = eap_curve_write(o->h5, cs->K, in->ids.n, cs->edges_requested, cs->edges,
 			     mc, mr, mC, f, ci,
 			     o->ablation == ABL_PATCHING ? "patching"

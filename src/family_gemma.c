@@ -1,0 +1,194 @@
+/*
+ * family_gemma.c - Gemma ("gemma"), Gemma 2 ("gemma2") and Gemma 3
+ * ("gemma3_text", and "gemma3" whose text_config it reads):
+ * RMSNorm scaled by 1 + w (folded into w on loading), the embedding
+ * times sqrt(d), GeGLU (tanh GELU), attention scale
+ * query_pre_attn_scalar^-1/2, tied unembedding.  Gemma 2 adds norms on
+ * the attention and MLP outputs ("sandwich"), soft-capping of attention
+ * scores and logits, and a sliding window on even layers; Gemma 3
+ * per-head QK-norm, a sliding window on all layers but every
+ * sliding_window_pattern-th, and its own rotary base for those.
+ */
+#include "eap/family.h"
+
+#include <math.h>
+#include <string.h>
+
+static int gemma_like(struct eap_config *c, const cJSON *root,
+		      const char *path, struct eap_err *err)
+{
+	struct eap_arch *a = &c->arch;
+	double eps, theta, scalar;
+	int rc;
+
+	if ((rc = eap_cfg_common_hf(c, root, path, err)))
+		return rc;
+	a->norm = EAP_NORM_RMS;
+	a->attn_pre_norm = a->mlp_pre_norm = 1;
+	a->gated = 1;
+	/* Gemma's checkpoints say hidden_act "gelu" but every Gemma runs
+	 * hidden_activation, gelu_pytorch_tanh by default */
+	if ((rc = eap_cfg_num(root, "rms_norm_eps", 1e-6, 0, 1 - 1e-9, &eps,
+			      path, err)) ||
+	    (rc = eap_cfg_act(root, "hidden_activation", "gelu_pytorch_tanh",
+			      &a->act, path, err)) ||
+	    (rc = eap_cfg_bool(root, "attention_bias", 0, &a->qkv_bias, path,
+			       err)) ||
+	    (rc = eap_cfg_num(root, "rope_theta", 10000, 0, 1e12, &theta, path,
+			      err)) ||
+	    (rc = eap_cfg_rope_scaling(root, &a->rope, path, err)) ||
+	    (rc = eap_cfg_num(root, "query_pre_attn_scalar", (double)c->d_head,
+			      0, 1e9, &scalar, path, err)))
+		return rc;
+	a->norm_eps = (float)eps;
+	a->o_bias = a->qkv_bias;
+	a->rope.dim = c->d_head;
+	a->rope.theta = theta;
+	a->attn_scale = (float)(1.0 / sqrt(scalar));
+	/* HF: a tensor of hidden_size**0.5 in the model's dtype */
+	a->embed_scale = (float)sqrt((double)c->d_model);
+	return 0;
+}
+
+static int softcaps(struct eap_config *c, const cJSON *root, double attn,
+		    double logit, const char *path, struct eap_err *err)
+{
+	double a, l;
+	int rc;
+
+	if ((rc = eap_cfg_num(root, "attn_logit_softcapping", attn, 0, 1e9,
+			      &a, path, err)) ||
+	    (rc = eap_cfg_num(root, "final_logit_softcapping", logit, 0, 1e9,
+			      &l, path, err)))
+		return rc;
+	/* an explicit null means none */
+	if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root,
+							  "attn_logit_softcapping")))
+		a = 0;
+	if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root,
+							  "final_logit_softcapping")))
+		l = 0;
+	c->arch.attn_softcap = (float)a;
+	c->arch.logit_softcap = (float)l;
+	return 0;
+}
+
+static int gemma_config(struct eap_config *c, const cJSON *root,
+			const char *path, struct eap_err *err)
+{
+	int rc = gemma_like(c, root, path, err);
+
+	c->tied = 1;
+	return rc;
+}
+
+static int gemma2_config(struct eap_config *c, const cJSON *root,
+			 const char *path, struct eap_err *err)
+{
+	int rc;
+
+	if ((rc = gemma_like(c, root, path, err)) ||
+	    (rc = softcaps(c, root, 50.0, 30.0, path, err)) ||
+	    (rc = eap_cfg_uint(root, "sliding_window", 0, 4096, &c->arch.window,
+			       path, err)))
+		return rc;
+	c->arch.attn_post_norm = c->arch.mlp_post_norm = 1;
+	if ((rc = eap_cfg_layer_types(root, c, path, err)) < 0)
+		return rc;
+	if (!rc)
+		for (size_t l = 0; l < c->n_layer; l += 2)
+			c->arch.sliding[l] = 1;
+	return 0;
+}
+
+static int gemma3_text_config(struct eap_config *c, const cJSON *root,
+			      const char *path, struct eap_err *err)
+{
+	struct eap_arch *a = &c->arch;
+	size_t pattern;
+	double local;
+	int rc;
+
+	if ((rc = gemma_like(c, root, path, err)) ||
+	    (rc = softcaps(c, root, 0, 0, path, err)) ||
+	    (rc = eap_cfg_uint(root, "sliding_window", 0, 4096, &a->window,
+			       path, err)) ||
+	    (rc = eap_cfg_uint(root, "sliding_window_pattern", 0, 6, &pattern,
+			       path, err)) ||
+	    (rc = eap_cfg_num(root, "rope_local_base_freq", 10000, 0, 1e12,
+			      &local, path, err)))
+		return rc;
+	a->attn_post_norm = a->mlp_post_norm = 1;
+	a->qk_norm = EAP_QKNORM_HEAD;
+	a->rope_local.dim = c->d_head;
+	a->rope_local.theta = local;
+	if ((rc = eap_cfg_layer_types(root, c, path, err)) < 0)
+		return rc;
+	if (!rc)
+		for (size_t l = 0; l < c->n_layer; l++)
+			a->sliding[l] = (l + 1) % pattern != 0;
+	return 0;
+}
+
+/* The multimodal checkpoint: its text model's config and tensors. */
+static int gemma3_config(struct eap_config *c, const cJSON *root,
+			 const char *path, struct eap_err *err)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "text_config");
+
+	if (!cJSON_IsObject(t))
+		return eap_err_set(err, EAP_EFORMAT,
+				   "%s: model_type \"gemma3\" needs a \"text_config\" object",
+				   path);
+	return gemma3_text_config(c, t, path, err);
+}
+
+static void gemma_params(struct eap_table *t)
+{
+	static const struct eap_decoder_names n = {
+		.model = "model.", .attn_pre = "input_layernorm",
+		.mlp_pre = "post_attention_layernorm", .norm = EAP_X_PLUS1,
+	};
+
+	eap_table_decoder(t, &n);
+}
+
+static void gemma2_params(struct eap_table *t)
+{
+	static const struct eap_decoder_names n = {
+		.model = "model.", .attn_pre = "input_layernorm",
+		.attn_post = "post_attention_layernorm",
+		.mlp_pre = "pre_feedforward_layernorm",
+		.mlp_post = "post_feedforward_layernorm", .norm = EAP_X_PLUS1,
+	};
+
+	eap_table_decoder(t, &n);
+}
+
+static void gemma3_params(struct eap_table *t)
+{
+	static const struct eap_decoder_names n = {
+		.model = "language_model.model.", .attn_pre = "input_layernorm",
+		.attn_post = "post_attention_layernorm",
+		.mlp_pre = "pre_feedforward_layernorm",
+		.mlp_post = "post_feedforward_layernorm", .norm = EAP_X_PLUS1,
+	};
+
+	eap_table_decoder(t, &n);
+}
+
+const struct eap_family eap_family_gemma = {
+	.model_type = "gemma", .config = gemma_config, .params = gemma_params,
+};
+const struct eap_family eap_family_gemma2 = {
+	.model_type = "gemma2", .config = gemma2_config,
+	.params = gemma2_params,
+};
+const struct eap_family eap_family_gemma3_text = {
+	.model_type = "gemma3_text", .config = gemma3_text_config,
+	.params = gemma2_params,
+};
+const struct eap_family eap_family_gemma3 = {
+	.model_type = "gemma3", .config = gemma3_config,
+	.params = gemma3_params,
+};
