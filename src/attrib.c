@@ -164,6 +164,8 @@ int eap_run_init(struct eap_run *r, const struct eap_model *m,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	if ((rc = eap_arch_check_gpt2(&m->cfg, "attribution", err)))
+		return rc;
 	if (g->n_layer != m->cfg.n_layer || g->n_head != m->cfg.n_head)
 		return eap_err_set(err, EAP_EINVAL,
 				   "graph %zu x %zu does not match the model's %zu layers x %zu heads",

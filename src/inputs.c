@@ -14,8 +14,9 @@ int eap_inputs_load(struct eap_inputs *in, const char *model_dir,
 
 	memset(in, 0, sizeof(*in));
 	if ((rc = eap_model_load(&in->model, model_dir, err)) ||
-	    (rc = eap_graph_init(&in->graph, in->model.cfg.n_layer,
-				 in->model.cfg.n_head, err)))
+	    (rc = eap_graph_init_layout(&in->graph, in->model.cfg.n_layer,
+					in->model.cfg.n_head,
+					in->model.cfg.arch.parallel, err)))
 		goto fail;
 	if (!pairs_path)
 		return 0;

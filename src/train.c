@@ -195,6 +195,8 @@ int eap_train_init(struct eap_train *t, const struct eap_config *cfg,
 	int rc;
 
 	memset(t, 0, sizeof(*t));
+	if ((rc = eap_arch_check_gpt2(cfg, "training", err)))
+		return rc;
 	t->cfg = *cfg;
 	t->B = B;
 	t->P = P;

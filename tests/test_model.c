@@ -2,7 +2,9 @@
  * test_model.c - matmul wrapper, layer ops, model loading and the forward
  * pass, against the PyTorch reference fixtures of tests/reference/.
  */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -481,6 +483,328 @@ START_TEST(test_bad_model_dirs)
 }
 END_TEST
 
+
+/* ---- Hugging Face folders of the other families (issue #14) ------------- */
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void rm_files(const char *dir, const char *const *names)
+{
+	char p[256];
+
+	for (size_t i = 0; names[i]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/*
+ * A random Llama checkpoint (HF names, [out, in] Linear weights) of L
+ * layers, H query and Hkv K/V heads of width dh, d, MLP m, vocab V, into
+ * t (tensors, data owned by the caller's buffer buf).  With dup != 0 the
+ * K/V weights of head h are those of head h / (H / dup) of a dup-head
+ * model seeded the same (for the GQA invariant).
+ */
+struct ckpt_build {
+	struct eap_st_out t[64];
+	char names[64][96];
+	size_t n;
+	float *buf;
+	size_t used;
+};
+
+static float *ck_tensor(struct ckpt_build *b, const char *name, size_t d0,
+			size_t d1)
+{
+	struct eap_st_out *o = &b->t[b->n];
+	float *x = b->buf + b->used;
+
+	snprintf(b->names[b->n], sizeof(b->names[0]), "%s", name);
+	o->name = b->names[b->n];
+	o->ndim = d1 ? 2 : 1;
+	o->shape[0] = d0;
+	o->shape[1] = d1;
+	o->data = x;
+	b->used += d1 ? d0 * d1 : d0;
+	b->n++;
+	return x;
+}
+
+static void llama_ckpt(struct ckpt_build *b, size_t L, size_t H, size_t Hkv,
+		       size_t kv_src, size_t dh, size_t d, size_t m, size_t V)
+{
+	uint64_t seed = 7;
+	char name[96];
+
+	b->n = b->used = 0;
+	b->buf = calloc(1 << 20, sizeof(float));
+	fill(ck_tensor(b, "model.embed_tokens.weight", V, d), V * d, 0.5f, &seed);
+	for (size_t l = 0; l < L; l++) {
+		const char *proj[3] = { "q", "k", "v" };
+
+#define T(fmt, d0, d1) (snprintf(name, sizeof(name), "model.layers.%zu." fmt, l), ck_tensor(b, name, d0, d1))
+		fill(T("input_layernorm.weight", d, 0), d, 0.3f, &seed);
+		for (int k = 0; k < 3; k++) {
+			size_t rows = k ? Hkv * dh : H * dh;
+			float *w;
+
+			snprintf(name, sizeof(name), "model.layers.%zu.self_attn.%s_proj.weight",
+				 l, proj[k]);
+			w = ck_tensor(b, name, rows, d);
+			if (!k) {
+				fill(w, rows * d, 0.4f, &seed);
+			} else {
+				/* kv_src heads of random weights, then each of
+				 * the Hkv heads copies head h / (Hkv / kv_src) */
+				float *src = malloc(kv_src * dh * d * sizeof(float));
+
+				fill(src, kv_src * dh * d, 0.4f, &seed);
+				for (size_t h = 0; h < Hkv; h++)
+					memcpy(w + h * dh * d,
+					       src + (h / (Hkv / kv_src)) * dh * d,
+					       dh * d * sizeof(float));
+				free(src);
+			}
+		}
+		fill(T("self_attn.o_proj.weight", d, H * dh), d * H * dh, 0.3f, &seed);
+		fill(T("post_attention_layernorm.weight", d, 0), d, 0.3f, &seed);
+		fill(T("mlp.gate_proj.weight", m, d), m * d, 0.4f, &seed);
+		fill(T("mlp.up_proj.weight", m, d), m * d, 0.4f, &seed);
+		fill(T("mlp.down_proj.weight", d, m), d * m, 0.3f, &seed);
+#undef T
+	}
+	fill(ck_tensor(b, "model.norm.weight", d, 0), d, 0.3f, &seed);
+	fill(ck_tensor(b, "lm_head.weight", V, d), V * d, 0.5f, &seed);
+	/* norms near 1 */
+	for (size_t i = 0; i < b->n; i++)
+		if (strstr(b->t[i].name, "norm"))
+			for (size_t j = 0; j < b->t[i].shape[0]; j++)
+				((float *)b->t[i].data)[j] += 1.0f;
+}
+
+static void llama_config(const char *dir, size_t L, size_t H, size_t Hkv,
+			 size_t d, size_t m, size_t V)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "{\"model_type\": \"llama\", \"num_hidden_layers\": %zu, "
+		 "\"num_attention_heads\": %zu, \"num_key_value_heads\": %zu, "
+		 "\"hidden_size\": %zu, \"intermediate_size\": %zu, "
+		 "\"vocab_size\": %zu, \"max_position_embeddings\": 64, "
+		 "\"rms_norm_eps\": 1e-5, \"rope_theta\": 500000.0, "
+		 "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, "
+		 "\"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, "
+		 "\"original_max_position_embeddings\": 16}, "
+		 "\"tie_word_embeddings\": false, \"bos_token_id\": 1}",
+		 L, H, Hkv, d, m, V);
+	put_file(dir, "config.json", text);
+}
+
+/* Logits (nb, V) of a forward on fixed tokens. */
+static void llama_logits(const char *dir, float *out, size_t *V)
+{
+	static const int32_t tok[2 * 6] = { 1, 5, 9, 2, 7, 3, 1, 4, 4, 8, 0, 0 };
+	static const int32_t len[2] = { 6, 4 };
+	struct eap_model m;
+	struct eap_fwd f = { 0 };
+	struct eap_err err = { 0 };
+
+	ck_assert_msg(eap_model_load(&m, dir, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(eap_fwd_init(&f, &m.cfg, 2, 6, 0, &err), 0);
+	ck_assert_int_eq(eap_model_forward(&m, &f, tok, len, 2, 6, &err), 0);
+	*V = m.cfg.n_vocab;
+	memcpy(out, f.logits, 2 * m.cfg.n_vocab * sizeof(float));
+	eap_fwd_release(&f);
+	eap_model_release(&m);
+}
+
+/*
+ * GQA: a model with 2 K/V heads for 4 query heads computes what the same
+ * model with 4 K/V heads, each a copy of its group's, computes; sharded
+ * checkpoints load as one file does, with unknown tensors ignored.
+ */
+START_TEST(test_llama_gqa_and_shards)
+{
+	struct ckpt_build b;
+	struct eap_err err = { 0 };
+	char dir[64], p[256];
+	float got[2 * 16], want[2 * 16];
+	size_t V, half;
+	static const char *const files[] = {
+		"config.json", "model.safetensors", "model-00001-of-00002.safetensors",
+		"model-00002-of-00002.safetensors", "model.safetensors.index.json", NULL
+	};
+
+	/* 4 K/V heads, pairs equal (what GQA with 2 must give) */
+	snprintf(dir, sizeof(dir), "/tmp/eap-llama-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	llama_ckpt(&b, 2, 4, 4, 2, 4, 16, 24, 16);
+	snprintf(p, sizeof(p), "%s/model.safetensors", dir);
+	ck_assert_int_eq(eap_safetensors_write(p, b.t, b.n, &err), 0);
+	llama_config(dir, 2, 4, 4, 16, 24, 16);
+	llama_logits(dir, want, &V);
+	free(b.buf);
+	unlink(p);
+
+	/* the same model as GQA with 2 K/V heads, in two shards with an
+	 * index and an extra buffer */
+	llama_ckpt(&b, 2, 4, 2, 2, 4, 16, 24, 16);
+	half = b.n / 2;
+	{
+		struct eap_st_out extra = { .name = "model.layers.0.self_attn.rotary_emb.inv_freq",
+					    .ndim = 1, .shape = { 2 }, .data = b.buf };
+		struct eap_st_out second[40];
+
+		memcpy(second, b.t + half, (b.n - half) * sizeof(second[0]));
+		second[b.n - half] = extra;
+		snprintf(p, sizeof(p), "%s/model-00001-of-00002.safetensors", dir);
+		ck_assert_int_eq(eap_safetensors_write(p, b.t, half, &err), 0);
+		snprintf(p, sizeof(p), "%s/model-00002-of-00002.safetensors", dir);
+		ck_assert_int_eq(eap_safetensors_write(p, second, b.n - half + 1,
+						       &err), 0);
+	}
+	{
+		char idx[8192];
+		size_t k = (size_t)snprintf(idx, sizeof(idx),
+					    "{\"metadata\": {}, \"weight_map\": {");
+
+		for (size_t i = 0; i < b.n; i++)
+			k += (size_t)snprintf(idx + k, sizeof(idx) - k,
+					      "%s\"%s\": \"model-0000%d-of-00002.safetensors\"",
+					      i ? ", " : "", b.t[i].name,
+					      i < half ? 1 : 2);
+		snprintf(idx + k, sizeof(idx) - k, "}}");
+		put_file(dir, "model.safetensors.index.json", idx);
+	}
+	llama_config(dir, 2, 4, 2, 16, 24, 16);
+	llama_logits(dir, got, &V);
+	for (size_t i = 0; i < 2 * V; i++)
+		ck_assert_msg(fabsf(got[i] - want[i]) <= 1e-5f * (1 + fabsf(want[i])),
+			      "logit %zu: GQA %g, expanded %g", i, got[i], want[i]);
+	free(b.buf);
+
+	/* an index naming a shard that is not there */
+	snprintf(p, sizeof(p), "%s/model-00002-of-00002.safetensors", dir);
+	unlink(p);
+	{
+		struct eap_model m;
+
+		ck_assert_int_lt(eap_model_load(&m, dir, &err), 0);
+		ck_assert_msg(strstr(err.msg, "names shard \"model-00002-of-00002.safetensors\", which is not there"),
+			      "%s", err.msg);
+	}
+	rm_files(dir, files);
+}
+END_TEST
+
+/* One error line for each bad folder: file and problem. */
+START_TEST(test_family_bad_configs)
+{
+	static const struct {
+		const char *cfg, *want;
+	} t[] = {
+		{ "{\"model_type\": \"bert\"}", "unknown model_type \"bert\"" },
+		{ "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, "
+		  "\"num_attention_heads\": 4, \"hidden_size\": 16, \"vocab_size\": 16}",
+		  "missing key \"intermediate_size\"" },
+		{ "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, "
+		  "\"num_attention_heads\": 4, \"num_key_value_heads\": 3, "
+		  "\"hidden_size\": 16, \"intermediate_size\": 8, \"vocab_size\": 16}",
+		  "not a multiple of num_key_value_heads" },
+		{ "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, "
+		  "\"num_attention_heads\": 4, \"hidden_size\": 16, "
+		  "\"intermediate_size\": 8, \"vocab_size\": 16, "
+		  "\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 2}}",
+		  "rope_scaling type \"yarn\" is not supported" },
+		{ "{\"model_type\": \"gemma3\"}", "needs a \"text_config\" object" },
+		{ "{\"model_type\": \"gpt_neox\", \"num_hidden_layers\": 2, "
+		  "\"num_attention_heads\": 4, \"hidden_size\": 16, "
+		  "\"intermediate_size\": 8, \"vocab_size\": 16, \"hidden_act\": \"relu2\"}",
+		  "\"hidden_act\" is \"relu2\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct eap_config c;
+		struct eap_err err = { 0 };
+		char dir[64];
+
+		snprintf(dir, sizeof(dir), "/tmp/eap-cfg-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		put_file(dir, "config.json", t[i].cfg);
+		snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/config.json");
+		ck_assert_int_lt(eap_config_load(&c, dir, &err), 0);
+		ck_assert_msg(strstr(err.msg, t[i].want) && strstr(err.msg, "config.json"),
+			      "config %zu: \"%s\" lacks \"%s\"", i, err.msg, t[i].want);
+		unlink(dir);
+		dir[strlen(dir) - strlen("/config.json")] = 0;
+		rmdir(dir);
+	}
+}
+END_TEST
+
+/* A wrong shape names the tensor and the shapes; the Qwen2 and GPT-NeoX
+ * tables list their biases and fused q/k/v. */
+START_TEST(test_family_tables)
+{
+	struct eap_config c;
+	struct eap_err err = { 0 };
+	struct eap_param p[64];
+	char dir[64], path[96];
+	size_t n, total;
+
+	snprintf(dir, sizeof(dir), "/tmp/eap-tab-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	put_file(dir, "config.json",
+		 "{\"model_type\": \"gpt_neox\", \"num_hidden_layers\": 1, "
+		 "\"num_attention_heads\": 4, \"hidden_size\": 16, "
+		 "\"intermediate_size\": 64, \"vocab_size\": 20, \"rotary_pct\": 0.5, "
+		 "\"max_position_embeddings\": 32}");
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	ck_assert_msg(eap_config_load(&c, path, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(c.arch.parallel, 1);
+	ck_assert_uint_eq(c.arch.rope.dim, 2); /* int(4 * 0.5) */
+	ck_assert_int_eq(c.arch.act, EAP_ACT_GELU_ERF);
+	c.tied = 0;
+	n = eap_model_params(&c, p, 64, &total);
+	ck_assert_uint_eq(n, 1 + 12 + 2 + 1);
+	ck_assert_str_eq(p[3].name, "gpt_neox.layers.0.attention.query_key_value.weight");
+	ck_assert_int_eq(p[3].xform, EAP_X_NEOX_QKV);
+	/* wte, ln1 w b, qkv w b, o w b, ln2 w b, fc w b, proj w b, lnf w b, unembed */
+	ck_assert_uint_eq(total, 20 * 16 + 2 * 16 + 16 * 48 + 48 + 16 * 16 + 16 +
+				 2 * 16 + 16 * 64 + 64 + 64 * 16 + 16 + 2 * 16 + 20 * 16);
+	unlink(path);
+	put_file(dir, "config.json",
+		 "{\"model_type\": \"qwen2\", \"num_hidden_layers\": 1, "
+		 "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"hidden_size\": 16, "
+		 "\"intermediate_size\": 24, \"vocab_size\": 20, \"tie_word_embeddings\": true}");
+	ck_assert_msg(eap_config_load(&c, path, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(c.arch.qkv_bias, 1);
+	ck_assert_int_eq(c.arch.o_bias, 0);
+	n = eap_model_params(&c, p, 64, &total);
+	/* embed, the two norms, then q weight and bias, k ... */
+	ck_assert_str_eq(p[5].name, "model.layers.0.self_attn.k_proj.weight");
+	ck_assert_int_eq(p[5].xform, EAP_X_T);
+	ck_assert_uint_eq(p[5].col0, 16);   /* after H dh = 16 q columns */
+	ck_assert_uint_eq(p[5].ld, 32);     /* (4 + 2 + 2) * 4 */
+	ck_assert_str_eq(p[6].name, "model.layers.0.self_attn.k_proj.bias");
+	ck_assert_int_eq(p[6].xform, EAP_X_COLS);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -499,6 +823,9 @@ Suite *model_suite(void)
 	tcase_add_test(fwd, test_forward_rejects_bad_batches);
 	tcase_add_test(fwd, test_save_load_round_trip);
 	tcase_add_test(fwd, test_bad_model_dirs);
+	tcase_add_test(fwd, test_llama_gqa_and_shards);
+	tcase_add_test(fwd, test_family_bad_configs);
+	tcase_add_test(fwd, test_family_tables);
 	tcase_set_timeout(fwd, 120);
 	suite_add_tcase(s, ops);
 	suite_add_tcase(s, fwd);

@@ -187,6 +187,14 @@ size_t eap_model_params(const struct eap_config *cfg, struct eap_param *out,
 int eap_config_load(struct eap_config *cfg, const char *path,
 		    struct eap_err *err);
 
+/*
+ * 0 if cfg is a GPT-2 architecture (what attribution and training support
+ * so far); else an error "<what> of <family> models is not implemented
+ * yet".
+ */
+int eap_arch_check_gpt2(const struct eap_config *cfg, const char *what,
+			struct eap_err *err);
+
 /* Config of a GPT-2 model of the given shape (eap-train, tests). */
 void eap_config_gpt2(struct eap_config *cfg, size_t n_layer, size_t n_head,
 		     size_t d_model, size_t n_ctx, size_t n_vocab);
