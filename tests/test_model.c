@@ -179,6 +179,155 @@ START_TEST(test_attention_backward_fd)
 }
 END_TEST
 
+/* The other families' ops (issue #14) against central differences. */
+START_TEST(test_rmsnorm_backward_fd)
+{
+	enum { n = 3, d = 8 };
+	uint64_t s = 5;
+	float x[n * d], w[d], g[n * d], out[n * d], stat[n];
+	float dx[n * d] = { 0 }, dw[d] = { 0 };
+	double h = 1e-2, worst = 0.0, worst_w = 0.0;
+
+	fill(x, n * d, 2.0f, &s);
+	fill(w, d, 1.0f, &s);
+	fill(g, n * d, 1.0f, &s);
+	eap_rmsnorm_forward(out, stat, x, w, n, d, 1e-6f);
+	eap_rmsnorm_backward(dx, dw, g, x, w, stat, n, d);
+	for (size_t i = 0; i < n * d + d; i++) {
+		float *p = i < n * d ? &x[i] : &w[i - n * d], keep = *p;
+		double lp, lm, fd, an = i < n * d ? dx[i] : dw[i - n * d];
+
+		*p = keep + (float)h;
+		eap_rmsnorm_forward(out, stat, x, w, n, d, 1e-6f);
+		lp = dot(out, g, n * d);
+		*p = keep - (float)h;
+		eap_rmsnorm_forward(out, stat, x, w, n, d, 1e-6f);
+		lm = dot(out, g, n * d);
+		*p = keep;
+		fd = (lp - lm) / (2 * h);
+		if (i < n * d)
+			worst = fmax(worst, fabs(fd - an) / fmax(fabs(fd), 1e-1));
+		else
+			worst_w = fmax(worst_w, fabs(fd - an) / fmax(fabs(fd), 1e-1));
+	}
+	ck_assert_msg(worst < 2e-3 && worst_w < 2e-3,
+		      "rmsnorm vs finite differences: dx %g, dw %g", worst, worst_w);
+}
+END_TEST
+
+START_TEST(test_activations_backward_fd)
+{
+	enum { n = 40 };
+	float x[n], y[n], g[n], dx[n];
+	double h = 1e-3;
+
+	for (size_t i = 0; i < n; i++) {
+		x[i] = -4.0f + 8.0f * (float)i / (n - 1);
+		g[i] = 1.0f;
+	}
+	for (int k = 0; k < 2; k++) {
+		double worst = 0.0;
+
+		(k ? eap_silu_backward : eap_gelu_erf_backward)(dx, x, g, n);
+		for (size_t i = 0; i < n; i++) {
+			float xp = x[i] + (float)h, xm = x[i] - (float)h, yp, ym;
+
+			(k ? eap_silu_forward : eap_gelu_erf_forward)(&yp, &xp, 1);
+			(k ? eap_silu_forward : eap_gelu_erf_forward)(&ym, &xm, 1);
+			worst = fmax(worst, fabs((yp - ym) / (2 * h) - dx[i]));
+		}
+		ck_assert_msg(worst < 2e-3, "%s' vs finite differences: %g",
+			      k ? "silu" : "gelu_erf", worst);
+	}
+	/* exact GELU: 0.5 x (1 + erf(x / sqrt 2)) at x = 1 is 0.8413447 */
+	x[0] = 1.0f;
+	eap_gelu_erf_forward(y, x, 1);
+	ck_assert_double_eq_tol(y[0], 0.8413447460685429, 1e-6);
+}
+END_TEST
+
+/*
+ * Rotary: a rotation, so norms are kept and sign -1 undoes it; the dot
+ * product of a q and a k rotated at positions i and j depends only on
+ * i - j.
+ */
+START_TEST(test_rope)
+{
+	enum { np = 5, nh = 2, dh = 6, half = 2 };
+	uint64_t s = 3;
+	float x[np * nh * dh], y[np * nh * dh], cs[np * half * 2];
+
+	for (size_t p = 0; p < np; p++)
+		for (size_t k = 0; k < half; k++) {
+			double ang = p * pow(100.0, -2.0 * k / (2 * half));
+
+			cs[(p * half + k) * 2] = (float)cos(ang);
+			cs[(p * half + k) * 2 + 1] = (float)sin(ang);
+		}
+	fill(x, np * nh * dh, 1.0f, &s);
+	memcpy(y, x, sizeof(x));
+	eap_rope_apply(y, np, np, nh, dh, nh * dh, half, cs, 1);
+	for (size_t r = 0; r < np * nh; r++) {
+		double a = dot(x + r * dh, x + r * dh, dh);
+		double b = dot(y + r * dh, y + r * dh, dh);
+
+		ck_assert_double_eq_tol(a, b, 1e-5);
+		/* dims past 2 * half pass through */
+		ck_assert_float_eq(x[r * dh + 5], y[r * dh + 5]);
+	}
+	eap_rope_apply(y, np, np, nh, dh, nh * dh, half, cs, -1);
+	for (size_t i = 0; i < np * nh * dh; i++)
+		ck_assert_float_eq_tol(x[i], y[i], 1e-5f);
+	/* the same vector at every position: <rot_i q, rot_j q> depends on
+	 * i - j only */
+	for (size_t p = 0; p < np; p++)
+		memcpy(y + p * dh, x, dh * sizeof(float));
+	eap_rope_apply(y, np, np, 1, dh, dh, half, cs, 1);
+	ck_assert_double_eq_tol(dot(y + 0 * dh, y + 2 * dh, dh),
+				dot(y + 2 * dh, y + 4 * dh, dh), 1e-5);
+	ck_assert_double_eq_tol(dot(y + 1 * dh, y + 2 * dh, dh),
+				dot(y + 3 * dh, y + 4 * dh, dh), 1e-5);
+}
+END_TEST
+
+/* Attention with a soft-cap, another scale and a window, against finite
+ * differences; the window's masked keys get no weight. */
+START_TEST(test_attention_opts_backward_fd)
+{
+	enum { B = 1, P = 5, H = 2, dh = 3, d = H * dh };
+	uint64_t s = 13;
+	struct eap_attn_opts o = { 0.9f, 2.0f, 2 };
+	float qkv[B * P * 3 * d], z[B * P * d], att[B * H * P * P];
+	float g[B * P * d], dqkv[B * P * 3 * d] = { 0 }, scratch[2 * P * P];
+	double h = 1e-2, worst = 0.0;
+
+	fill(qkv, B * P * 3 * d, 2.0f, &s);
+	fill(g, B * P * d, 1.0f, &s);
+	eap_attention_forward_opt(z, att, qkv, B, P, H, dh, &o);
+	for (size_t r = 0; r < B * H * P; r++)
+		for (size_t j = 0; j < P; j++)
+			if (j + o.window <= r % P || j > r % P)
+				ck_assert_float_eq(att[r * P + j], 0.0f);
+	eap_attention_backward_opt(dqkv, scratch, g, att, qkv, B, P, H, dh, &o);
+	for (size_t i = 0; i < B * P * 3 * d; i++) {
+		float keep = qkv[i];
+		double lp, lm, fd;
+
+		qkv[i] = keep + (float)h;
+		eap_attention_forward_opt(z, att, qkv, B, P, H, dh, &o);
+		lp = dot(z, g, B * P * d);
+		qkv[i] = keep - (float)h;
+		eap_attention_forward_opt(z, att, qkv, B, P, H, dh, &o);
+		lm = dot(z, g, B * P * d);
+		qkv[i] = keep;
+		fd = (lp - lm) / (2 * h);
+		worst = fmax(worst, fabs(fd - dqkv[i]) / fmax(fabs(fd), 1e-1));
+	}
+	ck_assert_msg(worst < 3e-3, "capped windowed attention vs finite differences: %g",
+		      worst);
+}
+END_TEST
+
 /* ---- parameter table ---------------------------------------------------- */
 
 START_TEST(test_gpt2_small_param_count)
@@ -814,6 +963,10 @@ Suite *model_suite(void)
 	tcase_add_test(ops, test_layernorm_backward_fd);
 	tcase_add_test(ops, test_gelu_backward_fd);
 	tcase_add_test(ops, test_attention_backward_fd);
+	tcase_add_test(ops, test_rmsnorm_backward_fd);
+	tcase_add_test(ops, test_activations_backward_fd);
+	tcase_add_test(ops, test_rope);
+	tcase_add_test(ops, test_attention_opts_backward_fd);
 	tcase_add_test(fwd, test_gpt2_small_param_count);
 	tcase_add_test(fwd, test_forward_tiny_word);
 	tcase_add_test(fwd, test_forward_tiny_untied);
