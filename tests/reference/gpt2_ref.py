@@ -58,7 +58,7 @@ IG_STEPS = 5
 # safetensors, written by hand
 # --------------------------------------------------------------------------
 
-ITEMSIZE = {"F32": 4, "I32": 4, "F16": 2, "BF16": 2, "U8": 1}
+ITEMSIZE = {"F32": 4, "I32": 4, "F16": 2, "BF16": 2, "U8": 1, "BOOL": 1}
 
 
 def f64_to_bf16_bits(a):
@@ -83,7 +83,7 @@ def encode(arr, dtype):
         return f64_to_bf16_bits(arr).astype("<u2").tobytes()
     if dtype == "I32":
         return np.asarray(arr, dtype="<i4").tobytes()
-    if dtype == "U8":
+    if dtype in ("U8", "BOOL"):
         return np.asarray(arr, dtype="u1").tobytes()
     raise ValueError(dtype)
 
@@ -97,7 +97,7 @@ def decode(buf, dtype, shape):
         a = bf16_bits_to_f64(np.frombuffer(buf, dtype="<u2"))
     elif dtype == "I32":
         a = np.frombuffer(buf, dtype="<i4").astype(np.int64)
-    elif dtype == "U8":
+    elif dtype in ("U8", "BOOL"):
         a = np.frombuffer(buf, dtype="u1").astype(np.int64)
     else:
         raise ValueError(dtype)
@@ -222,6 +222,18 @@ class Model:
         self.E = edge_mask(self.L, H)
         self.Ef = self.E.to(torch.float64)
 
+    # The interface the fixture writers below use (family_ref.py's models
+    # provide the same three methods).
+    def embed(self, toks):
+        """toks (n,) int64 -> output of the `input` node (n,d)."""
+        return self.wte[toks] + self.wpe[:toks.shape[0]]
+
+    def plain(self, toks):
+        return forward_plain(self, toks)
+
+    def run(self, emb, **kw):
+        return graph_run(self, emb, **kw)
+
 
 def make_model(name):
     """Generate, round to the stored dtype, write the model directory."""
@@ -336,13 +348,15 @@ def forward_plain(M, toks):
 # the edge-level graph (SPEC §5)
 # --------------------------------------------------------------------------
 
-def edge_mask(L, H):
+def edge_mask(L, H, parallel=False):
+    """parallel: GPT-NeoX parallel blocks, whose MLP reads the layer's input
+    (no same-layer attention -> MLP edges)."""
     nf, nb = 1 + L * (H + 1), L * (3 * H + 1) + 1
     E = torch.zeros(nf, nb, dtype=torch.bool)
     for l in range(L):
         base, U = l * (3 * H + 1), 1 + l * (H + 1)
         E[:U, base:base + 3 * H] = True      # q, k, v of layer l: input + layers < l
-        E[:U + H, base + 3 * H] = True       # m{l}: also the heads of layer l
+        E[:U if parallel else U + H, base + 3 * H] = True   # m{l}: also the heads of layer l
     E[:, nb - 1] = True                      # logits: everything
     return E
 
@@ -438,7 +452,7 @@ def grads_at(M, emb, ex, override=None):
     """g_v of every metric, per configuration: dict M -> (B,n_bwd,n,d)."""
     B, n, d = emb.shape
     delta = torch.zeros(B, M.n_bwd, n, d, requires_grad=True)
-    _, lg = graph_run(M, emb, delta=delta, override=override)
+    _, lg = M.run(emb, delta=delta, override=override)
     ms = metrics(lg, ex["ans"], ex["foil"], ex["clean_lp"])
     out = {}
     for name in METRICS:
@@ -470,7 +484,7 @@ def check_fd(M, emb, ex, g, rng, n_checks, label):
             delta = torch.zeros(1, M.n_bwd, n, d)
             delta[0, v, p, i] = s
             with torch.no_grad():
-                _, lg = graph_run(M, emb, delta=delta)
+                _, lg = M.run(emb, delta=delta)
             vals.append(metrics(lg, ex["ans"], ex["foil"], ex["clean_lp"]))
         for name in METRICS:
             fd = float((vals[0][name] - vals[1][name])[0]) / (2 * h)
@@ -504,14 +518,14 @@ def write_forward(name, M, rng, lengths, P, all_positions):
         toks[0, 1] = M.V - 2
         toks[0, 2] = M.V - 1
     with torch.no_grad():
-        logits = forward_plain(M, torch.from_numpy(toks))
+        logits = M.plain(torch.from_numpy(toks))
         # padding never affects real positions (SPEC §4), and the plain forward
         # agrees with the edge-level graph forward
         for b, n in enumerate(lengths):
-            alone = forward_plain(M, torch.from_numpy(toks[b:b + 1, :n]))
+            alone = M.plain(torch.from_numpy(toks[b:b + 1, :n]))
             assert torch.allclose(alone[0], logits[b, :n], rtol=1e-12, atol=1e-12)
-            emb = (M.wte[torch.from_numpy(toks[b, :n])] + M.wpe[:n])[None]
-            _, lg = graph_run(M, emb)
+            emb = M.embed(torch.from_numpy(toks[b, :n]))[None]
+            _, lg = M.run(emb)
             assert torch.allclose(lg[0], logits[b, n - 1], rtol=1e-11, atol=1e-11)
     lens = np.array(lengths)
     last = logits[torch.arange(len(lengths)), torch.from_numpy(lens - 1)].numpy()
@@ -550,8 +564,8 @@ def make_pairs(rng, M, lengths, P, n_ans, n_foil):
     foil = -np.ones((N, Amax), dtype=np.int64)
     for i, n in enumerate(lengths):
         with torch.no_grad():
-            top_c = forward_plain(M, torch.from_numpy(clean[i:i + 1, :n]))[0, -1].topk(8).indices
-            top_x = forward_plain(M, torch.from_numpy(corr[i:i + 1, :n]))[0, -1].topk(8).indices
+            top_c = M.plain(torch.from_numpy(clean[i:i + 1, :n]))[0, -1].topk(8).indices
+            top_x = M.plain(torch.from_numpy(corr[i:i + 1, :n]))[0, -1].topk(8).indices
         a = rng.choice(top_c.numpy(), size=n_ans[i], replace=False)
         f = [int(t) for t in top_x.numpy() if t not in a]
         f = rng.choice(np.array(f), size=n_foil[i], replace=False)
@@ -582,16 +596,16 @@ def write_graph(name, M, rng, lengths, P, n_ans, n_foil):
     for i, n in enumerate(lengths):
         tc = torch.from_numpy(clean[i, :n])
         tx = torch.from_numpy(corr[i, :n])
-        e_c = M.wte[tc] + M.wpe[:n]
-        e_x = M.wte[tx] + M.wpe[:n]
+        e_c = M.embed(tc)
+        e_x = M.embed(tx)
         a_ids = [int(t) for t in ans[i] if t >= 0]
         f_ids = [int(t) for t in foil[i] if t >= 0]
         with torch.no_grad():
-            Yc, lc = graph_run(M, e_c[None])
-            Yx, lx = graph_run(M, e_x[None])
+            Yc, lc = M.run(e_c[None])
+            Yx, lx = M.run(e_x[None])
             # cross-check with the plain forward
-            assert torch.allclose(lc[0], forward_plain(M, tc[None])[0, -1], rtol=1e-11, atol=1e-11)
-            assert torch.allclose(lx[0], forward_plain(M, tx[None])[0, -1], rtol=1e-11, atol=1e-11)
+            assert torch.allclose(lc[0], M.plain(tc[None])[0, -1], rtol=1e-11, atol=1e-11)
+            assert torch.allclose(lx[0], M.plain(tx[None])[0, -1], rtol=1e-11, atol=1e-11)
         Yc, Yx = Yc[0], Yx[0]                              # (n_fwd,n,d)
         ex = {"ans": a_ids, "foil": f_ids, "clean_lp": torch.log_softmax(lc[0], -1)}
         mc = metrics(lc, a_ids, f_ids, ex["clean_lp"])
@@ -657,7 +671,7 @@ def write_graph(name, M, rng, lengths, P, n_ans, n_foil):
                 uu = torch.tensor([e[0] for e in chunk])
                 vv = torch.tensor([e[1] for e in chunk])
                 keep[torch.arange(len(chunk)), uu, vv] = 0.0
-                _, lg = graph_run(M, e_c[None].expand(len(chunk), n, d), ycorr=Yx, keep=keep)
+                _, lg = M.run(e_c[None].expand(len(chunk), n, d), ycorr=Yx, keep=keep)
                 mp = metrics(lg, a_ids, f_ids, ex["clean_lp"])
                 for m in METRICS:
                     exact_i[m][uu, vv] = mp[m] - mc[m][0]
@@ -666,7 +680,7 @@ def write_graph(name, M, rng, lengths, P, n_ans, n_foil):
 
             # circuit evaluation (SPEC §9) and its identities
             def evaluate(mask):
-                _, lg = graph_run(M, e_c[None], ycorr=Yx, keep=mask.to(torch.float64)[None])
+                _, lg = M.run(e_c[None], ycorr=Yx, keep=mask.to(torch.float64)[None])
                 return metrics(lg, a_ids, f_ids, ex["clean_lp"])
             full, none = evaluate(E), evaluate(torch.zeros_like(E))
             for m in METRICS:
