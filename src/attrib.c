@@ -129,22 +129,34 @@ double eap_metric_eval(enum eap_metric metric, const float *logits,
 /* Scratch layout: named views into r->scratch. */
 struct views {
 	float *a, *b, *c, *x, *lnx, *lnstat, *qkv, *att, *z, *fc, *gelu, *dfc,
-		*dqkv, *attscr, *lnf_last, *logits, *sbatch;
+		*dqkv, *attscr, *lnf_last, *logits, *sbatch, *d2, *dpar, *dp,
+		*qw;
 };
 
 static size_t views_size(const struct eap_run *r, struct views *v)
 {
 	const struct eap_config *c = &r->model->cfg;
+	const struct eap_arch *a = &c->arch;
 	size_t n = r->B * r->P, d = c->d_model, dm = c->d_mlp;
+	size_t hd = c->n_head * c->d_head, wfc = dm * (a->gated ? 2 : 1);
 	const size_t sz[] = { n * d, n * d, n * d, n * d, n * d, 2 * n,
-			      3 * n * d, r->B * c->n_head * r->P * r->P, n * d,
-			      n * dm, n * dm, n * dm, 3 * n * d, r->P * r->P,
-			      r->B * d, r->B * c->n_vocab,
-			      r->graph->n_fwd * r->graph->n_bwd };
+			      3 * n * hd, r->B * c->n_head * r->P * r->P, n * hd,
+			      n * wfc, n * dm, n * wfc, 3 * n * hd,
+			      2 * r->P * r->P, r->B * d, r->B * c->n_vocab,
+			      r->graph->n_fwd * r->graph->n_bwd,
+			      /* d2: post-norm gradients; dpar: a parallel
+			       * block's MLP path; dp: one head's path
+			       * gradient (n, dh) and its row factors; qw:
+			       * OLMo-2's qhat W_q^T and khat W_k^T */
+			      a->attn_post_norm || a->mlp_post_norm ? n * d : 0,
+			      a->parallel ? n * d : 0,
+			      a->qk_norm ? n * (c->d_head + 1) : 0,
+			      a->qk_norm == EAP_QKNORM_ALL ?
+				      2 * n * d + n * (hd > d ? hd : d) : 0 };
 	float **dst[] = { &v->a, &v->b, &v->c, &v->x, &v->lnx, &v->lnstat,
 			  &v->qkv, &v->att, &v->z, &v->fc, &v->gelu, &v->dfc,
 			  &v->dqkv, &v->attscr, &v->lnf_last, &v->logits,
-			  &v->sbatch };
+			  &v->sbatch, &v->d2, &v->dpar, &v->dp, &v->qw };
 	size_t off = 0;
 
 	for (size_t i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
@@ -164,8 +176,6 @@ int eap_run_init(struct eap_run *r, const struct eap_model *m,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((rc = eap_arch_check_gpt2(&m->cfg, "attribution", err)))
-		return rc;
 	if (g->n_layer != m->cfg.n_layer || g->n_head != m->cfg.n_head)
 		return eap_err_set(err, EAP_EINVAL,
 				   "graph %zu x %zu does not match the model's %zu layers x %zu heads",
@@ -235,24 +245,33 @@ void eap_run_release(struct eap_run *r)
 
 /*
  * Copy the node outputs of the first n rows of r->fwd into y (node u at
- * y + u * ns): the input, each head's z_h W_O[h] and each MLP's output.
+ * y + u * ns): the input, each head's z_h W_O[h] (with a post-attention
+ * norm: its share w * z_h W_O[h] / rms(o) of the normed output, README
+ * "Model families") and each MLP's output.
  */
 static void nodes_out(struct eap_run *r, size_t n, float *y, size_t ns)
 {
 	const struct eap_model *m = r->model;
 	const struct eap_graph *g = r->graph;
-	size_t d = m->cfg.d_model, dh = m->cfg.d_head;
+	size_t d = m->cfg.d_model, dh = m->cfg.d_head, hd = g->n_head * dh;
 
 	memcpy(y, r->fwd.layers[0].x_in, n * d * sizeof(float));
 	for (size_t l = 0; l < m->cfg.n_layer; l++) {
 		const struct eap_fwd_layer *F = &r->fwd.layers[l];
-		const float *w_o = m->w.layers[l].w_o;
+		const struct eap_layer *W = &m->w.layers[l];
 
 		/* y_{l,h} = z_h W_O[h]: head h's columns of z, rows of W_O */
-		for (size_t h = 0; h < g->n_head; h++)
-			eap_sgemm(0, 0, n, d, dh, 1.0f, F->z + h * dh, d,
-				  w_o + h * dh * d, d, 0.0f,
-				  y + eap_fwd_head(g, l, h) * ns, d);
+		for (size_t h = 0; h < g->n_head; h++) {
+			float *yh = y + eap_fwd_head(g, l, h) * ns;
+
+			eap_sgemm(0, 0, n, d, dh, 1.0f, F->z + h * dh, hd,
+				  W->w_o + h * dh * d, d, 0.0f, yh, d);
+			if (W->post1_w)
+				for (size_t i = 0; i < n; i++)
+					for (size_t j = 0; j < d; j++)
+						yh[i * d + j] *= F->post1_stat[i] *
+								 W->post1_w[j];
+		}
 		memcpy(y + eap_fwd_mlp(g, l) * ns, F->mlp_out,
 		       n * d * sizeof(float));
 	}
@@ -364,7 +383,9 @@ static void ln_xhat(float *xhat, const float *x, const float *stat, size_t n,
 
 /*
  * One backward input's own LayerNorm backward (the copies share x, so they
- * share xhat): g = r (u - mean(u) - xhat mean(u xhat)) with u = dln * w;
+ * share xhat): g = r (u - mean(u) - xhat mean(u xhat)) with u = dln * w
+ * (RMSNorm: center 0, no mean(u); its stat has ss = 1 float a row, 1/rms;
+ * LayerNorm's ss = 2, mean and 1/std);
  * grad_v += alpha g and dres += g in the same pass.  With fold > 1 the
  * rows of dln, xhat, dres and stat are fold stacked copies of n rows (IG
  * steps, copy-major), whose g all add into grad_v's n rows.  The two sums run in 8
@@ -383,7 +404,7 @@ static void path_ln_backward(float *restrict grad_v, float alpha,
 			     const float *restrict xhat,
 			     const float *restrict w,
 			     const float *restrict stat, size_t n, size_t d,
-			     size_t fold)
+			     size_t fold, int center, size_t ss)
 {
 	enum { LANES = 8, BLOCK = 64 };
 
@@ -393,7 +414,7 @@ static void path_ln_backward(float *restrict grad_v, float alpha,
 		size_t i = c * n + i0;
 		const float *gi = dln + i * d, *xi = xhat + i * d;
 		float *gv = grad_v + i0 * d, *dr = dres + i * d;
-		float r = stat[2 * i + 1], mu, mux;
+		float r = stat[ss * i + ss - 1], mu, mux;
 		double su[LANES] = { 0 }, sux[LANES] = { 0 }, tu = 0, tux = 0;
 		size_t j = 0;
 
@@ -422,7 +443,7 @@ static void path_ln_backward(float *restrict grad_v, float alpha,
 			tu += su[l];
 			tux += sux[l];
 		}
-		mu = (float)(tu / (double)d);
+		mu = center ? (float)(tu / (double)d) : 0.0f;
 		mux = (float)(tux / (double)d);
 		/* in blocks of LANES: loops of unknown length with an
 		 * epilogue are not vectorised at -O2 */
@@ -443,13 +464,159 @@ static void path_ln_backward(float *restrict grad_v, float alpha,
 	}
 }
 
+/* xhat (n, d) of the model's norm: (x - mean) / std or x / rms. */
+static void norm_xhat(const struct eap_config *c, float *xhat, const float *x,
+		      const float *stat, size_t n, size_t d)
+{
+	if (c->arch.norm == EAP_NORM_LAYER) {
+		ln_xhat(xhat, x, stat, n, d);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < d; j++)
+			xhat[i * d + j] = x[i * d + j] * stat[i];
+}
+
+/*
+ * One backward input's own path back through its norm (or none): adds
+ * alpha g into grad_v (fold copies summed) and g into dres.
+ */
+static void path_norm_backward(const struct eap_config *c, int has_norm,
+			       float *grad_v, float alpha, float *dres,
+			       const float *dln, const float *xhat,
+			       const float *w, const float *stat, size_t n0,
+			       size_t d, size_t fold)
+{
+	if (!has_norm) {
+		for (size_t k = 0; k < fold; k++)
+			axpy(grad_v, alpha, dln + k * n0 * d, n0 * d);
+		axpy(dres, 1.0f, dln, fold * n0 * d);
+		return;
+	}
+	if (c->arch.norm == EAP_NORM_LAYER)
+		path_ln_backward(grad_v, alpha, dres, dln, xhat, w, stat, n0, d,
+				 fold, 1, 2);
+	else
+		path_ln_backward(grad_v, alpha, dres, dln, xhat, w, stat, n0, d,
+				 fold, 0, 1);
+}
+
+/* The activation's backward: dx (n) = act'(x) dout; y = act(x). */
+static void act_backward(const struct eap_config *c, float *dx, const float *x,
+			 const float *y, const float *dout, size_t n)
+{
+	switch (c->arch.act) {
+	case EAP_ACT_GELU_TANH:
+		eap_gelu_backward(dx, x, y, dout, n);
+		break;
+	case EAP_ACT_GELU_ERF:
+		eap_gelu_erf_backward(dx, x, dout, n);
+		break;
+	case EAP_ACT_SILU:
+		eap_silu_backward(dx, x, dout, n);
+		break;
+	}
+}
+
+/*
+ * The MLP of layer l backward from the gradient at its output dmo (n, d)
+ * to the gradient at its norm's output, into dln (n, d).
+ */
+static void mlp_backward(struct eap_run *r, const struct views *v, size_t l,
+			 const float *dmo, float *dln, size_t n)
+{
+	const struct eap_config *c = &r->model->cfg;
+	const struct eap_layer *W = &r->model->w.layers[l];
+	const struct eap_fwd_layer *F = &r->fwd.layers[l];
+	size_t d = c->d_model, dm = c->d_mlp, wfc = dm * (c->arch.gated ? 2 : 1);
+
+	if (W->post2_w) {
+		memset(v->d2, 0, n * d * sizeof(float));
+		eap_rmsnorm_backward(v->d2, NULL, dmo, F->mlp_raw, W->post2_w,
+				     F->post2_stat, n, d);
+		dmo = v->d2;
+	}
+	eap_sgemm(0, 1, n, dm, d, 1.0f, dmo, d, W->w_proj, d, 0.0f, v->gelu,
+		  dm);
+	if (c->arch.gated) {
+		/* h = act(gate) * up: dgate = dh up act'(gate), dup = dh act */
+		for (size_t i = 0; i < n; i++) {
+			const float *fc = F->fc + i * wfc, *act = F->gelu + i * dm;
+			const float *dh = v->gelu + i * dm;
+			float *dg = v->dfc + i * wfc;
+
+			for (size_t j = 0; j < dm; j++) {
+				dg[j] = dh[j] * fc[dm + j];
+				dg[dm + j] = dh[j] * act[j];
+			}
+			act_backward(c, dg, fc, act, dg, dm);
+		}
+	} else {
+		act_backward(c, v->dfc, F->fc, F->gelu, v->gelu, n * dm);
+	}
+	eap_sgemm(0, 1, n, d, wfc, 1.0f, v->dfc, wfc, W->w_fc, wfc, 0.0f, dln,
+		  d);
+}
+
+/*
+ * QK-norm backward of one query head's q (kind 0) or k (kind 1) path:
+ * dp (n, dh) becomes the gradient at the head's slice of the projection
+ * from dq (its rows at stride ld).  Per head (Qwen3, Gemma-3): the
+ * RMSNorm backward of the slice.  Over all of q or k (OLMo-2): the slice's
+ * own part r w dq, and dp's last n floats get the factor r s, s = mean
+ * over the whole width of w dq qhat (dq zero outside the slice), by which
+ * the caller subtracts qhat W^T.
+ */
+static void qk_norm_backward(const struct eap_run *r, size_t l, int kind,
+			     size_t h, const float *dq, size_t ld, float *dp,
+			     size_t n)
+{
+	const struct eap_config *c = &r->model->cfg;
+	const struct eap_layer *W = &r->model->w.layers[l];
+	const struct eap_fwd_layer *F = &r->fwd.layers[l];
+	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head;
+	size_t wp = (H + 2 * Hkv) * dh, grp = kind ? h / (H / Hkv) : h;
+	size_t col = kind ? (H + grp) * dh : h * dh, sst = H + Hkv;
+	const float *w = kind ? W->k_norm : W->q_norm;
+
+	memset(dp, 0, n * dh * sizeof(float));
+	if (c->arch.qk_norm == EAP_QKNORM_HEAD) {
+		for (size_t i = 0; i < n; i++)
+			eap_rmsnorm_backward(dp + i * dh, NULL, dq + i * ld,
+					     F->proj + i * wp + col, w,
+					     F->qk_stat + i * sst + (kind ? H + grp : h),
+					     1, dh);
+		return;
+	}
+	{
+		size_t width = kind ? Hkv * dh : H * dh, c0 = kind ? H * dh : 0;
+		size_t off = col - c0; /* the slice within q or k */
+
+		for (size_t i = 0; i < n; i++) {
+			float rr = F->qk_stat[i * sst + (size_t)kind];
+			const float *x = F->proj + i * wp + col;
+			double sum = 0.0;
+
+			for (size_t j = 0; j < dh; j++) {
+				float u = dq[i * ld + j] * w[off + j];
+
+				dp[i * dh + j] = rr * u;
+				sum += (double)u * x[j] * rr;
+			}
+			dp[n * dh + i] = (float)(rr * sum / (double)width);
+		}
+	}
+}
+
 /*
  * The backward pass, on a forward of fold stacked copies of the batch bt
  * (copy-major rows; IG steps): the gradients of all copies add into
  * grad's rows of bt.  With cut_layer >= 0 the output of that layer's
  * attention (cut_mlp 0) or MLP (cut_mlp 1) was a constant in the forward,
  * so no gradient goes through it: its backward inputs get none, and the
- * residual stream's gradient passes the block unchanged.
+ * residual stream's gradient passes the block unchanged.  Every family's
+ * ops (README "Model families"): each backward input's own path through
+ * its norm, projection, QK-norm and rotary.
  */
 static int backward(struct eap_run *r, const struct eap_batch *bt,
 		    enum eap_metric metric, float alpha, size_t fold,
@@ -458,10 +625,12 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
+	const struct eap_arch *a = &c->arch;
 	const struct eap_graph *g = r->graph;
 	const struct eap_fwd *f = &r->fwd;
 	size_t nb = f->nb, np = f->np, n = nb * np, d = c->d_model;
-	size_t dm = c->d_mlp, dh = c->d_head, H = c->n_head, V = c->n_vocab;
+	size_t dh = c->d_head, H = c->n_head, V = c->n_vocab;
+	size_t Hkv = c->n_kv_head, hd = H * dh, wp = (H + 2 * Hkv) * dh;
 	size_t n0 = bt->nb * np, ns = r->node_stride ? r->node_stride : n0 * d;
 	struct views v;
 	float *dres, *dln, *xhat;
@@ -480,17 +649,27 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		if (metric_out && b < bt->nb)
 			metric_out[b] = mv;
 	}
-	/* logits: dlnf_last (nb, d) = dlogits (nb, V) W_U (V, d), then LN_f
-	 * backward at each row's last real position only */
+	if (a->logit_softcap > 0)
+		eap_softcap_backward(r->dlogits, f->logits, r->dlogits, nb * V,
+				     a->logit_softcap);
+	/* logits: dlnf_last (nb, d) = dlogits (nb, V) W_U (V, d), then the
+	 * final norm's backward at each row's last real position only */
 	eap_sgemm(0, 0, nb, d, V, 1.0f, r->dlogits, V, m->w.unembed, d, 0.0f,
 		  v.lnf_last, d);
 	memset(dres, 0, n * d * sizeof(float));
 	for (size_t b = 0; b < nb; b++) {
 		size_t row = b * np + (size_t)f->lengths[b] - 1;
 
-		eap_layernorm_backward(dres + row * d, NULL, NULL,
-				       v.lnf_last + b * d, f->x_out + row * d,
-				       m->w.lnf_w, f->lnf_stat + 2 * row, 1, d);
+		if (a->norm == EAP_NORM_LAYER)
+			eap_layernorm_backward(dres + row * d, NULL, NULL,
+					       v.lnf_last + b * d,
+					       f->x_out + row * d, m->w.lnf_w,
+					       f->lnf_stat + 2 * row, 1, d);
+		else
+			eap_rmsnorm_backward(dres + row * d, NULL,
+					     v.lnf_last + b * d,
+					     f->x_out + row * d, m->w.lnf_w,
+					     f->lnf_stat + row, 1, d);
 	}
 	for (size_t k = 0; k < fold; k++)
 		axpy(r->grad + eap_bwd_logits(g) * ns, alpha, dres + k * n0 * d,
@@ -499,43 +678,103 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 	for (size_t l = c->n_layer; l-- > 0;) {
 		const struct eap_layer *W = &m->w.layers[l];
 		const struct eap_fwd_layer *F = &f->layers[l];
-		size_t vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
-
+		size_t vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0), half;
+		const float *cs = eap_model_rope_table(c, f, l, &half);
+		const float *dO = dres;
+		float *dmlp = a->parallel ? v.dpar : dres;
+		struct eap_attn_opts ao;
 		int cut = (long)l == cut_layer;
 
-		/* MLP path: its own LN2 copy */
+		/* MLP path: its own norm copy; a parallel block's MLP reads
+		 * x_in, and its gradient joins after the attention's */
+		if (a->parallel)
+			memset(v.dpar, 0, n * d * sizeof(float));
 		if (!(cut && cut_mlp)) {
-			eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, W->w_proj, d,
-				  0.0f, v.gelu, dm);
-			eap_gelu_backward(v.dfc, F->fc, F->gelu, v.gelu, n * dm);
-			eap_sgemm(0, 1, n, d, dm, 1.0f, v.dfc, dm, W->w_fc, dm,
-				  0.0f, dln, d);
-			ln_xhat(xhat, F->x_mid, F->ln2_stat, n, d);
-			path_ln_backward(r->grad + vm * ns, alpha, dres, dln,
-					 xhat, W->ln2_w, F->ln2_stat, n0, d, fold);
-		}
-		if (cut && !cut_mlp)
-			continue;
+			const float *xm = a->parallel ? F->x_in : F->x_mid;
 
-		/* attention: dz = dres W_O^T, through the attention core */
-		eap_sgemm(0, 1, n, d, d, 1.0f, dres, d, W->w_o, d, 0.0f, v.z, d);
-		memset(v.dqkv, 0, 3 * n * d * sizeof(float));
-		eap_attention_backward(v.dqkv, v.attscr, v.z, F->att, F->qkv, nb,
-				       np, H, dh);
-		ln_xhat(xhat, F->x_in, F->ln1_stat, n, d);
-		/* each q/k/v input of each head: one LN1 backward of its own
-		 * path's gradient, d_path W_path^T */
+			mlp_backward(r, &v, l, dres, dln, n);
+			if (a->mlp_pre_norm)
+				norm_xhat(c, xhat, xm, F->ln2_stat, n, d);
+			path_norm_backward(c, a->mlp_pre_norm, r->grad + vm * ns,
+					   alpha, dmlp, dln, xhat, W->ln2_w,
+					   F->ln2_stat, n0, d, fold);
+		}
+		if (cut && !cut_mlp) {
+			if (a->parallel)
+				axpy(dres, 1.0f, v.dpar, n * d);
+			continue;
+		}
+
+		/* attention: dz = do W_O^T (do through the post norm), then
+		 * the attention core, rotary back */
+		if (W->post1_w) {
+			memset(v.d2, 0, n * d * sizeof(float));
+			eap_rmsnorm_backward(v.d2, NULL, dres, F->attn_o,
+					     W->post1_w, F->post1_stat, n, d);
+			dO = v.d2;
+		}
+		eap_sgemm(0, 1, n, hd, d, 1.0f, dO, d, W->w_o, d, 0.0f, v.z, hd);
+		memset(v.dqkv, 0, 3 * n * hd * sizeof(float));
+		eap_model_attn_opts(c, l, &ao);
+		eap_attention_backward_opt(v.dqkv, v.attscr, v.z, F->att, F->qkv,
+					   nb, np, H, dh, &ao);
+		if (half)
+			eap_rope_apply(v.dqkv, n, np, 2 * H, dh, 3 * hd, half, cs,
+				       -1);
+		if (a->attn_pre_norm)
+			norm_xhat(c, xhat, F->x_in, F->ln1_stat, n, d);
+		if (a->qk_norm == EAP_QKNORM_ALL) {
+			/* qw = qhat W_q^T, kw = khat W_k^T: the norm's shared
+			 * part of every head's q (k) path */
+			for (int k = 0; k < 2; k++) {
+				size_t w0 = k ? Hkv * dh : hd, c0 = k ? hd : 0;
+				float *qhat = v.qw + 2 * n * d;
+
+				for (size_t i = 0; i < n; i++) {
+					float rr = F->qk_stat[i * (H + Hkv) + (size_t)k];
+
+					for (size_t j = 0; j < w0; j++)
+						qhat[i * w0 + j] = F->proj[i * wp + c0 + j] * rr;
+				}
+				eap_sgemm(0, 1, n, d, w0, 1.0f, qhat, w0,
+					  W->w_qkv + c0, wp, 0.0f,
+					  v.qw + (size_t)k * n * d, d);
+			}
+		}
+		/* each q/k/v input of each head: its own path's gradient
+		 * d_path W_path^T, then its own norm */
 		for (int k = 0; k < 3; k++)
 			for (size_t h = 0; h < H; h++) {
-				size_t c0 = (size_t)k * d + h * dh;
+				size_t grp = h / (H / Hkv);
+				size_t cq = (size_t)k * hd + h * dh;
+				size_t cw = k == 0 ? h * dh
+					    : k == 1 ? hd + grp * dh
+						     : hd + (Hkv + grp) * dh;
 				size_t vi = eap_bwd_index(g, l, (enum eap_bwd_kind)k, h);
 
-				eap_sgemm(0, 1, n, d, dh, 1.0f, v.dqkv + c0, 3 * d,
-					  W->w_qkv + c0, 3 * d, 0.0f, dln, d);
-				path_ln_backward(r->grad + vi * ns, alpha,
-						 dres, dln, xhat, W->ln1_w,
-						 F->ln1_stat, n0, d, fold);
+				if (a->qk_norm && k < 2) {
+					qk_norm_backward(r, l, k, h, v.dqkv + cq,
+							 3 * hd, v.dp, n);
+					eap_sgemm(0, 1, n, d, dh, 1.0f, v.dp, dh,
+						  W->w_qkv + cw, wp, 0.0f, dln, d);
+					if (a->qk_norm == EAP_QKNORM_ALL)
+						for (size_t i = 0; i < n; i++)
+							axpy(dln + i * d,
+							     -v.dp[n * dh + i],
+							     v.qw + (size_t)k * n * d + i * d,
+							     d);
+				} else {
+					eap_sgemm(0, 1, n, d, dh, 1.0f,
+						  v.dqkv + cq, 3 * hd,
+						  W->w_qkv + cw, wp, 0.0f, dln, d);
+				}
+				path_norm_backward(c, a->attn_pre_norm,
+						   r->grad + vi * ns, alpha, dres,
+						   dln, xhat, W->ln1_w,
+						   F->ln1_stat, n0, d, fold);
 			}
+		if (a->parallel)
+			axpy(dres, 1.0f, v.dpar, n * d);
 	}
 	return 0;
 }
@@ -629,6 +868,11 @@ int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
 			       start_layer, n, d };
 	struct views v;
 	float *rc, *ra;
+	int e;
+
+	if ((e = eap_arch_check_gpt2(c, "circuit evaluation (patched runs)",
+				     err)))
+		return e;
 
 	if (start_layer > L || nb > r->B || np > r->P)
 		return eap_err_set(err, EAP_EINVAL,
@@ -1477,6 +1721,14 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 	size_t nb = bt->nb, np = bt->np, n = nb * np;
 	int rc;
 
+	/* patched runs (exact) and EAP-IG on activations run GPT-2's blocks
+	 * only so far; the gradient methods run every family */
+	if ((method == EAP_METHOD_EXACT || method == EAP_METHOD_EAP_IG_ACT) &&
+	    (rc = eap_arch_check_gpt2(&r->model->cfg,
+				      method == EAP_METHOD_EXACT
+					      ? "exact patching"
+					      : "EAP-IG on activations", err)))
+		return rc;
 	if (method == EAP_METHOD_EXACT) {
 		rc = baselines(r, bt, metric, 0, err);
 		if (!rc)

@@ -991,38 +991,62 @@ void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
 	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head;
 	size_t wp = (H + 2 * Hkv) * dh, w3 = 3 * H * dh, g = H / Hkv, half;
 	const float *cs = eap_model_rope_table(c, f, l, &half);
-	float *tmp;
 
-	if (c->arch.qk_norm == EAP_QKNORM_HEAD) {
-		/* one RMSNorm per head vector: rows of dh within proj */
-		for (size_t i = 0; i < n; i++) {
-			float *q = proj + i * wp, *st = qk_stat + i * (H + Hkv);
-
-			eap_rmsnorm_forward(q, st, q, W->q_norm, H, dh, c->ln_eps);
-			eap_rmsnorm_forward(q + H * dh, st + H, q + H * dh,
-					    W->k_norm, Hkv, dh, c->ln_eps);
-		}
-	} else if (c->arch.qk_norm == EAP_QKNORM_ALL) {
-		for (size_t i = 0; i < n; i++) {
-			float *q = proj + i * wp, *st = qk_stat + i * (H + Hkv);
-
-			eap_rmsnorm_forward(q, st, q, W->q_norm, 1, H * dh,
-					    c->ln_eps);
-			eap_rmsnorm_forward(q + H * dh, st + 1, q + H * dh,
-					    W->k_norm, 1, Hkv * dh, c->ln_eps);
-		}
-	}
+	/* proj keeps the projection (the QK-norm's backward reads it) */
 	if (proj != qkv)
 		for (size_t i = 0; i < n; i++) {
 			const float *s = proj + i * wp;
+			float *t = qkv + i * w3;
+			float *st = qk_stat ? qk_stat + i * (H + Hkv) : NULL;
+			float rk = 1.0f;
 
-			tmp = qkv + i * w3;
-			memcpy(tmp, s, H * dh * sizeof(float));
+			switch (c->arch.qk_norm) {
+			case EAP_QKNORM_HEAD:
+				eap_rmsnorm_forward(t, st, s, W->q_norm, H, dh,
+						    c->ln_eps);
+				/* each K head's 1/rms, kept at st[H + kv] */
+				for (size_t kv = 0; kv < Hkv; kv++) {
+					const float *x = s + (H + kv) * dh;
+					double ss = 0.0;
+
+					for (size_t e = 0; e < dh; e++)
+						ss += (double)x[e] * x[e];
+					st[H + kv] = (float)(1.0 / sqrt(ss / (double)dh +
+									c->ln_eps));
+				}
+				break;
+			case EAP_QKNORM_ALL: {
+				const float *x = s + H * dh;
+				double ss = 0.0;
+
+				eap_rmsnorm_forward(t, st, s, W->q_norm, 1, H * dh,
+						    c->ln_eps);
+				for (size_t e = 0; e < Hkv * dh; e++)
+					ss += (double)x[e] * x[e];
+				rk = st[1] = (float)(1.0 / sqrt(ss / (double)(Hkv * dh) +
+								c->ln_eps));
+				break;
+			}
+			case EAP_QKNORM_NONE:
+				memcpy(t, s, H * dh * sizeof(float));
+				break;
+			}
 			for (size_t h = 0; h < H; h++) {
-				memcpy(tmp + (H + h) * dh, s + (H + h / g) * dh,
-				       dh * sizeof(float));
-				memcpy(tmp + (2 * H + h) * dh,
-				       s + (H + Hkv + h / g) * dh,
+				size_t kv = h / g;
+				const float *k = s + (H + kv) * dh;
+				float *tk = t + (H + h) * dh;
+
+				if (c->arch.qk_norm == EAP_QKNORM_HEAD) {
+					for (size_t e = 0; e < dh; e++)
+						tk[e] = k[e] * st[H + kv] * W->k_norm[e];
+				} else if (c->arch.qk_norm == EAP_QKNORM_ALL) {
+					for (size_t e = 0; e < dh; e++)
+						tk[e] = k[e] * rk *
+							W->k_norm[kv * dh + e];
+				} else {
+					memcpy(tk, k, dh * sizeof(float));
+				}
+				memcpy(t + (2 * H + h) * dh, s + (H + Hkv + kv) * dh,
 				       dh * sizeof(float));
 			}
 		}

@@ -4,9 +4,12 @@
  * against the float64 PyTorch reference (tests/reference/gpt2_ref.py) and
  * against finite differences and invariants.
  */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eap/attrib.h"
 #include "eap/graph.h"
@@ -124,8 +127,9 @@ static void fx_open(struct fixture *fx, const char *name)
 	memset(fx, 0, sizeof(*fx));
 	snprintf(path, sizeof(path), FIXTURE("models/%s"), name);
 	ck_assert_msg(eap_model_load(&fx->model, path, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(eap_graph_init(&fx->graph, fx->model.cfg.n_layer,
-					fx->model.cfg.n_head, &err), 0);
+	ck_assert_int_eq(eap_graph_init_layout(&fx->graph, fx->model.cfg.n_layer,
+					       fx->model.cfg.n_head,
+					       fx->model.cfg.arch.parallel, &err), 0);
 	snprintf(path, sizeof(path), FIXTURE("ref/%s-graph.safetensors"), name);
 	ck_assert_msg(eap_safetensors_open(&fx->st, path, &err) == 0, "%s", err.msg);
 	t = eap_safetensors_find(&fx->st, "clean");
@@ -597,6 +601,249 @@ START_TEST(test_exact_equals_full_patched_runs)
 }
 END_TEST
 
+
+/* ---- every family's gradients against the residual stream's ------------ */
+
+/*
+ * A random checkpoint of a family, written from its config alone: the
+ * parameter table names every tensor and its shape.  Norm weights near
+ * 1 (Gemma's stored w near 0), the rest uniform in [-scale, scale].
+ */
+static void write_random_family(const char *dir, const char *cfg_text,
+				float scale)
+{
+	char path[256];
+	struct eap_config c;
+	struct eap_err err = { 0 };
+	struct eap_param *tab;
+	struct eap_st_out *out;
+	float *buf;
+	size_t n, total, used = 0;
+	uint64_t seed = 99;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(cfg_text, f);
+	fclose(f);
+	ck_assert_msg(eap_config_load(&c, path, &err) == 0, "%s", err.msg);
+	c.tied = 0;
+	n = eap_model_params(&c, NULL, 0, &total);
+	tab = calloc(n, sizeof(*tab));
+	out = calloc(n, sizeof(*out));
+	eap_model_params(&c, tab, n, NULL);
+	for (size_t i = 0; i < n; i++)
+		used += tab[i].numel;
+	buf = malloc(used * sizeof(float));
+	used = 0;
+	for (size_t i = 0; i < n; i++) {
+		int norm = strstr(tab[i].name, "norm") != NULL;
+
+		out[i].name = tab[i].name;
+		out[i].ndim = tab[i].ndim;
+		out[i].shape[0] = tab[i].shape[0];
+		out[i].shape[1] = tab[i].shape[1];
+		out[i].data = buf + used;
+		for (size_t k = 0; k < tab[i].numel; k++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			float u = (float)((seed >> 40) / (double)(1ULL << 24)) * 2 - 1;
+
+			buf[used + k] = norm ? (tab[i].xform == EAP_X_PLUS1 ? 0 : 1) +
+						       0.3f * u
+					     : scale * u;
+		}
+		used += tab[i].numel;
+	}
+	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
+	ck_assert_int_eq(eap_safetensors_write(path, out, n, &err), 0);
+	free(buf);
+	free(out);
+	free(tab);
+}
+
+/* The logit difference of row b after a forward from layer l0 (mid: its
+ * MLP) of a state whose residual at that point the caller perturbed. */
+static double metric_from(const struct eap_model *m, struct eap_fwd *f,
+			  size_t l0, int mid, const struct eap_batch *bt,
+			  size_t b)
+{
+	struct eap_err err = { 0 };
+	size_t V = m->cfg.n_vocab;
+
+	if (mid)
+		ck_assert_int_eq(eap_model_forward_mid(m, f, l0, bt->lengths,
+						       bt->nb, bt->np, &err), 0);
+	else
+		ck_assert_int_eq(eap_model_forward_from(m, f, l0, bt->lengths,
+							bt->nb, bt->np, &err), 0);
+	return eap_metric_eval(EAP_METRIC_LOGIT_DIFF, f->logits + b * V, V,
+			       bt->answers + b * bt->n_ans, bt->n_ans,
+			       bt->foils + b * bt->n_foil, bt->n_foil, NULL,
+			       NULL);
+}
+
+/*
+ * Perturbing the residual stream entering layer l moves every backward
+ * input from layer l on by the same amount, so d m / d x_in(l) =
+ * sum of g_v over those inputs: the difference between layer l and l+1
+ * is layer l's q/k/v inputs plus its MLP; perturbing the stream after
+ * layer l's attention isolates the MLP's (sequential blocks).  Checked by
+ * central differences of the forward alone, for one model of each kind of
+ * block, norm, position, attention and MLP.
+ */
+static void check_family_gradients(const char *name, const char *cfg_text)
+{
+	static const int32_t clean[2 * 6] = { 1, 5, 9, 2, 7, 3, 1, 4, 6, 8, 0, 0 };
+	static const int32_t corr[2 * 6] = { 1, 6, 9, 2, 7, 3, 1, 5, 6, 8, 0, 0 };
+	static const int32_t len[2] = { 6, 4 }, ans[2] = { 3, 10 }, foil[2] = { 11, 2 };
+	struct eap_batch bt = { 2, 6, 1, 1, clean, corr, len, ans, foil };
+	struct eap_model m;
+	struct eap_graph g;
+	struct eap_run r;
+	struct eap_fwd f = { 0 }, f0 = { 0 };
+	struct eap_err err = { 0 };
+	char dir[64];
+	size_t L, d, nd, n = 12;
+	double worst = 0.0;
+	const char *worst_at = "";
+
+	snprintf(dir, sizeof(dir), "/tmp/eap-fam-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_random_family(dir, cfg_text, 0.4f);
+	ck_assert_msg(eap_model_load(&m, dir, &err) == 0, "%s: %s", name, err.msg);
+	L = m.cfg.n_layer;
+	d = m.cfg.d_model;
+	nd = n * d;
+	ck_assert_int_eq(eap_graph_init_layout(&g, L, m.cfg.n_head,
+					       m.cfg.arch.parallel, &err), 0);
+	ck_assert_msg(eap_run_init(&r, &m, &g, 2, 6, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(eap_run_nodes(&r, clean, NULL, len, 2, 6, r.y_clean, &err), 0);
+	memset(r.grad, 0, g.n_bwd * nd * sizeof(float));
+	ck_assert_msg(eap_run_backward(&r, &bt, EAP_METRIC_LOGIT_DIFF, 1.0f, NULL,
+				       &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(eap_fwd_init(&f, &m.cfg, 2, 6, 0, &err), 0);
+	ck_assert_int_eq(eap_fwd_init(&f0, &m.cfg, 2, 6, 0, &err), 0);
+	ck_assert_int_eq(eap_model_forward(&m, &f0, clean, len, 2, 6, &err), 0);
+	/* node outputs add up to the residual stream (README conventions) */
+	for (size_t i = 0; i < nd; i += 5) {
+		double sum = 0.0, want = f0.x_out[i];
+
+		for (size_t u = 0; u < g.n_fwd; u++)
+			sum += r.y_clean[u * nd + i];
+		for (size_t l = 0; l < L; l++)
+			if (m.w.layers[l].b_o)
+				sum += m.w.layers[l].b_o[i % d];
+		ck_assert_msg(fabs(sum - want) <= 1e-4 * (1 + fabs(want)),
+			      "%s: nodes sum to %g, residual %g", name, sum, want);
+	}
+	for (size_t b = 0; b < 2; b++)
+		for (size_t p = 0; p < 2; p++) {
+			size_t pos = p ? (size_t)len[b] - 1 : 1;
+
+			for (size_t j = 0; j < d; j += 5) {
+				size_t idx = (b * 6 + pos) * d + j;
+				double fd[2][64] = { { 0 } }, eps = 1e-2;
+
+				/* fd[0][l]: at x_in(l) (l = L: x_out); fd[1][l]:
+				 * at x_mid(l) */
+				for (size_t l = 0; l <= L; l++)
+					for (int mid = 0; mid < 2 && !(mid && l == L); mid++) {
+						double mp, mm;
+						float *x;
+
+						memcpy(f.mem, f0.mem, f0.n_mem * sizeof(float));
+						memcpy(f.lengths, f0.lengths, 2 * sizeof(int32_t));
+						x = l == L ? f.x_out : mid ? f.layers[l].x_mid
+									   : f.layers[l].x_in;
+						x[idx] += (float)eps;
+						mp = metric_from(&m, &f, l, mid, &bt, b);
+						x[idx] -= (float)(2 * eps);
+						mm = metric_from(&m, &f, l, mid, &bt, b);
+						fd[mid][l] = (mp - mm) / (2 * eps);
+					}
+				for (size_t l = 0; l <= L; l++) {
+					double an = 0.0, want;
+					size_t v0 = l == L ? eap_bwd_logits(&g)
+							   : eap_bwd_index(&g, l, EAP_BWD_Q, 0);
+					size_t v1 = l == L ? v0 + 1 : eap_bwd_index(&g, l, EAP_BWD_MLP, 0) + 1;
+					const char *what = l == L ? "logits" : "layer";
+
+					for (size_t v = v0; v < v1; v++)
+						an += r.grad[v * nd + idx];
+					want = fd[0][l] - (l < L ? fd[0][l + 1] : 0.0);
+					if (fabs(want - an) / fmax(fabs(an), 3e-2) > worst) {
+						worst = fabs(want - an) / fmax(fabs(an), 3e-2);
+						worst_at = what;
+					}
+					if (l < L && !m.cfg.arch.parallel) {
+						size_t vm = eap_bwd_index(&g, l, EAP_BWD_MLP, 0);
+
+						an = r.grad[vm * nd + idx];
+						want = fd[1][l] - fd[0][l + 1];
+						if (fabs(want - an) / fmax(fabs(an), 3e-2) > worst) {
+							worst = fabs(want - an) / fmax(fabs(an), 3e-2);
+							worst_at = "mlp";
+						}
+					}
+				}
+			}
+		}
+	printf("family %-8s gradients vs finite differences of the residual: max rel err %.2e (%s)\n",
+	       name, worst, worst_at);
+	ck_assert_msg(worst < 3e-2, "%s: gradients vs finite differences %g (%s)",
+		      name, worst, worst_at);
+	eap_fwd_release(&f);
+	eap_fwd_release(&f0);
+	eap_run_release(&r);
+	eap_graph_release(&g);
+	eap_model_release(&m);
+	{
+		char p2[128];
+
+		snprintf(p2, sizeof(p2), "%s/config.json", dir);
+		unlink(p2);
+		snprintf(p2, sizeof(p2), "%s/model.safetensors", dir);
+		unlink(p2);
+		rmdir(dir);
+	}
+}
+
+#define FAM_COMMON "\"num_hidden_layers\": 2, \"hidden_size\": 16, " \
+	"\"intermediate_size\": 24, \"vocab_size\": 12, \"max_position_embeddings\": 32, "
+
+START_TEST(test_family_gradients)
+{
+	check_family_gradients("llama", "{\"model_type\": \"llama\", " FAM_COMMON
+		"\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+		"\"rope_theta\": 100.0, \"rope_scaling\": {\"rope_type\": \"llama3\", "
+		"\"factor\": 4.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 2.0, "
+		"\"original_max_position_embeddings\": 8}}");
+	check_family_gradients("neox", "{\"model_type\": \"gpt_neox\", " FAM_COMMON
+		"\"num_attention_heads\": 2, \"rotary_pct\": 0.5, "
+		"\"rotary_emb_base\": 100}");
+	check_family_gradients("qwen2", "{\"model_type\": \"qwen2\", " FAM_COMMON
+		"\"num_attention_heads\": 4, \"num_key_value_heads\": 1, "
+		"\"rope_theta\": 100.0}");
+	check_family_gradients("qwen3", "{\"model_type\": \"qwen3\", " FAM_COMMON
+		"\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+		"\"head_dim\": 6, \"rope_theta\": 100.0}");
+	check_family_gradients("gemma2", "{\"model_type\": \"gemma2\", " FAM_COMMON
+		"\"num_attention_heads\": 2, \"num_key_value_heads\": 1, "
+		"\"head_dim\": 8, \"query_pre_attn_scalar\": 6, "
+		"\"attn_logit_softcapping\": 2.0, \"final_logit_softcapping\": 3.0, "
+		"\"sliding_window\": 3, \"rope_theta\": 100.0}");
+	check_family_gradients("gemma3", "{\"model_type\": \"gemma3_text\", " FAM_COMMON
+		"\"num_attention_heads\": 2, \"num_key_value_heads\": 1, "
+		"\"head_dim\": 8, \"sliding_window\": 3, \"sliding_window_pattern\": 2, "
+		"\"rope_theta\": 1000.0, \"rope_local_base_freq\": 10.0, "
+		"\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 2.0}}");
+	check_family_gradients("olmo2", "{\"model_type\": \"olmo2\", " FAM_COMMON
+		"\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+		"\"rope_theta\": 100.0}");
+}
+END_TEST
+
 Suite *attrib_suite(void)
 {
 	Suite *s = suite_create("attrib");
@@ -604,6 +851,7 @@ Suite *attrib_suite(void)
 
 	tcase_add_test(tg, test_graph_gpt2_small);
 	tcase_add_test(tg, test_graph_real_configs);
+	tcase_add_test(tg, test_family_gradients);
 	tcase_add_test(tg, test_graph_run_tiny_word);
 	tcase_add_test(tg, test_graph_run_tiny_untied);
 	tcase_add_test(tg, test_graph_run_tiny_bpe);
