@@ -27,7 +27,8 @@ CFLAGS  ?= -O2 -g
 
 # ---- system packages (Debian names) -----------------------------------------
 DEB_PKGS := libhdf5-dev libopenblas-dev check libcjson-dev libpcre2-dev \
-            libcsv-dev libssl-dev pkg-config hdf5-tools gnuplot-nox graphviz
+            libcsv-dev libssl-dev pkg-config hdf5-tools gnuplot-nox graphviz \
+            libxml2-utils
 PC_PKGS  := openblas hdf5 libcjson libpcre2-8 libcrypto
 
 EAP_CPPFLAGS = -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PC_CFLAGS)
@@ -96,6 +97,16 @@ libeap.a: $(LIB_OBJS)
 bin/%: src/tools/%.c src/tools/tool.h libeap.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
+
+# eap-viewer carries its page (src/viewer/) inside the binary: a generated
+# header of byte arrays, so bin/ needs no data files.
+VIEWER_ASSETS := src/viewer/viewer.html src/viewer/viewer.css src/viewer/viewer.js
+build/gen/viewer-assets.h: $(VIEWER_ASSETS) build-aux/embed.sh
+	@mkdir -p $(@D)
+	sh build-aux/embed.sh viewer_html=src/viewer/viewer.html viewer_css=src/viewer/viewer.css \
+	  viewer_js=src/viewer/viewer.js > $@.tmp && mv $@.tmp $@
+bin/eap-viewer build/san/bin/eap-viewer: build/gen/viewer-assets.h
+bin/eap-viewer build/san/bin/eap-viewer: EAP_CPPFLAGS += -Ibuild/gen
 
 # ---- tests: unit tests under ASan/UBSan, then the tools end to end ----------
 build/san/%.o: src/%.c $(HDRS) build/config.mk
