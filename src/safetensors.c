@@ -27,6 +27,13 @@ static const struct {
 	{ "BF16", EAP_BF16, 2 },
 	{ "I32", EAP_I32, 4 },
 	{ "U8", EAP_U8, 1 },
+	/* the rest of the format's dtypes: checkpoints carry such buffers
+	 * (GPT-NeoX's BOOL causal mask); accepted, never converted */
+	{ "BOOL", EAP_OTHER, 1 }, { "I8", EAP_OTHER, 1 },
+	{ "F8_E4M3", EAP_OTHER, 1 }, { "F8_E5M2", EAP_OTHER, 1 },
+	{ "I16", EAP_OTHER, 2 }, { "U16", EAP_OTHER, 2 },
+	{ "U32", EAP_OTHER, 4 }, { "I64", EAP_OTHER, 8 },
+	{ "U64", EAP_OTHER, 8 }, { "F64", EAP_OTHER, 8 },
 };
 
 float eap_f16_to_f32(uint16_t h)
@@ -95,7 +102,7 @@ static int parse_tensor(const char *path, const cJSON *j,
 		}
 	if (!es)
 		return eap_err_set(err, EAP_EFORMAT,
-				   "%s: tensor \"%s\": unsupported dtype \"%s\" (expected F32, F16, BF16, I32 or U8)",
+				   "%s: tensor \"%s\": unsupported dtype \"%s\" (not a safetensors dtype)",
 				   path, t->name, dt->valuestring);
 	t->ndim = 0;
 	t->numel = 1;

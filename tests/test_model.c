@@ -452,6 +452,19 @@ END_TEST
 START_TEST(test_forward_tiny_bpe) { check_forward("tiny-bpe"); }
 END_TEST
 
+/* Every family against its float64 reference (tests/reference/family_ref.py):
+ * F16, BF16, sharded, with buffers to ignore. */
+START_TEST(test_forward_families)
+{
+	static const char *const fam[] = { "tiny-neox", "tiny-llama", "tiny-qwen2",
+					   "tiny-qwen3", "tiny-gemma2", "tiny-gemma3",
+					   "tiny-olmo2" };
+
+	for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++)
+		check_forward(fam[i]);
+}
+END_TEST
+
 START_TEST(test_loader_flags)
 {
 	struct eap_model m = { 0 };
@@ -971,6 +984,7 @@ Suite *model_suite(void)
 	tcase_add_test(fwd, test_forward_tiny_word);
 	tcase_add_test(fwd, test_forward_tiny_untied);
 	tcase_add_test(fwd, test_forward_tiny_bpe);
+	tcase_add_test(fwd, test_forward_families);
 	tcase_add_test(fwd, test_loader_flags);
 	tcase_add_test(fwd, test_padding_invariance);
 	tcase_add_test(fwd, test_forward_rejects_bad_batches);

@@ -183,8 +183,11 @@ START_TEST(test_bad_headers)
 {
 	expect_bad("[1,2]", 0, "header is not a JSON object");
 	expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2]", 8, "header is not a JSON object");
-	expect_bad("{\"a\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
-		   "unsupported dtype \"F64\"");
+	expect_bad("{\"a\":{\"dtype\":\"F99\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
+		   "unsupported dtype \"F99\"");
+	/* F64 is a safetensors dtype: its size is checked like any other */
+	expect_bad("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+		   "shape needs 16 bytes but data_offsets span 8");
 	expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4,
 		   "past end of data");
 	expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8,

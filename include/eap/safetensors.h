@@ -7,7 +7,8 @@
  * of the data.  The reader maps the file, validates the header (dtypes,
  * shapes vs byte sizes, offsets inside the file, no two tensors
  * overlapping) and converts F32, F16 and BF16 to float32 on request.
- * I32 and U8 are accepted for integer and mask fixtures.
+ * I32 and U8 are accepted for integer and mask fixtures; the format's
+ * other dtypes (buffers such as BOOL masks) are validated but not read.
  *
  *   struct eap_safetensors st = {0};
  *   if (eap_safetensors_open(&st, "model.safetensors", &err) < 0) ...
@@ -25,7 +26,8 @@
 
 #define EAP_ST_MAX_DIMS 8
 
-enum eap_dtype { EAP_F32, EAP_F16, EAP_BF16, EAP_I32, EAP_U8 };
+enum eap_dtype { EAP_F32, EAP_F16, EAP_BF16, EAP_I32, EAP_U8,
+		 EAP_OTHER /* BOOL, I8, I16, I64, F64, ...: size checked, not read */ };
 
 struct eap_st_tensor {
 	char *name;
