@@ -27,9 +27,9 @@ CFLAGS  ?= -O2 -g
 
 # ---- system packages (Debian names) -----------------------------------------
 DEB_PKGS := libhdf5-dev libopenblas-dev check libcjson-dev libpcre2-dev \
-            libcsv-dev libssl-dev pkg-config hdf5-tools gnuplot-nox graphviz \
-            libxml2-utils
-PC_PKGS  := openblas hdf5 libcjson libpcre2-8 libcrypto
+            libutf8proc-dev libcsv-dev libssl-dev pkg-config hdf5-tools gnuplot-nox \
+            graphviz libxml2-utils
+PC_PKGS  := openblas hdf5 libcjson libpcre2-8 libutf8proc libcrypto
 
 EAP_CPPFLAGS = -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(PC_CFLAGS)
 EAP_CFLAGS   = -std=c11 -Wall -Wextra -Wno-unused-parameter
@@ -122,12 +122,27 @@ build/san/run-tests: $(SAN_TEST_OBJS) $(SAN_LIB_OBJS)
 
 check: unit-tests tool-tests
 
+# Large fixtures are committed gzipped (tests/fixtures/**/X.gz) and
+# unpacked into build/fixtures/ (tests/reference/hf_tokenize.js).
+GZ_FIXTURES := $(patsubst tests/fixtures/%.gz,build/fixtures/%,\
+  $(wildcard tests/fixtures/tokenizer/hf/*.gz tests/fixtures/tokenizer/hf/*/*.gz))
+GZ_FIXTURES += $(patsubst tests/fixtures/%,build/fixtures/%,\
+  $(wildcard tests/fixtures/tokenizer/hf/*/tokenizer_config.json))
+build/fixtures/%: tests/fixtures/%.gz
+	@mkdir -p $(@D)
+	gzip -dc $< > $@.tmp && mv $@.tmp $@
+build/fixtures/%/tokenizer_config.json: tests/fixtures/%/tokenizer_config.json
+	@mkdir -p $(@D)
+	cp $< $@
+fixtures: $(GZ_FIXTURES)
+.PHONY: fixtures
+
 # One BLAS thread keeps the sanitised run deterministic and light on CI.
-unit-tests: build/san/run-tests
+unit-tests: build/san/run-tests fixtures
 	OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  build/san/run-tests
 
-tool-tests: all
+tool-tests: all fixtures
 	@for t in tests/tools/*.sh; do \
 	  [ -f "$$t" ] || continue; \
 	  echo "== $$t"; sh "$$t" || exit 1; \

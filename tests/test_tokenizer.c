@@ -1029,6 +1029,8 @@ START_TEST(test_word_bad_vocab)
 }
 END_TEST
 
+void tokenizer_hf_tcases(Suite *s); /* test_tokenizer_hf.c */
+
 Suite *tokenizer_suite(void)
 {
 	Suite *s = suite_create("tokenizer");
@@ -1058,5 +1060,6 @@ Suite *tokenizer_suite(void)
 	tcase_add_test(word, test_word_bos);
 	tcase_add_test(word, test_word_bad_vocab);
 	suite_add_tcase(s, word);
+	tokenizer_hf_tcases(s);
 	return s;
 }

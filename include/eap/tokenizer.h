@@ -36,9 +36,18 @@
 
 enum eap_tokenizer_kind {
 	EAP_TOKENIZER_NONE = 0,
-	EAP_TOKENIZER_BPE,
+	EAP_TOKENIZER_BPE,    /* byte-level BPE: GPT-2 files or tokenizer.json */
 	EAP_TOKENIZER_WORD,
+	EAP_TOKENIZER_BPE_SP, /* SentencePiece-style BPE from tokenizer.json */
 };
+
+/*
+ * add_bos value of eap_tokenizer_encode: the special tokens the model's own
+ * tokenizer adds (tokenizer.json's post-processor, or add_bos_token of
+ * tokenizer_config.json), as Hugging Face's add_special_tokens=True does;
+ * none for the GPT-2 and word-level files.
+ */
+#define EAP_TOKENIZER_SPECIAL 2
 
 struct eap_tokenizer_impl; /* private: maps, merge ranks, compiled regex */
 
@@ -61,16 +70,19 @@ void eap_tokenizer_release(struct eap_tokenizer *tok);
 
 /*
  * Encode text (UTF-8, no trailing newline) into *ids (malloc'd, owned by the
- * caller) of length *n.  With add_bos the BOS id comes first (an error if
- * the tokenizer has none).
+ * caller) of length *n.  With add_bos 1 the BOS id comes first (an error if
+ * the tokenizer has none); with EAP_TOKENIZER_SPECIAL the tokenizer's own
+ * special tokens surround the text.
  */
 int eap_tokenizer_encode(const struct eap_tokenizer *tok, const char *text,
 			 int add_bos, int32_t **ids, size_t *n,
 			 struct eap_err *err);
 
 /*
- * The text of token id (for BPE the decoded bytes, e.g. " Mary"), or NULL
- * if id is out of range.  Owned by the tokenizer.
+ * The text of token id (for BPE the decoded bytes, e.g. " Mary"; for
+ * SentencePiece pieces U+2581 decoded to ' ' and <0xXX> to its byte; an
+ * added token's content), or NULL if id is out of range or an id
+ * tokenizer.json leaves unused.  Owned by the tokenizer.
  */
 const char *eap_tokenizer_piece(const struct eap_tokenizer *tok, int32_t id);
 

@@ -2,14 +2,16 @@
  * eap-tokenize - print the token ids (and pieces) of each input line
  * (SPEC §2, §3).
  *
- *   eap-tokenize --model DIR|--tokenizer DIR [--no-bos] [--pieces]
- *                [--single] [FILE...]
+ *   eap-tokenize --model DIR|--tokenizer DIR [--no-bos | --special]
+ *                [--pieces] [--single] [FILE...]
  *
  * Reads FILEs, or standard input without any, one prompt per line (the
  * trailing "\n" is not part of it), and writes one line per input line:
  * the ids separated by spaces, or with --pieces `id:"piece"` fields whose
  * pieces are C-escaped (\", \\, \n, \t, \r, \xHH for control bytes and
  * bytes that are not valid UTF-8), so a field never holds a bare space.
+ * --special adds the special tokens the model's own tokenizer adds
+ * (Hugging Face's add_special_tokens=True) instead of the BOS.
  * --single checks answer strings: each line must be exactly one token (no
  * BOS); else it is an error naming the line.
  */
@@ -27,8 +29,8 @@ static const char *const PROG = "eap-tokenize";
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: eap-tokenize (--model DIR | --tokenizer DIR) [--no-bos] "
-		"[--pieces] [--single] [FILE...]\n"
+		"Usage: eap-tokenize (--model DIR | --tokenizer DIR) [--no-bos | "
+		"--special] [--pieces] [--single] [FILE...]\n"
 		"Print the token ids of each line of FILE (default: standard "
 		"input), one output line per input line.\n"
 		"  --model DIR      model directory holding the tokenizer files "
@@ -37,6 +39,9 @@ static void usage(FILE *f)
 		"an alias)\n"
 		"  --no-bos         do not prepend the BOS id (default: prepend "
 		"it)\n"
+		"  --special        add the special tokens the model's tokenizer "
+		"adds (tokenizer.json's post-processor, tokenizer_config.json's "
+		"add_bos_token) instead of the BOS (default: BOS only)\n"
 		"  --pieces         print id:\"piece\" fields instead of bare ids "
 		"(default: ids only)\n"
 		"  --single         require each line to be exactly one token, "
@@ -157,6 +162,7 @@ int main(int argc, char **argv)
 		{ "model", required_argument, NULL, 'm' },
 		{ "tokenizer", required_argument, NULL, 't' },
 		{ "no-bos", no_argument, NULL, 'B' },
+		{ "special", no_argument, NULL, 'S' },
 		{ "pieces", no_argument, NULL, 'p' },
 		{ "single", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -177,7 +183,16 @@ int main(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'B':
+			if (add_bos == EAP_TOKENIZER_SPECIAL)
+				return usage_error("give one of --no-bos and "
+						   "--special");
 			add_bos = 0;
+			break;
+		case 'S':
+			if (add_bos == 0)
+				return usage_error("give one of --no-bos and "
+						   "--special");
+			add_bos = EAP_TOKENIZER_SPECIAL;
 			break;
 		case 'p':
 			pieces = 1;
@@ -195,7 +210,7 @@ int main(int argc, char **argv)
 			if (optopt == 'm' || optopt == 't')
 				snprintf(msg, sizeof(msg),
 					 "option '%s' requires DIR", arg);
-			else if (optopt && strchr("Bps", optopt))
+			else if (optopt && strchr("BSps", optopt))
 				snprintf(msg, sizeof(msg),
 					 "option '%s' takes no argument", arg);
 			else if (optopt)

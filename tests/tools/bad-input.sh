@@ -81,6 +81,12 @@ mkmodel badbos && sed 's/"bos_token_id": *0/"bos_token_id": 99/' $M/config.json 
 mkdir "$T/emptyvocab" && : > "$T/emptyvocab/vocab.txt"
 mkdir "$T/truncbpe" && head -c 3000 $G/encoder.json > "$T/truncbpe/encoder.json" && cp $G/vocab.bpe "$T/truncbpe/"
 mkdir "$T/badmerges" && cp $G/encoder.json "$T/badmerges/" && printf '#version: 0.2\n\304\240 t\nnot-a-merge\n' > "$T/badmerges/vocab.bpe"
+# tokenizer.json: an unknown model type, a merge naming an unknown token,
+# a malformed (cut) file
+mkdir "$T/hf-type" "$T/hf-merge" "$T/hf-trunc"
+printf '{"model": {"type": "Unigram", "vocab": [["a", 0.0]]}}\n' > "$T/hf-type/tokenizer.json"
+printf '{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2},\n "merges": ["a b", "a c"]}}\n' > "$T/hf-merge/tokenizer.json"
+printf '{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2},\n "merges": ["a b"' > "$T/hf-trunc/tokenizer.json"
 
 printf 'clean,corrupted,answers,foils\n"the cat sat,the dog' > "$T/trunc.csv"
 printf 'clean,corrupt,answers,foils\nthe cat sat,the dog sat,on,to\n' > "$T/header.csv"
@@ -140,6 +146,7 @@ check "empty file" eap-train 1 "empty" "$T/mdir" $B/eap-train --corpus "$T/corpu
 
 # truncated file
 check "truncated file" eap-tokenize 1 "encoder.json" - $B/eap-tokenize --tokenizer "$T/truncbpe"
+check "truncated file" eap-tokenize 1 "hf-trunc/tokenizer.json:2: invalid JSON" - $B/eap-tokenize --tokenizer "$T/hf-trunc"
 check "truncated file" eap-corrupt 1 "task.txt" $C $B/eap-corrupt --task "$T/task-trunc" --split train -n 2 -o $C
 check "truncated file" eap-corrupt 1 "trunc-ioi.csv" $C $B/eap-corrupt --import ioi --model $G "$T/trunc-ioi.csv" -o $C
 check "truncated file" eap-dump 1 "trunc.csv:2" $O $B/eap-dump --model $M --pairs "$T/trunc.csv" -o $O
@@ -152,6 +159,8 @@ check "truncated file" eap-eval 1 "model.safetensors" $C $B/eap-eval --model "$T
 
 # wrong header
 check "wrong header" eap-tokenize 1 "vocab.bpe:3" - $B/eap-tokenize --tokenizer "$T/badmerges"
+check "wrong header" eap-tokenize 1 "tokenizer.json: unsupported model type \"Unigram\"" - $B/eap-tokenize --tokenizer "$T/hf-type"
+check "wrong header" eap-tokenize 1 "tokenizer.json: merges[1] names \"c\", which is not in the vocab" - $B/eap-tokenize --tokenizer "$T/hf-merge"
 check "wrong header" eap-corrupt 1 "task.txt:2" $C $B/eap-corrupt --task "$T/task-header" --split train -n 2 -o $C
 check "wrong header" eap-corrupt 1 "header-ioi.csv:1" $C $B/eap-corrupt --import ioi --model $G "$T/header-ioi.csv" -o $C
 check "wrong header" eap-dump 1 "header.csv:1" $O $B/eap-dump --model $M --pairs "$T/header.csv" -o $O

@@ -74,7 +74,7 @@ if [ "$(cat "$tmp/out")" = "5335" ]; then ok; else bad "single: lines before the
 run 'fine\nab\377cd\n' "$BIN" --tokenizer "$GPT2"
 expect_err_line "invalid UTF-8" 1 "eap-tokenize: <stdin>:2: invalid UTF-8 at byte 3"
 run '' "$BIN" --tokenizer tests/fixtures/no-such-dir
-expect_err_line "missing tokenizer" 1 "eap-tokenize: tests/fixtures/no-such-dir: no tokenizer files (looked for encoder.json + vocab.bpe, vocab.json + merges.txt, vocab.txt)"
+expect_err_line "missing tokenizer" 1 "eap-tokenize: tests/fixtures/no-such-dir: no tokenizer files (looked for tokenizer.json, encoder.json + vocab.bpe, vocab.json + merges.txt, vocab.txt)"
 mkdir "$tmp/half" && cp "$GPT2/encoder.json" "$tmp/half/"
 run '' "$BIN" --tokenizer "$tmp/half"
 expect_err_line "half a pair" 1 "eap-tokenize: $tmp/half/vocab.bpe: missing (encoder.json needs it)"
@@ -92,6 +92,19 @@ expect "word ids" 0 "0 1 2 3 4
 run 'When Mary\nWhen mary\n' "$BIN" --model "$WORD" --pieces
 expect_err_line "unknown word" 1 'eap-tokenize: <stdin>:2: unknown word "mary"'
 if [ "$(cat "$tmp/out")" = '0:"<bos>" 1:"When" 2:"Mary"' ]; then ok; else bad "word pieces"; fi
+
+# ---- tokenizer.json folders (cut files, see tests/reference/hf_tokenize.js) ----
+# the ids transformers.js gave for the same string (hf/<name>.ids, same line)
+HF=build/fixtures/tokenizer/hf
+line=$(grep -n -x -F '" When Mary and John went to the store, John gave a drink to"' "$HF/strings.jsonl" | cut -d: -f1)
+for name in llama3 qwen3 gemma3 llama2; do
+	run ' When Mary and John went to the store, John gave a drink to\n' "$BIN" --tokenizer "$HF/$name" --special
+	expect "tokenizer.json $name" 0 "$(sed -n "${line}p" "$HF/$name.ids")"
+done
+run ' Mary\n' "$BIN" --model "$HF/gemma3" --single --pieces
+expect "SentencePiece piece decoded" 0 '8712:" Mary"'
+run 'x\n' "$BIN" --tokenizer "$HF/gemma3" --special --no-bos
+expect_err_line "--special with --no-bos" 2 "eap-tokenize: give one of --no-bos and --special (see --help)"
 
 # ---- FILE operands ----
 printf 'Mary\nJohn went\n' >"$tmp/answers.txt"
