@@ -15,6 +15,7 @@ J       ?= 1# parallel jobs for sub-makes
 
 SEED    ?= 1# seed of the generated pairs
 BATCH   ?= 20# examples per batch in eap-dump/score/eval
+ACTS    ?=# node outputs in acts.h5 (eap-dump --keep): empty, the first examples that fit in 256 MiB; all (the full dump); or a number
 SIZES   ?= default,mib# circuit sizes of the curves (eap-prune --sizes): SPEC §9's list and MIB's fractions
 SUBMIT  ?=# prefix of heavy recipes, e.g. 'srun -Q --input=none -n1 -c2' (may use $@)
 SHARDS  ?= 1# exact scoring split into this many jobs, merged by eap-score --merge
@@ -151,7 +152,7 @@ tool-tests: all fixtures
 
 # ---- the pipeline (SPEC §12) --------------------------------------------------
 # Every artifact is a target: eap-corrupt -> pairs-{train,test}.csv ->
-# eap-dump -> acts.h5 -> eap-score --acts -> scores-<method>-<metric>.h5 ->
+# eap-dump -> acts.h5 (ACTS) -> eap-score --acts -> scores-<method>-<metric>.h5 ->
 # eap-prune --sizes -> circuits-<method>-<metric>.h5 -> eap-eval ->
 # curve-<method>-<metric>.csv -> gnuplot.  Attribution runs on the train
 # split, evaluation on the held-out test split.
@@ -196,8 +197,8 @@ endef
 define task_rules
 $(call pairs_rules_$(PAIRS_FROM),$(1))
 $(R)/$(1)/pairs-train.csv $(R)/$(1)/pairs-test.csv: $(R)/.vars/N $(R)/.vars/SEED
-$(R)/$(1)/acts.h5: $(R)/$(1)/pairs-train.csv $(MODEL_DEPS) bin/eap-dump
-	$$(SUBMIT) bin/eap-dump --model $(MODEL) --pairs $$< --metric $(call task_metric,$(1)) --batch $(BATCH) $$(THREADS_OPT) -o $$@
+$(R)/$(1)/acts.h5: $(R)/$(1)/pairs-train.csv $(MODEL_DEPS) bin/eap-dump $(R)/.vars/ACTS
+	$$(SUBMIT) bin/eap-dump --model $(MODEL) --pairs $$< --metric $(call task_metric,$(1)) --batch $(BATCH) $(if $(ACTS),--keep $(ACTS)) $$(THREADS_OPT) -o $$@
 endef
 
 # $(1) task, $(2) variant: eap-score on the train split, without -o
@@ -233,12 +234,18 @@ scores_rule_of = $(if $(and $(filter exact,$(1)),$(filter-out 1,$(SHARDS))),shar
 # such variable's value is kept in $(R)/.vars/NAME, rewritten (when make
 # reads this file) only if the value changed, and the artifacts it shapes
 # depend on that file.  A missing one is made with the current value.
-VAR_FILES := N SEED STEPS N_EXACT SIZES
+VAR_FILES := N SEED STEPS N_EXACT SIZES ACTS
 $(foreach v,$(VAR_FILES),$(shell f='$(R)/.vars/$(v)'; [ ! -f "$$f" ] || \
   [ "$$(cat "$$f")" = '$($(v))' ] || printf '%s\n' '$($(v))' > "$$f"))
 $(R)/.vars/%:
 	@mkdir -p $(@D)
 	@printf '%s\n' '$($*)' > $@
+# ACTS is newer than the results it may find: its default file is dated
+# 1970, so acts.h5 made before it existed (full dumps) are kept
+$(R)/.vars/ACTS:
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(ACTS)' > $@
+	@$(if $(ACTS),:,touch -d @0 $@)
 # $(1) variant: the files of the variables its scores depend on
 variant_vars = $(if $(filter exact,$(1)),$(R)/.vars/N_EXACT) \
   $(if $(filter eap-ig eap-ig-act,$(call variant_method,$(1))),$(if $(filter eap-ig-s%,$(1)),,$(R)/.vars/STEPS))
@@ -298,4 +305,5 @@ help::
 	@echo "  TASKS=$(TASKS)"
 	@echo "  METHODS=$(METHODS)  N=$(N)  STEPS=$(STEPS)  J=$(J)"
 	@echo "  N_EXACT=$(N_EXACT)  SEED=$(SEED)  BATCH=$(BATCH)  SIZES=$(SIZES)  SHARDS=$(SHARDS)"
+	@echo "  ACTS=$(ACTS)"
 	@echo '  SUBMIT=$(value SUBMIT)  THREADS=$(THREADS)'

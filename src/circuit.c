@@ -469,23 +469,45 @@ void eap_curve_release(struct eap_curve *cv)
 	memset(cv, 0, sizeof(*cv));
 }
 
-int eap_curve_default_sizes(size_t n_edges, size_t **sizes, size_t *K,
-			    struct eap_err *err)
+/*
+ * SPEC §9's small sizes, 10..90 by 10 and 100..1000 by 100, then (dense)
+ * every 1000 or (not dense) the 1-2-5 series 2000, 5000, 10000, 20000,
+ * ..., all below n_edges, then n_edges itself.
+ */
+static int size_grid(size_t n_edges, int dense, size_t **sizes, size_t *K,
+		     struct eap_err *err)
 {
-	/* at most 9 + 10 sizes below 1000, then one per thousand, then all */
-	size_t cap = 21 + n_edges / 1000, k = 0, s;
+	/* 19 sizes up to 1000; then one per thousand, or 3 per decade */
+	size_t cap = dense ? 21 + n_edges / 1000 : 19 + 3 * 20 + 1, k = 0, s;
 	size_t *out = malloc(cap * sizeof(size_t));
 
 	*sizes = NULL;
 	*K = 0;
 	if (!out)
 		return eap_err_set(err, EAP_ENOMEM, "out of memory");
-	for (s = 10; s < n_edges; s += s < 100 ? 10 : s < 1000 ? 100 : 1000)
+	for (s = 10; s < n_edges && s <= 1000; s += s < 100 ? 10 : 100)
 		out[k++] = s;
+	if (dense)
+		for (s = 2000; s < n_edges; s += 1000)
+			out[k++] = s;
+	else
+		for (size_t dec = 1000; dec <= n_edges / 2; dec *= 10)
+			for (int i = 0; i < 3; i++) {
+				static const size_t m125[3] = { 2, 5, 10 };
+
+				if (m125[i] * dec < n_edges)
+					out[k++] = m125[i] * dec;
+			}
 	out[k++] = n_edges;
 	*sizes = out;
 	*K = k;
 	return 0;
+}
+
+int eap_curve_default_sizes(size_t n_edges, size_t **sizes, size_t *K,
+			    struct eap_err *err)
+{
+	return size_grid(n_edges, 0, sizes, K, err);
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -514,7 +536,7 @@ static int parse_count(const char *tok, size_t *out)
 int eap_curve_sizes(const char *list, size_t n_edges, size_t **sizes,
 		    size_t *K, struct eap_err *err)
 {
-	size_t *def = NULL, n_def = 0, cap = 1, k = 0;
+	size_t *def = NULL, n_def = 0, *dense = NULL, n_dense = 0, cap = 1, k = 0;
 	size_t *out = NULL;
 	char *copy = NULL, *tok, *save = NULL;
 	int rc = 0;
@@ -524,13 +546,16 @@ int eap_curve_sizes(const char *list, size_t n_edges, size_t **sizes,
 	if (!*list || *list == ',' || list[strlen(list) - 1] == ',' ||
 	    strstr(list, ",,"))
 		return eap_err_set(err, EAP_EINVAL,
-				   "sizes '%s': want whole numbers, 'default' or 'mib', separated by commas",
+				   "sizes '%s': want whole numbers, 'default', 'dense' or 'mib', separated by commas",
 				   list);
-	if ((rc = eap_curve_default_sizes(n_edges, &def, &n_def, err)))
-		return rc;
+	if ((rc = size_grid(n_edges, 0, &def, &n_def, err)) ||
+	    (strstr(list, "dense") &&
+	     (rc = size_grid(n_edges, 1, &dense, &n_dense, err))))
+		goto out;
 	for (const char *p = list; *p; p++)
 		cap += *p == ',';
-	cap = cap * EAP_MIB_K + n_def; /* each token at most one 'mib' */
+	/* each token at most one 'mib'; the grids once each */
+	cap = cap * EAP_MIB_K + n_def + n_dense;
 	copy = strdup(list);
 	out = malloc(cap * sizeof(size_t));
 	if (!copy || !out) {
@@ -543,12 +568,16 @@ int eap_curve_sizes(const char *list, size_t n_edges, size_t **sizes,
 			memcpy(out + k, def, n_def * sizeof(size_t));
 			k += n_def;
 			n_def = 0; /* once */
+		} else if (!strcmp(tok, "dense")) {
+			memcpy(out + k, dense, n_dense * sizeof(size_t));
+			k += n_dense;
+			n_dense = 0;
 		} else if (!strcmp(tok, "mib")) {
 			for (size_t j = 0; j < EAP_MIB_K; j++)
 				out[k++] = eap_mib_size(j, n_edges);
 		} else if (parse_count(tok, &out[k++])) {
 			rc = eap_err_set(err, EAP_EINVAL,
-					 "sizes '%s': '%s' is not a whole number, 'default' or 'mib'",
+					 "sizes '%s': '%s' is not a whole number, 'default', 'dense' or 'mib'",
 					 list, tok);
 			goto out;
 		}
@@ -562,6 +591,7 @@ int eap_curve_sizes(const char *list, size_t n_edges, size_t **sizes,
 	out = NULL;
 out:
 	free(def);
+	free(dense);
 	free(copy);
 	free(out);
 	return rc;

@@ -1350,9 +1350,10 @@ static const struct {
 	{ "/lengths", 1, K_I32, "real positions of each example (SPEC 4)" },
 	{ "/acts/clean", 4, K_F32,
 	  "forward-node outputs y_u on the clean prompt, [example, position, "
-	  "node (forward_nodes order of scores.h5), d_model]" },
+	  "node (forward_nodes order of scores.h5), d_model], of the first "
+	  "examples (all, or an audit sample: eap-dump --keep)" },
 	{ "/acts/corrupted", 4, K_F32,
-	  "forward-node outputs y_u on the corrupted prompt" },
+	  "forward-node outputs y_u on the corrupted prompt, same examples" },
 	{ "/metric/clean", 1, K_F32, "metric of the clean run" },
 	{ "/metric/corrupted", 1, K_F32, "metric of the corrupted run" },
 };
@@ -1424,7 +1425,7 @@ void eap_acts_abort(struct eap_acts_writer *w)
 }
 
 int eap_acts_create(struct eap_acts_writer *w, const char *path, size_t N,
-		    size_t P, size_t n_fwd, size_t d,
+		    size_t K, size_t P, size_t n_fwd, size_t d,
 		    const struct eap_h5_meta *meta, struct eap_err *err)
 {
 	struct eap_h5_meta m;
@@ -1437,11 +1438,11 @@ int eap_acts_create(struct eap_acts_writer *w, const char *path, size_t N,
 	memset(w, 0, sizeof(*w));
 	if ((rc = meta_check(meta, path, err)))
 		return rc;
-	if (!N || !P || !d || !L || !H || L > 10000 || H > 10000 ||
-	    n_fwd != 1 + L * (H + 1))
+	if (!N || !K || K > N || !P || !d || !L || !H || L > 10000 ||
+	    H > 10000 || n_fwd != 1 + L * (H + 1))
 		return fail(err, EAP_EINVAL, path,
-			    "bad acts shape N=%zu P=%zu n_fwd=%zu d=%zu for %zu "
-			    "layers x %zu heads", N, P, n_fwd, d, L, H);
+			    "bad acts shape N=%zu K=%zu P=%zu n_fwd=%zu d=%zu "
+			    "for %zu layers x %zu heads", N, K, P, n_fwd, d, L, H);
 	if (meta->n_examples && meta->n_examples != N)
 		return fail(err, EAP_EINVAL, path,
 			    "meta n_examples %zu disagrees with N %zu",
@@ -1455,6 +1456,7 @@ int eap_acts_create(struct eap_acts_writer *w, const char *path, size_t N,
 	if (!(w->path = strdup(path)))
 		return fail(err, EAP_ENOMEM, path, "out of memory");
 	w->N = N;
+	w->K = K;
 	w->P = P;
 	w->n_fwd = n_fwd;
 	w->d = d;
@@ -1472,7 +1474,7 @@ int eap_acts_create(struct eap_acts_writer *w, const char *path, size_t N,
 		goto done;
 	for (int i = 0; i < EAP_ACTS_N_DS && !rc; i++) {
 		int r = acts_ds[i].rank;
-		acts_dims(N, P, n_fwd, d, dims);
+		acts_dims(r == 4 ? K : N, P, n_fwd, d, dims);
 		if (r == 4) {
 			/* one example per chunk; one position if that is too big */
 			chunk[0] = 1;
@@ -1500,6 +1502,7 @@ int eap_acts_append(struct eap_acts_writer *w, size_t nb,
 		    const struct eap_acts_batch *b, struct eap_err *err)
 {
 	hsize_t dims[4];
+	size_t n_acts;
 	struct quiet q;
 	int rc = 0;
 
@@ -1511,8 +1514,12 @@ int eap_acts_append(struct eap_acts_writer *w, size_t nb,
 		return fail(err, EAP_EINVAL, w->path,
 			    "cannot append %zu examples to %zu of %zu", nb,
 			    w->done, w->N);
+	/* node outputs only while the first K examples are written */
+	n_acts = w->done < w->K ? w->K - w->done : 0;
+	if (n_acts > nb)
+		n_acts = nb;
 	for (int i = 0; i < EAP_ACTS_N_DS; i++)
-		if (!batch_field(b, i))
+		if (!batch_field(b, i) && (n_acts || acts_ds[i].rank != 4))
 			return fail(err, EAP_EINVAL, w->path,
 				    "append without data for %s", acts_ds[i].name);
 	for (size_t i = 0; i < nb; i++)
@@ -1522,9 +1529,13 @@ int eap_acts_append(struct eap_acts_writer *w, size_t nb,
 				    w->done + i, b->lengths[i], w->P);
 	quiet_on(&q);
 	for (int i = 0; i < EAP_ACTS_N_DS && !rc; i++) {
-		acts_dims(w->N, w->P, w->n_fwd, w->d, dims);
-		rc = rows_io(w->ds[i], i, dims, w->done, nb, batch_field(b, i), 1,
-			     w->path, err);
+		int acts = acts_ds[i].rank == 4;
+
+		if (acts && !n_acts)
+			continue;
+		acts_dims(acts ? w->K : w->N, w->P, w->n_fwd, w->d, dims);
+		rc = rows_io(w->ds[i], i, dims, w->done, acts ? n_acts : nb,
+			     batch_field(b, i), 1, w->path, err);
 	}
 	quiet_off(&q);
 	if (!rc)
@@ -1598,15 +1609,24 @@ int eap_acts_open(struct eap_acts *r, const char *path, struct eap_err *err)
 	r->N = got[0];
 	r->P = got[1];
 	r->n_fwd = n_fwd;
-	acts_dims(r->N, r->P, n_fwd, 0, want);
+	/* K (the examples with node outputs) and d from /acts/clean */
+	acts_dims(0, r->P, n_fwd, 0, want);
 	if ((rc = open_ds(f, path, acts_ds[DS_ACTS_CLEAN].name, K_F32, 4, want,
 			  got, &r->ds[DS_ACTS_CLEAN], err)))
 		goto done;
+	r->K = got[0];
 	r->d = got[3];
+	if (r->K > r->N) {
+		rc = fail(err, EAP_ESHAPE, path,
+			  "/acts/clean has %zu examples, /tokens/clean only %zu",
+			  r->K, r->N);
+		goto done;
+	}
 	for (int i = 1; i < EAP_ACTS_N_DS; i++) {
 		if (i == DS_ACTS_CLEAN)
 			continue;
-		acts_dims(r->N, r->P, n_fwd, r->d, want);
+		acts_dims(acts_ds[i].rank == 4 ? r->K : r->N, r->P, n_fwd,
+			  r->d, want);
 		if ((rc = open_ds(f, path, acts_ds[i].name, acts_ds[i].kind,
 				  acts_ds[i].rank, want, NULL, &r->ds[i], err)))
 			goto done;
@@ -1652,6 +1672,11 @@ int eap_acts_read(const struct eap_acts *r, size_t start, size_t nb,
 		return fail(err, EAP_EINVAL, r->path,
 			    "cannot read examples %zu..%zu of %zu", start,
 			    start + nb - 1, r->N);
+	if ((b->acts_clean || b->acts_corrupted) && start + nb > r->K)
+		return fail(err, EAP_EINVAL, r->path,
+			    "holds the node outputs of examples 0..%zu only "
+			    "(an audit sample: eap-dump --keep), not of %zu..%zu",
+			    r->K - 1, start, start + nb - 1);
 	quiet_on(&q);
 	for (int i = 0; i < EAP_ACTS_N_DS && !rc; i++) {
 		void *buf = batch_field(b, i);
@@ -1661,7 +1686,8 @@ int eap_acts_read(const struct eap_acts *r, size_t start, size_t nb,
 			memcpy(buf, r->lengths + start, nb * sizeof(int32_t));
 			continue;
 		}
-		acts_dims(r->N, r->P, r->n_fwd, r->d, dims);
+		acts_dims(acts_ds[i].rank == 4 ? r->K : r->N, r->P, r->n_fwd,
+			  r->d, dims);
 		rc = rows_io(r->ds[i], i, dims, start, nb, buf, 0, r->path, err);
 	}
 	quiet_off(&q);

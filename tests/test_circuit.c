@@ -621,16 +621,34 @@ START_TEST(test_default_sizes)
 	struct eap_graph g = { 0 };
 	size_t *s, K;
 
-	/* GPT-2 small: 10..90, 100..1000, 2000..32000, 32491 */
+	/* GPT-2 small: 10..90, 100..1000, 2000, 5000, 10000, 20000, 32491 */
 	ck_assert_int_eq(eap_curve_default_sizes(32491, &s, &K, &err), 0);
-	ck_assert_uint_eq(K, 9 + 10 + 31 + 1);
+	ck_assert_uint_eq(K, 9 + 10 + 4 + 1);
 	for (size_t k = 0; k < 9; k++)
 		ck_assert_uint_eq(s[k], 10 * (k + 1));
 	for (size_t k = 0; k < 10; k++)
 		ck_assert_uint_eq(s[9 + k], 100 * (k + 1));
-	for (size_t k = 0; k < 31; k++)
-		ck_assert_uint_eq(s[19 + k], 1000 * (k + 2));
-	ck_assert_uint_eq(s[50], 32491);
+	ck_assert_uint_eq(s[19], 2000);
+	ck_assert_uint_eq(s[20], 5000);
+	ck_assert_uint_eq(s[21], 10000);
+	ck_assert_uint_eq(s[22], 20000);
+	ck_assert_uint_eq(s[23], 32491);
+	free(s);
+	/* 1.6M edges: the 1-2-5 series up to 1,000,000, then all */
+	ck_assert_int_eq(eap_curve_default_sizes(1600000, &s, &K, &err), 0);
+	ck_assert_uint_eq(K, 19 + 9 + 1);
+	ck_assert_uint_eq(s[19], 2000);
+	ck_assert_uint_eq(s[26], 500000);
+	ck_assert_uint_eq(s[27], 1000000);
+	ck_assert_uint_eq(s[28], 1600000);
+	for (size_t k = 1; k < K; k++)
+		ck_assert_uint_lt(s[k - 1], s[k]);
+	free(s);
+	/* a series point equal to the edge count appears once */
+	ck_assert_int_eq(eap_curve_default_sizes(5000, &s, &K, &err), 0);
+	ck_assert_uint_eq(K, 21);
+	ck_assert_uint_eq(s[19], 2000);
+	ck_assert_uint_eq(s[20], 5000);
 	free(s);
 	/* 4 x 8: 3H(1 + l(H+1)) into the heads, 1 + l(H+1) + H into m{l}
 	 * and n_fwd = 37 into logits: 1392 + 90 + 37 = 1519 edges */
@@ -680,6 +698,17 @@ START_TEST(test_curve_sizes)
 	ck_assert_int_eq(eap_curve_sizes("mib,mib", 100, &s, &K, &err), 0);
 	/* of 100 edges, 0.001 .. 0.01 all give 1: 1 2 5 10 20 50 100 */
 	ck_assert_uint_eq(K, 7);
+	free(s);
+	/* dense: SPEC 9's original list, every 1000 above 1000; with
+	 * default it adds 3000, 4000, 6000, ..., 19000 */
+	ck_assert_int_eq(eap_curve_sizes("dense", 20500, &s, &K, &err), 0);
+	ck_assert_uint_eq(K, 19 + 19 + 1);
+	ck_assert_uint_eq(s[19], 2000);
+	ck_assert_uint_eq(s[37], 20000);
+	ck_assert_uint_eq(s[38], 20500);
+	free(s);
+	ck_assert_int_eq(eap_curve_sizes("default,dense", 20500, &s, &K, &err), 0);
+	ck_assert_uint_eq(K, 39);
 	free(s);
 	ck_assert_int_eq(eap_curve_sizes("5,,6", 100, &s, &K, &err), EAP_EINVAL);
 	ck_assert_ptr_null(s);

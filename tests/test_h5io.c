@@ -700,10 +700,12 @@ static struct eap_acts_batch acts_rows(const struct acts_data *a, size_t start)
 	return b;
 }
 
-/* Write a as acts.h5 in the given batch sizes (summing to N). */
-static int write_acts(const char *path, const struct acts_data *a, size_t L,
-		      size_t H, const size_t *batches, size_t n_batches,
-		      struct eap_err *err)
+/* Write a as acts.h5 in the given batch sizes (summing to N), the node
+ * outputs of the first K examples (0: all); batches past K pass no node
+ * outputs. */
+static int write_acts_k(const char *path, const struct acts_data *a,
+			size_t K, size_t L, size_t H, const size_t *batches,
+			size_t n_batches, struct eap_err *err)
 {
 	struct eap_acts_writer w = { 0 };
 	struct eap_h5_meta m;
@@ -713,10 +715,13 @@ static int write_acts(const char *path, const struct acts_data *a, size_t L,
 	fill_meta(&m, L, H);
 	m.n_examples = 0;
 	strcpy(m.method, "");
-	if ((rc = eap_acts_create(&w, path, a->N, a->P, a->n_fwd, a->d, &m, err)))
+	if ((rc = eap_acts_create(&w, path, a->N, K ? K : a->N, a->P, a->n_fwd,
+				  a->d, &m, err)))
 		return rc;
 	for (size_t i = 0; i < n_batches; i++) {
 		struct eap_acts_batch b = acts_rows(a, done);
+		if (K && done >= K)
+			b.acts_clean = b.acts_corrupted = NULL;
 		if ((rc = eap_acts_append(&w, batches[i], &b, err))) {
 			eap_acts_abort(&w);
 			return rc;
@@ -725,6 +730,70 @@ static int write_acts(const char *path, const struct acts_data *a, size_t L,
 	}
 	return eap_acts_commit(&w, err);
 }
+
+static int write_acts(const char *path, const struct acts_data *a, size_t L,
+		      size_t H, const size_t *batches, size_t n_batches,
+		      struct eap_err *err)
+{
+	return write_acts_k(path, a, 0, L, H, batches, n_batches, err);
+}
+
+/* An audit sample: node outputs of the first K = 3 of 7 examples, written
+ * in batches 2, 2 (crossing K), 3 (none); everything else of all 7. */
+START_TEST(test_acts_sample)
+{
+	static const size_t batches[] = { 2, 2, 3 };
+	size_t ex = 5 * 7 * 6;
+	struct acts_data a, r;
+	struct eap_acts f = { 0 };
+	struct eap_err err = { 0 };
+	struct eap_acts_batch b;
+	char p[256];
+
+	tmp_path(p, sizeof(p), "sample.h5");
+	acts_data_init(&a, 7, 5, 7, 6, 42);
+	acts_data_init(&r, 7, 5, 7, 6, 99);
+	ck_assert_msg(write_acts_k(p, &a, 3, 2, 2, batches, 3, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_msg(eap_acts_open(&f, p, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(f.N, 7);
+	ck_assert_uint_eq(f.K, 3);
+	b = acts_rows(&r, 0);
+	ck_assert_int_eq(eap_acts_read(&f, 0, 4, &b, &err), EAP_EINVAL);
+	ck_assert_err(err, p, "node outputs of examples 0..2 only");
+	ck_assert_msg(eap_acts_read(&f, 0, 3, &b, &err) == 0, "%s", err.msg);
+	b = acts_rows(&r, 3);
+	b.acts_clean = b.acts_corrupted = NULL;
+	ck_assert_msg(eap_acts_read(&f, 3, 4, &b, &err) == 0, "%s", err.msg);
+	ck_assert_mem_eq(r.acts_clean, a.acts_clean, 3 * ex * sizeof(float));
+	ck_assert_mem_eq(r.acts_corr, a.acts_corr, 3 * ex * sizeof(float));
+	ck_assert_mem_eq(r.tok_clean, a.tok_clean, 7 * 5 * sizeof(int32_t));
+	ck_assert_mem_eq(r.met_corr, a.met_corr, 7 * sizeof(float));
+	eap_acts_close(&f);
+	/* K outside 1..N is refused, and so is a batch inside K without
+	 * node outputs */
+	{
+		struct eap_acts_writer w = { 0 };
+		struct eap_h5_meta m;
+
+		fill_meta(&m, 2, 2);
+		m.n_examples = 0;
+		ck_assert_int_eq(eap_acts_create(&w, p, 7, 8, 5, 7, 6, &m, &err),
+				 EAP_EINVAL);
+		ck_assert_int_eq(eap_acts_create(&w, p, 7, 0, 5, 7, 6, &m, &err),
+				 EAP_EINVAL);
+		ck_assert_int_eq(eap_acts_create(&w, p, 7, 3, 5, 7, 6, &m, &err), 0);
+		b = acts_rows(&a, 0);
+		b.acts_corrupted = NULL;
+		ck_assert_int_eq(eap_acts_append(&w, 4, &b, &err), EAP_EINVAL);
+		ck_assert_err(err, p, "append without data for /acts/corrupted");
+		eap_acts_abort(&w);
+	}
+	acts_data_release(&a);
+	acts_data_release(&r);
+	unlink(p);
+}
+END_TEST
 
 START_TEST(test_acts_stream)
 {
@@ -816,14 +885,14 @@ START_TEST(test_acts_abort)
 	b = acts_rows(&a, 0);
 	fill_meta(&m, 2, 2);
 	m.n_examples = 4;
-	ck_assert_int_eq(eap_acts_create(&w, p, 4, 3, 7, 2, &m, &err), 0);
+	ck_assert_int_eq(eap_acts_create(&w, p, 4, 4, 3, 7, 2, &m, &err), 0);
 	ck_assert(tmp_exists(p) && !exists(p));
 	ck_assert_int_eq(eap_acts_append(&w, 2, &b, &err), 0);
 	eap_acts_abort(&w);
 	ck_assert(!tmp_exists(p) && !exists(p));
 	eap_acts_abort(&w); /* safe again */
 
-	ck_assert_int_eq(eap_acts_create(&w, p, 4, 3, 7, 2, &m, &err), 0);
+	ck_assert_int_eq(eap_acts_create(&w, p, 4, 4, 3, 7, 2, &m, &err), 0);
 	ck_assert_int_eq(eap_acts_append(&w, 3, &b, &err), 0);
 	ck_assert_int_eq(eap_acts_commit(&w, &err), EAP_EINVAL);
 	ck_assert_err(err, p, "only 3 of 4 examples were written");
@@ -831,7 +900,7 @@ START_TEST(test_acts_abort)
 	eap_acts_abort(&w);
 
 	write_text(p, "old");
-	ck_assert_int_eq(eap_acts_create(&w, p, 4, 3, 7, 2, &m, &err), 0);
+	ck_assert_int_eq(eap_acts_create(&w, p, 4, 4, 3, 7, 2, &m, &err), 0);
 	eap_acts_abort(&w);
 	ck_assert(!tmp_exists(p));
 	f = fopen(p, "rb");
@@ -856,15 +925,15 @@ START_TEST(test_acts_bad_args)
 	tmp_path(p, sizeof(p), "args.h5");
 	acts_data_init(&a, 4, 3, 7, 2, 5);
 	fill_meta(&m, 2, 2);
-	ck_assert_int_eq(eap_acts_create(&w, p, 4, 3, 7, 2, &m, &err),
+	ck_assert_int_eq(eap_acts_create(&w, p, 4, 4, 3, 7, 2, &m, &err),
 			 EAP_EINVAL); /* meta n_examples 200 != 4 */
 	ck_assert_err(err, p, "n_examples 200 disagrees with N 4");
 	m.n_examples = 0;
-	ck_assert_int_eq(eap_acts_create(&w, p, 4, 3, 8, 2, &m, &err),
+	ck_assert_int_eq(eap_acts_create(&w, p, 4, 4, 3, 8, 2, &m, &err),
 			 EAP_EINVAL); /* n_fwd 8 for 2 x 2 */
 	ck_assert(!tmp_exists(p));
 	ck_assert_int_eq(eap_acts_append(&w, 1, &b, &err), EAP_EINVAL);
-	ck_assert_int_eq(eap_acts_create(&w, p, 4, 3, 7, 2, &m, &err), 0);
+	ck_assert_int_eq(eap_acts_create(&w, p, 4, 4, 3, 7, 2, &m, &err), 0);
 	b = acts_rows(&a, 0);
 	ck_assert_int_eq(eap_acts_append(&w, 5, &b, &err), EAP_EINVAL);
 	ck_assert_err(err, p, "cannot append 5 examples to 0 of 4");
@@ -1292,6 +1361,7 @@ Suite *h5io_suite(void)
 	tcase_add_test(tc, test_read_foreign_hdf5);
 	tcase_add_test(tc, test_scores_bad_files);
 	tcase_add_test(tc, test_acts_stream);
+	tcase_add_test(tc, test_acts_sample);
 	tcase_add_test(tc, test_acts_transpose);
 	tcase_add_test(tc, test_acts_abort);
 	tcase_add_test(tc, test_acts_bad_args);

@@ -26,7 +26,7 @@
  *
  * acts.h5 is streamed, so memory is bounded by the batch size:
  *   struct eap_acts_writer w = {0};
- *   eap_acts_create(&w, "acts.h5", N, P, n_fwd, d, &meta, &err);
+ *   eap_acts_create(&w, "acts.h5", N, K, P, n_fwd, d, &meta, &err);
  *   for each batch:  eap_acts_append(&w, nb, &batch, &err);
  *   eap_acts_commit(&w, &err);            (after any failure: abort)
  *
@@ -124,7 +124,8 @@ struct eap_acts_batch {
 	int32_t *tokens_corrupted; /* (nb, P) /tokens/corrupted */
 	int32_t *lengths;          /* (nb) /lengths: real positions, 1..P */
 	float *acts_clean;         /* (nb, P, n_fwd, d) /acts/clean */
-	float *acts_corrupted;     /* (nb, P, n_fwd, d) /acts/corrupted */
+	float *acts_corrupted;     /* (nb, P, n_fwd, d) /acts/corrupted
+				      (examples below K only) */
 	float *metric_clean;       /* (nb) /metric/clean */
 	float *metric_corrupted;   /* (nb) /metric/corrupted */
 };
@@ -132,9 +133,14 @@ struct eap_acts_batch {
 enum { EAP_ACTS_N_DS = 7 };
 
 /*
- * acts.h5 writer.  /acts/{clean,corrupted} are float32 N x P x n_fwd x d,
- * one chunk per example, byte-shuffled and deflated at level 1 (see
- * h5io.c for the measurements); the rest is contiguous.  n_fwd must be
+ * acts.h5 writer.  /acts/{clean,corrupted} are float32 K x P x n_fwd x d,
+ * the node outputs of the first K (1..N) examples: all of them (K = N,
+ * the full dump), or an audit sample whose size does not grow with N
+ * (eap-dump --keep); /tokens, /lengths and /metric always hold all N.
+ * One chunk per example, byte-shuffled and deflated at level 1 (see
+ * h5io.c for the measurements); the rest is contiguous.  An append past
+ * the first K examples may leave the acts fields NULL (they are not
+ * read); one that covers some of them writes only those rows.  n_fwd must be
  * 1 + L(H+1) for meta's n_layer and n_head; meta's n_examples must be 0
  * (set to N) or N.  Append batches until N examples are written, then
  * commit, which closes the file and renames it into place; commit fails
@@ -147,12 +153,12 @@ enum { EAP_ACTS_N_DS = 7 };
 struct eap_acts_writer {
 	char *path, *tmp;
 	int64_t file, ds[EAP_ACTS_N_DS];
-	size_t N, P, n_fwd, d;
+	size_t N, K, P, n_fwd, d;
 	size_t done;               /* examples appended so far */
 };
 
 int eap_acts_create(struct eap_acts_writer *w, const char *path, size_t N,
-		    size_t P, size_t n_fwd, size_t d,
+		    size_t K, size_t P, size_t n_fwd, size_t d,
 		    const struct eap_h5_meta *meta, struct eap_err *err);
 int eap_acts_append(struct eap_acts_writer *w, size_t nb,
 		    const struct eap_acts_batch *b, struct eap_err *err);
@@ -161,14 +167,15 @@ void eap_acts_abort(struct eap_acts_writer *w);
 
 /*
  * acts.h5 reader.  Open checks every dataset and the lengths (1..P); d is
- * taken from the file (compare it with the model's n_embd).  Read copies
- * examples start..start+nb-1.  Close is safe on a zeroed or failed
- * struct.
+ * taken from the file (compare it with the model's n_embd), K (the
+ * examples with node outputs, 1..N) from /acts/clean.  Read copies
+ * examples start..start+nb-1; asking for node outputs past K is
+ * EAP_EINVAL.  Close is safe on a zeroed or failed struct.
  */
 struct eap_acts {
 	char *path;
 	int64_t file, ds[EAP_ACTS_N_DS];
-	size_t N, P, n_fwd, d;
+	size_t N, K, P, n_fwd, d;
 	int32_t *lengths;          /* (N) */
 	struct eap_h5_meta meta;
 };

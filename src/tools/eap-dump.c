@@ -1,9 +1,18 @@
 /*
- * eap-dump - run the clean and corrupted prompts and store every forward
- * node's output and the baseline metrics in acts.h5 (SPEC §11), batch by
- * batch, so memory is bounded by the batch size.
+ * eap-dump - run the clean and corrupted prompts and store the tokens,
+ * the baseline metrics and the forward nodes' outputs in acts.h5 (SPEC
+ * §11), batch by batch, so memory is bounded by the batch size.
+ *
+ * Node outputs take P x n_fwd x d x 8 bytes an example (14.7 MB on GPT-2
+ * small, 350 MB at Pythia-2.8B's shape), so by default only the first
+ * examples that fit in KEEP_BUDGET bytes are stored (at least one; all of
+ * them when they fit): an audit sample whose size does not grow with N.
+ * eap-score recomputes Δy and checks it against the sample (and the
+ * baselines of every example) then; --keep all stores every example, the
+ * full dump eap-score reads each Δy from.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +26,23 @@
 
 static const char *const T = "eap-dump";
 
+/* default size of the node outputs stored, in float32 bytes */
+#define KEEP_BUDGET ((size_t)256 << 20)
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: eap-dump --model DIR --pairs FILE [--metric METRIC] [--batch N] -o FILE\n"
+		"Usage: eap-dump --model DIR --pairs FILE [--metric METRIC] [--batch N]\n"
+		"                [--keep K|all] -o FILE\n"
 		"Store the forward-node outputs of clean and corrupted prompts in acts.h5.\n"
 		"  --model DIR      model directory (model.safetensors, config.json, tokenizer)\n"
 		"  --pairs FILE     pairs CSV: clean,corrupted,answers,foils\n"
 		"  --metric METRIC  baseline metric: logit_diff | prob_diff | kl | kl_sum\n"
 		"                   (default logit_diff)\n"
 		"  --batch N        examples per batch (default 20)\n"
+		"  --keep K|all     store the node outputs of the first K examples only\n"
+		"                   (default: as many as fit in 256 MiB, at least one, all\n"
+		"                   when they fit); all: every example (the full dump)\n"
 		"  --threads N      BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
 		"                   OpenBLAS's own choice)\n"
 		"  --progress       show progress even when stderr is not a terminal\n"
@@ -38,12 +54,14 @@ int main(int argc, char **argv)
 {
 	const char *model = NULL, *pairs = NULL, *out = NULL;
 	int metric = EAP_METRIC_LOGIT_DIFF, progress = 0, c;
-	size_t batch = 20, threads = 0;
+	size_t batch = 20, threads = 0, keep = 0, K; /* keep 0: default */
+	int keep_all = 0;
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "pairs", required_argument, NULL, 'p' },
 		{ "metric", required_argument, NULL, 'x' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "keep", required_argument, NULL, 'k' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "output", required_argument, NULL, 'o' },
@@ -67,6 +85,13 @@ int main(int argc, char **argv)
 			metric = tool_metric_arg(T, optarg);
 			break;
 		case 'b': batch = tool_size_arg(T, "--batch", optarg, 100000); break;
+		case 'k':
+			if (!strcmp(optarg, "all"))
+				keep_all = 1;
+			else
+				keep = tool_size_arg(T, "--keep (or 'all')", optarg,
+						     SIZE_MAX);
+			break;
 		case 't': threads = tool_size_arg(T, "--threads", optarg, 1024); break;
 		case 'P': progress = 1; break;
 		case 'o': out = optarg; break;
@@ -107,7 +132,14 @@ int main(int argc, char **argv)
 	meta.n_layer = in.graph.n_layer;
 	meta.n_head = in.graph.n_head;
 	meta.parallel = in.graph.parallel;
-	if ((rc = eap_acts_create(&w, out, in.ids.n, bt.P, in.graph.n_fwd,
+	{
+		size_t ex = 2 * bt.P * in.graph.n_fwd * in.model.cfg.d_model *
+			    sizeof(float);
+
+		K = keep_all ? in.ids.n : keep ? keep : KEEP_BUDGET / ex;
+		K = K < 1 ? 1 : K > in.ids.n ? in.ids.n : K;
+	}
+	if ((rc = eap_acts_create(&w, out, in.ids.n, K, bt.P, in.graph.n_fwd,
 				  in.model.cfg.d_model, &meta, &err)))
 		goto fail;
 	tool_progress_start(&prog, T, progress);
@@ -119,15 +151,20 @@ int main(int argc, char **argv)
 		eap_batcher_fill(&bt, &in.ids, s, nb, 1, &b);
 		if ((rc = eap_run_baselines(&run, &b, metric, &err)))
 			goto fail;
-		/* node-major (n_fwd, nb, P, d) -> the file's (nb, P, n_fwd, d);
-		 * positions past each length are zeroed: nothing reads them */
-		eap_acts_transpose(ac, run.y_clean, nf, nb * b.np, d);
-		eap_acts_transpose(ar, run.y_corr, nf, nb * b.np, d);
+		/* node-major (n_fwd, nb, P, d) -> the file's (nb, P, n_fwd, d),
+		 * for the examples below K only; positions past each length are
+		 * zeroed: nothing reads them */
+		if (s < K) {
+			eap_acts_transpose(ac, run.y_clean, nf, nb * b.np, d);
+			eap_acts_transpose(ar, run.y_corr, nf, nb * b.np, d);
+		}
 		for (size_t r = 0; r < nb; r++) {
 			size_t len = (size_t)b.lengths[r], row = r * b.np * nf * d;
 
-			memset(ac + row + len * nf * d, 0, (b.np - len) * nf * d * sizeof(float));
-			memset(ar + row + len * nf * d, 0, (b.np - len) * nf * d * sizeof(float));
+			if (s + r < K) {
+				memset(ac + row + len * nf * d, 0, (b.np - len) * nf * d * sizeof(float));
+				memset(ar + row + len * nf * d, 0, (b.np - len) * nf * d * sizeof(float));
+			}
 			mc[r] = (float)run.metric_clean[r];
 			mr[r] = (float)run.metric_corr[r];
 		}
@@ -136,7 +173,8 @@ int main(int argc, char **argv)
 					     .tokens_clean = (int32_t *)b.clean,
 					     .tokens_corrupted = (int32_t *)b.corrupted,
 					     .lengths = (int32_t *)b.lengths,
-					     .acts_clean = ac, .acts_corrupted = ar,
+					     .acts_clean = s < K ? ac : NULL,
+					     .acts_corrupted = s < K ? ar : NULL,
 					     .metric_clean = mc, .metric_corrupted = mr },
 				     &err);
 		if (rc)

@@ -9,6 +9,7 @@
  * (see select_shard), so the merged /scores is identical, bit for bit.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,9 @@ static void usage(FILE *f)
 		"Score every edge of the model's graph on the pairs and write scores.h5.\n"
 		"  --model DIR      model directory (model.safetensors, config.json, tokenizer)\n"
 		"  --pairs FILE     pairs CSV: clean,corrupted,answers,foils\n"
-		"  --acts FILE      acts.h5 from eap-dump: read each edge's dy from it\n"
+		"  --acts FILE      acts.h5 from eap-dump: read each edge's dy from it; from\n"
+		"                   a bounded dump (eap-dump --keep) recompute dy and check\n"
+		"                   it against the examples it holds; check the baselines\n"
 		"  --method METHOD  eap | eap-ig | eap-ig-act | clean-corrupted | exact\n"
 		"  --metric METRIC  logit_diff | prob_diff | kl | kl_sum (default logit_diff)\n"
 		"  --steps N        integrated-gradient steps for eap-ig (default 5); eap-ig-act\n"
@@ -300,6 +303,89 @@ out:
 	return rc;
 }
 
+/*
+ * A bounded acts.h5 (eap-dump --keep: node outputs of its first K
+ * examples only) is an audit: every example's baselines, and the Δy this
+ * run computed for the examples it holds, must agree with the file.  The
+ * tolerances allow for the other batch composition and BLAS blocking of
+ * this run (measured: under 1e-6 relative on the organism and GPT-2
+ * small's shape), not for another model or other inputs.
+ */
+#ifndef AUDIT_TOL
+#define AUDIT_TOL 1e-4
+#endif
+
+/* Baselines of examples s..s+nb-1 against the file's /metric. */
+static int audit_metrics(const struct eap_acts *a, const struct eap_run *run,
+			 size_t s, size_t nb, struct eap_err *err)
+{
+	float mc[nb], mr[nb];
+	int rc = eap_acts_read(a, s, nb,
+			       &(struct eap_acts_batch){ .metric_clean = mc,
+							 .metric_corrupted = mr },
+			       err);
+
+	for (size_t i = 0; i < nb && !rc; i++) {
+		double c = run->metric_clean[i], r = run->metric_corr[i];
+		double tol = AUDIT_TOL * (1.0 + fabs(c) + fabs(r));
+
+		if (fabs(c - mc[i]) > tol || fabs(r - mr[i]) > tol)
+			rc = eap_err_set(err, EAP_EINVAL,
+					 "%s: example %zu: this run's baselines (%.6g clean, %.6g corrupted) differ from the dump's (%.6g, %.6g)",
+					 a->path, s + i, c, r, (double)mc[i],
+					 (double)mr[i]);
+	}
+	return rc;
+}
+
+/*
+ * The dy this run computed (node-major in run->y_cur, zero past each
+ * length) for the examples of the batch at s that the file holds, against
+ * y(corrupted) - y(clean) of the file, one example at a time (yc, yr:
+ * P x n_fwd x d each): max |difference| <= AUDIT_TOL x max(1, max |y|).
+ */
+static int audit_dy(const struct eap_acts *a, const struct eap_run *run,
+		    const struct eap_batch *b, size_t s, float *yc, float *yr,
+		    struct eap_err *err)
+{
+	size_t nf = a->n_fwd, d = a->d, np = b->np, nd = b->nb * np * d;
+	int rc = 0;
+
+	for (size_t r = 0; r < b->nb && s + r < a->K && !rc; r++) {
+		double diff = 0.0, top = 1.0;
+		size_t at = 0;
+
+		if ((rc = eap_acts_read(a, s + r, 1,
+					&(struct eap_acts_batch){ .acts_clean = yc,
+								  .acts_corrupted = yr },
+					err)))
+			break;
+		for (size_t p = 0; p < (size_t)b->lengths[r]; p++)
+			for (size_t u = 0; u < nf; u++) {
+				const float *dy = run->y_cur + u * nd + (r * np + p) * d;
+				const float *c = yc + (p * nf + u) * d, *x = yr + (p * nf + u) * d;
+
+				for (size_t j = 0; j < d; j++) {
+					double e = fabs((double)dy[j] - ((double)x[j] - (double)c[j]));
+
+					if (fabs(c[j]) > top)
+						top = fabs(c[j]);
+					if (fabs(x[j]) > top)
+						top = fabs(x[j]);
+					if (e > diff) {
+						diff = e;
+						at = u;
+					}
+				}
+			}
+		if (diff > AUDIT_TOL * top)
+			rc = eap_err_set(err, EAP_EINVAL,
+					 "%s: example %zu: this run's node outputs differ from the dump's by %.3g at node %zu (largest |y| %.3g)",
+					 a->path, s + r, diff, at, top);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *model = NULL, *pairs = NULL, *acts = NULL, *out = NULL;
@@ -335,7 +421,7 @@ int main(int argc, char **argv)
 	struct tool_progress prog;
 	uint8_t *edges = NULL;
 	float *scores = NULL, *dy = NULL, *ac = NULL, *ar_buf = NULL;
-	int rc = 0;
+	int rc = 0, audit = 0, same_metric = 0;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		other += c != 'o' && c != 'P' && c != 'g';
@@ -429,7 +515,20 @@ int main(int argc, char **argv)
 	    (rc = eap_run_init(&run, &in.model, &in.graph, batch, bt.P, &err)) ||
 	    (rc = eap_score_acc_init(&acc, &in.graph, &err)))
 		goto fail;
-	if (acts && method != EAP_METHOD_EXACT) {
+	/* a dump holding fewer examples' node outputs than are scored is an
+	 * audit sample: dy is recomputed and checked against it */
+	audit = acts && ar.K < in.ids.n;
+	same_metric = acts && !strcmp(ar.meta.metric, eap_metric_name(metric));
+	if (audit && method != EAP_METHOD_EXACT) {
+		size_t sz = bt.P * in.graph.n_fwd * in.model.cfg.d_model;
+
+		ac = malloc(sz * sizeof(float));
+		ar_buf = malloc(sz * sizeof(float));
+		if (!ac || !ar_buf) {
+			rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+			goto fail;
+		}
+	} else if (acts && method != EAP_METHOD_EXACT) {
 		size_t sz = in.graph.n_fwd * batch * bt.P * in.model.cfg.d_model;
 
 		dy = malloc(sz * sizeof(float));
@@ -469,6 +568,12 @@ int main(int argc, char **argv)
 		}
 		rc = eap_run_score(&run, &b, method, metric, (int)steps, dy, edges,
 				   &acc, &err);
+		/* the baselines (when scored on the dump's metric) and, from a
+		 * bounded dump, the recomputed dy must be the file's */
+		if (!rc && same_metric)
+			rc = audit_metrics(&ar, &run, s, nb, &err);
+		if (!rc && audit && ac)
+			rc = audit_dy(&ar, &run, &b, s, ac, ar_buf, &err);
 		if (rc) {
 			char where[4200];
 

@@ -191,6 +191,7 @@ static void read_all(const char *path)
 		size_t ex = a.P * a.n_fwd * a.d;
 
 		FUZZ_CHECK(a.N && a.P, "accepted acts of %zu x %zu", a.N, a.P);
+		FUZZ_CHECK(a.K >= 1 && a.K <= a.N, "node outputs of %zu of %zu examples", a.K, a.N);
 		for (size_t i = 0; i < a.N; i++)
 			FUZZ_CHECK(a.lengths[i] >= 1 && (size_t)a.lengths[i] <= a.P,
 				   "length %d of %zu positions", a.lengths[i], a.P);

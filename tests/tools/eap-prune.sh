@@ -48,9 +48,9 @@ expect_err "--threshold nan" 2 "--threshold wants a finite number"
 run "$BIN" --scores a.h5 -o c.h5
 expect_err "no selection" 2 "give --topn N, --greedy N, --threshold T or --sizes LIST"
 run "$BIN" --scores a.h5 --sizes 10,,20 -o c.h5
-expect_err "--sizes malformed" 2 "want whole numbers, 'default' or 'mib'"
+expect_err "--sizes malformed" 2 "want whole numbers, 'default', 'dense' or 'mib'"
 run "$BIN" --scores a.h5 --sizes 10,mob -o c.h5
-expect_err "--sizes unknown word" 2 "'mob' is not a whole number, 'default' or 'mib'"
+expect_err "--sizes unknown word" 2 "'mob' is not a whole number, 'default', 'dense' or 'mib'"
 run "$BIN" --scores a.h5 --sizes default --threshold 0.1 -o c.h5
 expect_err "--sizes with --threshold" 2 "not --threshold"
 run "$BIN" --scores a.h5 --sizes default -o c.h5 --json c.json
@@ -130,11 +130,14 @@ CS=$tmp/circuits.h5
 run "$BIN" --scores "$S" --sizes default -o "$CS"
 expect_silent "--sizes default"
 req=$(data "$CS" /edges_requested)
-check "default sizes" test "$req" = "10,20,30,40,50,60,70,80,90,100,200,300,400,500,600,700,800,900,1000,2000,3000,4000,5000,6000,7000,8000,9000,10000,11000,12000,13000,14000,15000,16000,17000,18000,19000,20000,21000,22000,23000,24000,25000,26000,27000,28000,29000,30000,31000,32000,32491"
+check "default sizes" test "$req" = "10,20,30,40,50,60,70,80,90,100,200,300,400,500,600,700,800,900,1000,2000,5000,10000,20000,32491"
 check "curve edges at 800 and at all" \
-	test "$(data "$CS" /edges | cut -d, -f17,51)" = "756,32491"
-check "curve /in_graph is 51 x 157 x 445" \
-	sh -c "h5dump -H -d /in_graph '$CS' | grep -q 'SIMPLE { ( 51, 157, 445 )'"
+	test "$(data "$CS" /edges | cut -d, -f17,24)" = "756,32491"
+run "$BIN" --scores "$S" --sizes dense -o "$tmp/dense.h5"
+expect_silent "--sizes dense"
+check "dense sizes (SPEC 9's original list)" test "$(data "$tmp/dense.h5" /edges_requested)" = "10,20,30,40,50,60,70,80,90,100,200,300,400,500,600,700,800,900,1000,2000,3000,4000,5000,6000,7000,8000,9000,10000,11000,12000,13000,14000,15000,16000,17000,18000,19000,20000,21000,22000,23000,24000,25000,26000,27000,28000,29000,30000,31000,32000,32491"
+check "curve /in_graph is 24 x 157 x 445" \
+	sh -c "h5dump -H -d /in_graph '$CS' | grep -q 'SIMPLE { ( 24, 157, 445 )'"
 run "$BIN" --scores "$S" --sizes 100,800 --greedy -o "$tmp/cg.h5"
 expect_silent "--sizes with --greedy"
 check "greedy curve selection" test "$(attr "$tmp/cg.h5" selection)" = '"greedy 100,800"'
@@ -149,8 +152,8 @@ run "$BIN" --scores "$S" --sizes 800,mib,default,800 -o "$tmp/both.h5"
 expect_silent "--sizes 800,mib,default,800"
 req=$(data "$tmp/both.h5" /edges_requested)
 check "ascending, each size once" sh -c "echo '$req' | tr , '\\n' | sort -n -u -c"
-check "the union, ascending, each size once: 51 + 9" \
-	test "$(echo "$req" | tr , '\n' | wc -l)-$(echo "$req" | tr , '\n' | sort -n | uniq | wc -l)-$(echo "$req" | cut -d, -f1-4)" = "60-60-10,20,30,32"
+check "the union, ascending, each size once: 24 + 9" \
+	test "$(echo "$req" | tr , '\n' | wc -l)-$(echo "$req" | tr , '\n' | sort -n | uniq | wc -l)-$(echo "$req" | cut -d, -f1-4)" = "33-33-10,20,30,32"
 
 # ---- scores from eap-score: provenance kept, d_model from the model ----
 if [ -x bin/eap-score ]; then

@@ -107,6 +107,35 @@ expect_err "merge: other pairs" "scored with other pairs (pairs_sha256)" \
 	bin/eap-score --merge "$T/sh1.h5" "$T/sh2.h5" "$T/l1.h5"
 expect_err "merge: not scores" "not a readable HDF5 file" bin/eap-score --merge "$T/pairs.csv"
 
+# a bounded dump (eap-dump --keep K < N: node outputs of the first K
+# examples, everything else of all N) is an audit: eap-score recomputes
+# dy, giving the scores of a run without --acts on the dump's full-width
+# batches (the full dump's, within rounding), and refuses a dump whose
+# baselines or node outputs are not this run's
+bin/eap-dump --model $M --pairs "$T/pairs.csv" --keep 1 --batch 3 -o "$T/k1.h5" && ok || bad "eap-dump --keep 1"
+h5dump -H -d /acts/clean "$T/k1.h5" | grep -q 'SIMPLE { ( 1, ' && ok || bad "--keep 1: /acts/clean is not 1 example"
+h5dump -H -d /metric/clean "$T/k1.h5" | grep -q 'SIMPLE { ( 4 )' && ok || bad "--keep 1: /metric is not 4 examples"
+[ "$(stat -c %s "$T/k1.h5")" -lt "$(stat -c %s "$T/acts.h5")" ] && ok || bad "--keep 1 is not smaller than the full dump"
+for m in eap eap-ig clean-corrupted; do
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m --acts "$T/k1.h5" -o "$T/k-$m.h5" --batch 2 || bad "$m from a bounded dump"
+	h5diff -d 2e-6 "$T/a-$m.h5" "$T/k-$m.h5" /scores /scores >/dev/null && ok || bad "$m: bounded dump changes scores"
+done
+bin/eap-dump --model $M --pairs "$T/pairs.csv" --keep 99 -o "$T/k99.h5" &&
+	h5dump -H -d /acts/clean "$T/k99.h5" | grep -q 'SIMPLE { ( 4, ' && ok || bad "--keep 99 of 4 is not all 4"
+bin/eap-dump --model $M --pairs "$T/pairs.csv" --keep 0 -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--keep 0 must be a usage error"
+# example 2's clean baseline, a contiguous float32 in the file, set to 1000
+off=$(h5dump -p -H -d /metric/clean "$T/k1.h5" | sed -n 's/^ *OFFSET \([0-9]*\)$/\1/p')
+cp "$T/k1.h5" "$T/k1-bad.h5" &&
+	printf '\000\000\172\104' | dd of="$T/k1-bad.h5" bs=1 seek=$((off + 8)) conv=notrunc 2>/dev/null
+expect_err "audit: baselines" "k1-bad.h5: example 2: this run's baselines" \
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --acts "$T/k1-bad.h5" --method eap
+# same weights (same SHA-256), another LayerNorm epsilon: other activations
+mkdir "$T/eps" && cp $M/* "$T/eps/" && sed -i 's/"layer_norm_epsilon": 1e-05/"layer_norm_epsilon": 0.5/' "$T/eps/config.json"
+expect_err "audit: node outputs" "k1.h5: example 0: this run's node outputs differ" \
+	bin/eap-score --model "$T/eps" --pairs "$T/pairs.csv" --acts "$T/k1.h5" --method eap-ig --metric prob_diff
+expect_err "audit: baselines of another config" "k1.h5: example 0: this run's baselines" \
+	bin/eap-score --model "$T/eps" --pairs "$T/pairs.csv" --acts "$T/k1.h5" --method exact
+
 # usage errors exit 2; --help exits 0
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method nope -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "unknown method"
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap --steps 0 -o "$T/x.h5" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--steps 0"
