@@ -107,6 +107,57 @@ size_t eap_slot_offset(const struct eap_config *c, enum eap_slot s, size_t l)
 	return off;
 }
 
+static void slot_row(const struct eap_config *c, enum eap_slot s, size_t l,
+		     int layer, struct eap_param *out, size_t max, size_t *n)
+{
+	static const char *const names[EAP_N_SLOTS] = {
+		"wte", "wpe", "ln1.weight", "ln1.bias", "qkv.weight",
+		"qkv.bias", "o.weight", "o.bias", "ln2.weight", "ln2.bias",
+		"fc.weight", "fc.bias", "proj.weight", "proj.bias",
+		"post1.weight", "post2.weight", "q_norm.weight", "k_norm.weight",
+		"lnf.weight", "lnf.bias", "unembed",
+	};
+	size_t sz = eap_slot_size(c, s), d = c->d_model;
+	int mat = s == EAP_SLOT_WTE || s == EAP_SLOT_WPE || s == EAP_SLOT_W_QKV ||
+		  s == EAP_SLOT_W_O || s == EAP_SLOT_W_FC ||
+		  s == EAP_SLOT_W_PROJ || s == EAP_SLOT_UNEMBED;
+
+	if (!sz)
+		return;
+	if (out && *n < max) {
+		struct eap_param *p = &out[*n];
+
+		memset(p, 0, sizeof(*p));
+		if (layer)
+			snprintf(p->name, sizeof(p->name), "layers.%zu.%s", l,
+				 names[s]);
+		else
+			snprintf(p->name, sizeof(p->name), "%s", names[s]);
+		p->ndim = mat ? 2 : 1;
+		p->shape[0] = mat ? sz / d : sz;
+		p->shape[1] = mat ? d : 0;
+		p->numel = sz;
+		p->offset = eap_slot_offset(c, s, l);
+	}
+	(*n)++;
+}
+
+size_t eap_slot_table(const struct eap_config *c, struct eap_param *out,
+		      size_t max)
+{
+	size_t n = 0;
+
+	slot_row(c, EAP_SLOT_WTE, 0, 0, out, max, &n);
+	slot_row(c, EAP_SLOT_WPE, 0, 0, out, max, &n);
+	for (size_t l = 0; l < c->n_layer; l++)
+		for (int s = EAP_FIRST_LAYER_SLOT; s <= EAP_LAST_LAYER_SLOT; s++)
+			slot_row(c, (enum eap_slot)s, l, 1, out, max, &n);
+	slot_row(c, EAP_SLOT_LNF_W, 0, 0, out, max, &n);
+	slot_row(c, EAP_SLOT_LNF_B, 0, 0, out, max, &n);
+	slot_row(c, EAP_SLOT_UNEMBED, 0, 0, out, max, &n);
+	return n;
+}
+
 size_t eap_params_total(const struct eap_config *c)
 {
 	return eap_slot_offset(c, EAP_SLOT_UNEMBED, 0) +

@@ -19,7 +19,7 @@
 /* ---- the parameter table ------------------------------------------------ */
 
 /* A config built by hand (tests, eap-train) has no family: GPT-2's. */
-static void normalize(struct eap_config *c)
+void eap_config_normalize(struct eap_config *c)
 {
 	if (!c->arch.family[0]) {
 		eap_arch_gpt2(&c->arch);
@@ -43,7 +43,7 @@ int eap_arch_check_gpt2(const struct eap_config *cfg, const char *what,
 	struct eap_config c = *cfg;
 	struct eap_arch g;
 
-	normalize(&c);
+	eap_config_normalize(&c);
 	eap_arch_gpt2(&g);
 	if (c.arch.norm == g.norm && c.arch.attn_pre_norm && c.arch.mlp_pre_norm &&
 	    !c.arch.attn_post_norm && !c.arch.mlp_post_norm && !c.arch.parallel &&
@@ -56,7 +56,7 @@ int eap_arch_check_gpt2(const struct eap_config *cfg, const char *what,
 	    c.arch.attn_scale == 1.0f / sqrtf((float)c.d_head))
 		return 0;
 	return eap_err_set(err, EAP_EINVAL,
-			   "%s of %s models is not implemented yet (they load and run forward; see the README, Model families)",
+			   "%s of %s models is not implemented yet (the gradient methods run; see the README, Model families)",
 			   what, c.arch.family);
 }
 
@@ -72,7 +72,7 @@ void eap_config_gpt2(struct eap_config *c, size_t n_layer, size_t n_head,
 	c->n_vocab = n_vocab;
 	c->bos_id = -1;
 	c->tied = 1;
-	normalize(c);
+	eap_config_normalize(c);
 }
 
 static const struct eap_family *family_of(const struct eap_config *c)
@@ -88,7 +88,7 @@ size_t eap_model_params(const struct eap_config *cfg, struct eap_param *out,
 	struct eap_config c = *cfg;
 	struct eap_table t;
 
-	normalize(&c);
+	eap_config_normalize(&c);
 	t.cfg = &c;
 	t.out = out;
 	t.max = max;
@@ -208,11 +208,46 @@ int eap_config_load(struct eap_config *c, const char *path,
 	if (fam != &eap_family_gpt2 && (rc = eap_cfg_bool(root,
 			"tie_word_embeddings", c->tied, &c->tied, path, err)))
 		goto out;
-	normalize(c);
+	eap_config_normalize(c);
 	rc = 0;
 out:
 	cJSON_Delete(root);
 	return rc;
+}
+
+int eap_config_build(struct eap_config *c, const char *family, size_t L,
+		     size_t H, size_t Hkv, size_t d, size_t dm, size_t ctx,
+		     size_t V, int tied, struct eap_err *err)
+{
+	const struct eap_family *fam = eap_family_find(family);
+	cJSON *root;
+	int rc;
+
+	if (!fam || fam == &eap_family_gpt2) {
+		eap_config_gpt2(c, L, H, d, ctx, V);
+		c->d_mlp = dm;
+		c->tied = tied;
+		return fam ? 0 : eap_err_set(err, EAP_EINVAL,
+					     "unknown family \"%s\"", family);
+	}
+	memset(c, 0, sizeof(*c));
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "num_hidden_layers", (double)L);
+	cJSON_AddNumberToObject(root, "num_attention_heads", (double)H);
+	cJSON_AddNumberToObject(root, "num_key_value_heads", (double)Hkv);
+	cJSON_AddNumberToObject(root, "hidden_size", (double)d);
+	cJSON_AddNumberToObject(root, "intermediate_size", (double)dm);
+	cJSON_AddNumberToObject(root, "max_position_embeddings", (double)ctx);
+	cJSON_AddNumberToObject(root, "vocab_size", (double)V);
+	c->tied = tied;
+	rc = fam->config(c, root, family, err);
+	cJSON_Delete(root);
+	if (rc)
+		return rc;
+	snprintf(c->arch.family, sizeof(c->arch.family), "%s", fam->model_type);
+	c->tied = tied;
+	eap_config_normalize(c);
+	return 0;
 }
 
 /* ---- loading and saving ------------------------------------------------- */
@@ -222,7 +257,7 @@ int eap_model_alloc(struct eap_model *m, const struct eap_config *cfg,
 {
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
-	normalize(&m->cfg);
+	eap_config_normalize(&m->cfg);
 	eap_model_params(&m->cfg, NULL, 0, &m->n_params);
 	m->params = calloc(m->n_params, sizeof(float));
 	m->w.layers = calloc(m->cfg.n_layer, sizeof(*m->w.layers));
@@ -618,14 +653,47 @@ static int write_config(const struct eap_config *c, const char *path,
 	FILE *f;
 	int rc = 0;
 
-	cJSON_AddStringToObject(root, "model_type", "gpt2");
-	cJSON_AddNumberToObject(root, "n_layer", (double)c->n_layer);
-	cJSON_AddNumberToObject(root, "n_head", (double)c->n_head);
-	cJSON_AddNumberToObject(root, "n_embd", (double)c->d_model);
-	cJSON_AddNumberToObject(root, "n_positions", (double)c->n_ctx);
-	cJSON_AddNumberToObject(root, "vocab_size", (double)c->n_vocab);
-	cJSON_AddNumberToObject(root, "n_inner", (double)c->d_mlp);
-	cJSON_AddNumberToObject(root, "layer_norm_epsilon", (double)c->ln_eps);
+	const struct eap_arch *a = &c->arch;
+
+	if (!strcmp(a->family, "gpt2")) {
+		cJSON_AddStringToObject(root, "model_type", "gpt2");
+		cJSON_AddNumberToObject(root, "n_layer", (double)c->n_layer);
+		cJSON_AddNumberToObject(root, "n_head", (double)c->n_head);
+		cJSON_AddNumberToObject(root, "n_embd", (double)c->d_model);
+		cJSON_AddNumberToObject(root, "n_positions", (double)c->n_ctx);
+		cJSON_AddNumberToObject(root, "vocab_size", (double)c->n_vocab);
+		cJSON_AddNumberToObject(root, "n_inner", (double)c->d_mlp);
+		cJSON_AddNumberToObject(root, "layer_norm_epsilon",
+					(double)c->ln_eps);
+	} else { /* the Hugging Face fields of gpt_neox and llama */
+		int neox = !strcmp(a->family, "gpt_neox");
+
+		cJSON_AddStringToObject(root, "model_type", a->family);
+		cJSON_AddNumberToObject(root, "num_hidden_layers", (double)c->n_layer);
+		cJSON_AddNumberToObject(root, "num_attention_heads", (double)c->n_head);
+		if (!neox)
+			cJSON_AddNumberToObject(root, "num_key_value_heads",
+						(double)c->n_kv_head);
+		cJSON_AddNumberToObject(root, "hidden_size", (double)c->d_model);
+		cJSON_AddNumberToObject(root, "intermediate_size", (double)c->d_mlp);
+		cJSON_AddNumberToObject(root, "vocab_size", (double)c->n_vocab);
+		cJSON_AddNumberToObject(root, "max_position_embeddings",
+					(double)c->n_ctx);
+		cJSON_AddNumberToObject(root, neox ? "layer_norm_eps" : "rms_norm_eps",
+					(double)c->ln_eps);
+		cJSON_AddNumberToObject(root, "rope_theta", a->rope.theta);
+		if (neox) {
+			cJSON_AddNumberToObject(root, "rotary_pct",
+						(double)a->rope.dim / (double)c->d_head);
+			cJSON_AddBoolToObject(root, "use_parallel_residual",
+					      a->parallel);
+		}
+		cJSON_AddStringToObject(root, "hidden_act",
+					a->act == EAP_ACT_SILU ? "silu"
+					: a->act == EAP_ACT_GELU_ERF ? "gelu"
+								     : "gelu_new");
+		cJSON_AddBoolToObject(root, "tie_word_embeddings", c->tied);
+	}
 	if (c->bos_id >= 0)
 		cJSON_AddNumberToObject(root, "bos_token_id", (double)c->bos_id);
 	text = cJSON_Print(root);
@@ -656,9 +724,11 @@ int eap_model_save(const struct eap_model *m, const char *dir,
 	char path[4096];
 	int rc;
 
-	if (strcmp(m->cfg.arch.family, "gpt2"))
+	if (strcmp(m->cfg.arch.family, "gpt2") &&
+	    strcmp(m->cfg.arch.family, "gpt_neox") &&
+	    strcmp(m->cfg.arch.family, "llama"))
 		return eap_err_set(err, EAP_EINVAL,
-				   "%s: writing a %s model is not supported yet (only gpt2)",
+				   "%s: writing a %s model is not supported yet (gpt2, gpt_neox, llama)",
 				   dir, m->cfg.arch.family);
 	if (!table || !out ||
 	    !(buf = malloc((m->n_params ? m->n_params : 1) * sizeof(float)))) {
@@ -780,7 +850,7 @@ int eap_fwd_init(struct eap_fwd *f, const struct eap_config *cfg, size_t B,
 	size_t hg, hl;
 	float *p;
 
-	normalize(&c);
+	eap_config_normalize(&c);
 	d = c.d_model;
 	L = c.n_layer;
 	hg = c.arch.rope.dim / 2;

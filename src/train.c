@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eap/family.h"
 #include "eap/linalg.h"
 #include "eap/ops.h"
 
@@ -59,15 +60,21 @@ static int has_suffix(const char *s, const char *suf)
 	return n >= k && !strcmp(s + n - k, suf);
 }
 
-/* The parameter table of cfg in a fresh allocation (*n rows). */
-static struct eap_param *param_table(const struct eap_config *cfg, size_t *n)
+/*
+ * The canonical weights' table of cfg (eap_slot_table: contiguous ranges,
+ * 2-D for matrices) in a fresh allocation (*n rows).  For GPT-2 the same
+ * rows, in the same order, as its checkpoint table.
+ */
+static struct eap_param *param_table(const struct eap_config *cfg0, size_t *n)
 {
+	struct eap_config cfg = *cfg0;
 	struct eap_param *tab;
 
-	*n = eap_model_params(cfg, NULL, 0, NULL);
+	eap_config_normalize(&cfg);
+	*n = eap_slot_table(&cfg, NULL, 0);
 	tab = calloc(*n, sizeof(*tab));
 	if (tab)
-		eap_model_params(cfg, tab, *n, NULL);
+		eap_slot_table(&cfg, tab, *n);
 	return tab;
 }
 
@@ -85,16 +92,23 @@ int eap_train_init_weights(struct eap_model *m, struct eap_rng *rng,
 	for (size_t i = 0; i < n; i++) {
 		const struct eap_param *p = &tab[i];
 		float *x = m->params + p->offset;
-		int ln = strstr(p->name, "ln_") != NULL;
+		/* norm weights start at 1 (Gemma's 1 + w is stored as such) */
+		int ln = has_suffix(p->name, "ln1.weight") ||
+			 has_suffix(p->name, "ln2.weight") ||
+			 has_suffix(p->name, "lnf.weight") ||
+			 has_suffix(p->name, "norm.weight") ||
+			 strstr(p->name, "post") != NULL;
 
 		if (p->ndim == 2) {
-			double std = has_suffix(p->name, "c_proj.weight") ? std_res
-									   : 0.02;
+			/* W_O and W_proj write into the residual stream */
+			double std = has_suffix(p->name, "o.weight") ||
+						     has_suffix(p->name, "proj.weight")
+					     ? std_res
+					     : 0.02;
 			for (size_t k = 0; k < p->numel; k++)
 				x[k] = (float)(std * eap_rng_normal(rng));
 		} else {
-			float v = ln && has_suffix(p->name, ".weight") ? 1.0f
-								       : 0.0f;
+			float v = ln ? 1.0f : 0.0f;
 			for (size_t k = 0; k < p->numel; k++)
 				x[k] = v;
 		}
@@ -112,13 +126,17 @@ struct eap_train_worker {
 				   backward fwd.logits holds dloss/dlogits */
 	float *grad;            /* (n_params) */
 	float *dres;            /* (rows, P, d) gradient of the residual */
-	float *dln;             /* (rows, P, d) gradient of a LN output */
-	float *dz;              /* (rows, P, d) gradient of z */
-	float *dqkv;            /* (rows, P, 3d) */
-	float *dhid;            /* (rows, P, d_mlp) gradient of the GELU
-				   output, then (in place) of its input */
+	float *dln;             /* (rows, P, d) gradient of a norm output */
+	float *dz;              /* (rows, P, H dh) gradient of z */
+	float *dqkv;            /* (rows, P, 3 H dh) */
+	float *dproj;           /* (rows, P, (H + 2 H_kv) dh): grouped K/V
+				   heads summed; dqkv itself without groups */
+	float *dhid;            /* (rows, P, d_mlp) gradient of the
+				   activation's (or act * up's) output */
+	float *dfc;             /* (rows, P, d_mlp or 2 d_mlp) of fc */
+	float *dpar;            /* (rows, P, d) a parallel block's MLP path */
 	float *att_scratch;     /* (P, P) */
-	double *colsum;         /* (max(3d, d_mlp)) */
+	double *colsum;         /* (max(3 H dh, 2 d_mlp, d)) */
 	int32_t *lengths;       /* (rows) all P */
 	float *mem;
 	double *dmem;
@@ -149,14 +167,24 @@ static void worker_release(struct eap_train_worker *w)
 static int worker_init(struct eap_train_worker *w, const struct eap_config *cfg,
 		       size_t rows, size_t P, size_t n_grad, struct eap_err *err)
 {
-	size_t d = cfg->d_model, dm = cfg->d_mlp, n = rows * P;
-	size_t nf = n_grad + 3 * n * d + n * 3 * d + n * dm + P * P;
-	size_t nd = 3 * d > dm ? 3 * d : dm;
+	struct eap_config c = *cfg;
+	size_t d, dm, n = rows * P, hd, wp, wfc, nf, nd;
 	float *p;
 	int rc;
 
+	eap_config_normalize(&c);
+	d = c.d_model;
+	dm = c.d_mlp;
+	hd = c.n_head * c.d_head;
+	wp = (c.n_head + 2 * c.n_kv_head) * c.d_head;
+	wfc = dm * (c.arch.gated ? 2 : 1);
+	nf = n_grad + 2 * n * d + n * hd + 3 * n * hd +
+	     (wp != 3 * hd ? n * wp : 0) + n * dm + (c.arch.gated ? n * wfc : 0) +
+	     (c.arch.parallel ? n * d : 0) + P * P;
+	nd = 3 * hd > wfc ? 3 * hd : wfc;
+	nd = nd > d ? nd : d;
 	memset(w, 0, sizeof(*w));
-	if ((rc = eap_fwd_init(&w->fwd, cfg, rows, P, 1, err)))
+	if ((rc = eap_fwd_init(&w->fwd, &c, rows, P, 1, err)))
 		return rc;
 	w->mem = calloc(nf, sizeof(float));
 	w->dmem = calloc(nd, sizeof(double));
@@ -172,9 +200,25 @@ static int worker_init(struct eap_train_worker *w, const struct eap_config *cfg,
 	w->grad = n_grad ? p : NULL; p += n_grad;
 	w->dres = p; p += n * d;
 	w->dln = p; p += n * d;
-	w->dz = p; p += n * d;
-	w->dqkv = p; p += n * 3 * d;
+	w->dz = p; p += n * hd;
+	w->dqkv = p; p += 3 * n * hd;
+	if (wp != 3 * hd) {
+		w->dproj = p;
+		p += n * wp;
+	} else {
+		w->dproj = w->dqkv;
+	}
 	w->dhid = p; p += n * dm;
+	if (c.arch.gated) {
+		w->dfc = p;
+		p += n * wfc;
+	} else {
+		w->dfc = w->dhid; /* in place, as before */
+	}
+	if (c.arch.parallel) {
+		w->dpar = p;
+		p += n * d;
+	}
 	w->att_scratch = p;
 	w->colsum = w->dmem;
 	for (size_t b = 0; b < rows; b++)
@@ -195,8 +239,17 @@ int eap_train_init(struct eap_train *t, const struct eap_config *cfg,
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	if ((rc = eap_arch_check_gpt2(cfg, "training", err)))
-		return rc;
+	{
+		struct eap_config c = *cfg;
+
+		eap_config_normalize(&c);
+		if (c.arch.attn_post_norm || c.arch.mlp_post_norm ||
+		    c.arch.qk_norm || c.arch.attn_softcap > 0 ||
+		    c.arch.logit_softcap > 0)
+			return eap_err_set(err, EAP_EINVAL,
+					   "training of %s models is not implemented yet (post norms, QK-norm and soft-caps have no weight gradients); GPT-2, GPT-NeoX, Llama, Mistral and Qwen2 train",
+					   c.arch.family);
+	}
 	t->cfg = *cfg;
 	t->B = B;
 	t->P = P;
@@ -357,19 +410,55 @@ static void *worker_reduce(void *arg)
 	return NULL;
 }
 
+/* dx (n, d) += the model's norm backward (LayerNorm or RMSNorm), with
+ * the weight (and bias) gradients; no norm: dx += dout. */
+static void norm_backward(const struct eap_config *c, int has, float *dx,
+			  float *dw, float *db, const float *dout,
+			  const float *x, const float *w, const float *stat,
+			  size_t n, size_t d)
+{
+	if (!has) {
+		for (size_t i = 0; i < n * d; i++)
+			dx[i] += dout[i];
+	} else if (c->arch.norm == EAP_NORM_LAYER) {
+		eap_layernorm_backward(dx, dw, db, dout, x, w, stat, n, d);
+	} else {
+		eap_rmsnorm_backward(dx, dw, dout, x, w, stat, n, d);
+	}
+}
+
+static void act_backward(const struct eap_config *c, float *dx, const float *x,
+			 const float *y, const float *dout, size_t n)
+{
+	switch (c->arch.act) {
+	case EAP_ACT_GELU_TANH:
+		eap_gelu_backward(dx, x, y, dout, n);
+		break;
+	case EAP_ACT_GELU_ERF:
+		eap_gelu_erf_backward(dx, x, dout, n);
+		break;
+	case EAP_ACT_SILU:
+		eap_silu_backward(dx, x, dout, n);
+		break;
+	}
+}
+
 /* Forward and backward of one worker's slice into w->grad. */
 static void *worker_run(void *arg)
 {
 	struct eap_train_worker *w = arg;
 	const struct eap_model *m = w->model;
 	const struct eap_config *c = &m->cfg;
+	const struct eap_arch *a = &c->arch;
 	const struct eap_weights *W = &m->w;
 	struct eap_fwd *f = &w->fwd;
 	size_t d = c->d_model, dm = c->d_mlp, V = c->n_vocab;
+	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head, hd = H * dh;
+	size_t wp = (H + 2 * Hkv) * dh, wfc = dm * (a->gated ? 2 : 1);
 	size_t nb = w->nb, np = w->np, n = nb * np;
 	float *g = w->grad, *dres = w->dres;
 /* the gradient of the parameter at pointer x: same offset in g */
-#define G(x) (g + ((x) - m->params))
+#define G(x) ((x) ? g + ((x) - m->params) : NULL)
 
 	memset(g, 0, m->n_params * sizeof(float));
 	w->loss = 0.0;
@@ -386,59 +475,122 @@ static void *worker_run(void *arg)
 	eap_sgemm(0, 0, n, d, V, 1.0f, f->logits, V, W->unembed, d, 0.0f,
 		  w->dln, d);
 	memset(dres, 0, n * d * sizeof(float));
-	eap_layernorm_backward(dres, G(W->lnf_w), G(W->lnf_b), w->dln,
-			       f->x_out, W->lnf_w, f->lnf_stat, n, d);
+	norm_backward(c, 1, dres, G(W->lnf_w), G(W->lnf_b), w->dln, f->x_out,
+		      W->lnf_w, f->lnf_stat, n, d);
 
 	for (size_t l = c->n_layer; l-- > 0;) {
 		const struct eap_layer *Lw = &W->layers[l];
 		const struct eap_fwd_layer *F = &f->layers[l];
+		const float *hid = a->gated ? F->glu : F->gelu;
+		float *dmlp = a->parallel ? w->dpar : dres;
+		size_t half;
+		const float *cs = eap_model_rope_table(c, f, l, &half);
+		struct eap_attn_opts ao;
 
-		/* x_next = x_mid + b_proj + gelu (n, dm) W_proj (dm, d) */
-		bias_grad(G(Lw->b_proj), w->colsum, dres, n, d);
-		eap_sgemm(1, 0, dm, d, n, 1.0f, F->gelu, dm, dres, d, 1.0f,
+		/* x_next = x_mid + b_proj + hid (n, dm) W_proj (dm, d) */
+		if (Lw->b_proj)
+			bias_grad(G(Lw->b_proj), w->colsum, dres, n, d);
+		eap_sgemm(1, 0, dm, d, n, 1.0f, hid, dm, dres, d, 1.0f,
 			  G(Lw->w_proj), d);
 		eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, Lw->w_proj, d, 0.0f,
 			  w->dhid, dm);
-		eap_gelu_backward(w->dhid, F->fc, F->gelu, w->dhid, n * dm);
-		/* fc = b_fc + ln2 (n, d) W_fc (d, dm) */
-		bias_grad(G(Lw->b_fc), w->colsum, w->dhid, n, dm);
-		eap_sgemm(1, 0, d, dm, n, 1.0f, F->ln2, d, w->dhid, dm, 1.0f,
-			  G(Lw->w_fc), dm);
-		eap_sgemm(0, 1, n, d, dm, 1.0f, w->dhid, dm, Lw->w_fc, dm, 0.0f,
-			  w->dln, d);
-		/* dres becomes dloss/dx_mid: residual plus the LN2 branch */
-		eap_layernorm_backward(dres, G(Lw->ln2_w), G(Lw->ln2_b), w->dln,
-				       F->x_mid, Lw->ln2_w, F->ln2_stat, n, d);
+		if (a->gated) {
+			/* hid = act(gate) up: dgate = dhid up act'(gate),
+			 * dup = dhid act(gate) */
+			for (size_t i = 0; i < n; i++) {
+				const float *fc = F->fc + i * wfc;
+				const float *act = F->gelu + i * dm;
+				const float *dhi = w->dhid + i * dm;
+				float *dg = w->dfc + i * wfc;
 
-		/* x_mid = x_in + b_o + z (n, d) W_o (d, d) */
-		bias_grad(G(Lw->b_o), w->colsum, dres, n, d);
-		eap_sgemm(1, 0, d, d, n, 1.0f, F->z, d, dres, d, 1.0f,
+				for (size_t j = 0; j < dm; j++) {
+					dg[j] = dhi[j] * fc[dm + j];
+					dg[dm + j] = dhi[j] * act[j];
+				}
+				act_backward(c, dg, fc, act, dg, dm);
+			}
+		} else {
+			act_backward(c, w->dfc, F->fc, F->gelu, w->dhid, n * dm);
+		}
+		/* fc = b_fc + ln2 (n, d) W_fc (d, wfc) */
+		if (Lw->b_fc)
+			bias_grad(G(Lw->b_fc), w->colsum, w->dfc, n, wfc);
+		eap_sgemm(1, 0, d, wfc, n, 1.0f, F->ln2, d, w->dfc, wfc, 1.0f,
+			  G(Lw->w_fc), wfc);
+		eap_sgemm(0, 1, n, d, wfc, 1.0f, w->dfc, wfc, Lw->w_fc, wfc,
+			  0.0f, w->dln, d);
+		/* sequential: dres becomes dloss/dx_mid; parallel: the MLP's
+		 * share of dloss/dx_in waits in dpar */
+		if (a->parallel)
+			memset(w->dpar, 0, n * d * sizeof(float));
+		norm_backward(c, a->mlp_pre_norm, dmlp, G(Lw->ln2_w),
+			      G(Lw->ln2_b), w->dln,
+			      a->parallel ? F->x_in : F->x_mid, Lw->ln2_w,
+			      F->ln2_stat, n, d);
+
+		/* x_mid = x_in + b_o + z (n, H dh) W_o (H dh, d) */
+		if (Lw->b_o)
+			bias_grad(G(Lw->b_o), w->colsum, dres, n, d);
+		eap_sgemm(1, 0, hd, d, n, 1.0f, F->z, hd, dres, d, 1.0f,
 			  G(Lw->w_o), d);
-		eap_sgemm(0, 1, n, d, d, 1.0f, dres, d, Lw->w_o, d, 0.0f, w->dz,
-			  d);
-		memset(w->dqkv, 0, n * 3 * d * sizeof(float));
-		eap_attention_backward(w->dqkv, w->att_scratch, w->dz, F->att,
-				       F->qkv, nb, np, c->n_head, c->d_head);
-		/* qkv = b_qkv + ln1 (n, d) W_qkv (d, 3d) */
-		bias_grad(G(Lw->b_qkv), w->colsum, w->dqkv, n, 3 * d);
-		eap_sgemm(1, 0, d, 3 * d, n, 1.0f, F->ln1, d, w->dqkv, 3 * d,
-			  1.0f, G(Lw->w_qkv), 3 * d);
-		eap_sgemm(0, 1, n, d, 3 * d, 1.0f, w->dqkv, 3 * d, Lw->w_qkv,
-			  3 * d, 0.0f, w->dln, d);
+		eap_sgemm(0, 1, n, hd, d, 1.0f, dres, d, Lw->w_o, d, 0.0f, w->dz,
+			  hd);
+		memset(w->dqkv, 0, n * 3 * hd * sizeof(float));
+		eap_model_attn_opts(c, l, &ao);
+		eap_attention_backward_opt(w->dqkv, w->att_scratch, w->dz,
+					   F->att, F->qkv, nb, np, H, dh, &ao);
+		if (half)
+			eap_rope_apply(w->dqkv, n, np, 2 * H, dh, 3 * hd, half,
+				       cs, -1);
+		if (w->dproj != w->dqkv) {
+			/* each K/V head's gradient: the sum over its query
+			 * heads' copies */
+			size_t grp = H / Hkv;
+
+			memset(w->dproj, 0, n * wp * sizeof(float));
+			for (size_t i = 0; i < n; i++) {
+				const float *s = w->dqkv + i * 3 * hd;
+				float *t = w->dproj + i * wp;
+
+				memcpy(t, s, hd * sizeof(float));
+				for (size_t h = 0; h < H; h++)
+					for (size_t e = 0; e < dh; e++) {
+						t[(H + h / grp) * dh + e] +=
+							s[(H + h) * dh + e];
+						t[(H + Hkv + h / grp) * dh + e] +=
+							s[(2 * H + h) * dh + e];
+					}
+			}
+		}
+		/* proj = b_qkv + ln1 (n, d) W_qkv (d, wp) */
+		if (Lw->b_qkv)
+			bias_grad(G(Lw->b_qkv), w->colsum, w->dproj, n, wp);
+		eap_sgemm(1, 0, d, wp, n, 1.0f, F->ln1, d, w->dproj, wp, 1.0f,
+			  G(Lw->w_qkv), wp);
+		eap_sgemm(0, 1, n, d, wp, 1.0f, w->dproj, wp, Lw->w_qkv, wp,
+			  0.0f, w->dln, d);
 		/* dres becomes dloss/dx_in */
-		eap_layernorm_backward(dres, G(Lw->ln1_w), G(Lw->ln1_b), w->dln,
-				       F->x_in, Lw->ln1_w, F->ln1_stat, n, d);
+		norm_backward(c, a->attn_pre_norm, dres, G(Lw->ln1_w),
+			      G(Lw->ln1_b), w->dln, F->x_in, Lw->ln1_w,
+			      F->ln1_stat, n, d);
+		if (a->parallel)
+			for (size_t i = 0; i < n * d; i++)
+				dres[i] += w->dpar[i];
 	}
 
-	/* x0 = W_te[tok] + W_pe[pos] */
+	/* x0 = W_te[tok] * scale (+ W_pe[pos]) */
 	for (size_t i = 0; i < n; i++) {
 		float *te = G(W->wte) + (size_t)w->tokens[i] * d;
-		float *pe = G(W->wpe) + (i % np) * d;
+		float *pe = W->wpe ? G(W->wpe) + (i % np) * d : NULL;
 		const float *gi = dres + i * d;
 
 		for (size_t j = 0; j < d; j++) {
-			te[j] += gi[j];
-			pe[j] += gi[j];
+			if (pe) {
+				te[j] += gi[j];
+				pe[j] += gi[j];
+			} else {
+				te[j] += a->embed_scale * gi[j];
+			}
 		}
 	}
 #undef G

@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eap/model.h"
 #include "eap/rng.h"
 #include "eap/safetensors.h"
+#include "eap/family.h"
 #include "eap/train.h"
 #include "test_util.h"
 
@@ -157,11 +159,18 @@ static double loss_of(struct eap_train *t, const struct eap_model *m,
  * with Richardson extrapolation (error O(h^4)), h = 1e-2; the forward is
  * float32, so agreement is to about 1e-3 of the tensor's gradient scale.
  */
+static void check_fd_cfg(struct eap_config c, const char *label, int tied);
+
 static void check_fd(int tied)
 {
+	check_fd_cfg(tied ? tiny_cfg(2, 2, 8, 20, 6, 11, 1)
+			  : tiny_cfg(1, 4, 8, 32, 7, 9, 0),
+		     tied ? "tied" : "untied", tied);
+}
+
+static void check_fd_cfg(struct eap_config c, const char *label, int tied)
+{
 	enum { B = 2, P = 5 };
-	struct eap_config c = tied ? tiny_cfg(2, 2, 8, 20, 6, 11, 1)
-				   : tiny_cfg(1, 4, 8, 32, 7, 9, 0);
 	struct eap_model m;
 	struct eap_train t = { 0 };
 	struct eap_rng rng;
@@ -175,7 +184,26 @@ static void check_fd(int tied)
 
 	eap_rng_init(&rng, tied ? 11 : 12);
 	ck_assert_int_eq(eap_model_alloc(&m, &c, &err), 0);
-	random_weights(&m, &rng);
+	if (!strcmp(m.cfg.arch.family, "gpt2")) {
+		random_weights(&m, &rng);
+	} else {
+		/* the canonical table: norms near 1, matrices ~ 1/sqrt(in) */
+		size_t ns = eap_slot_table(&m.cfg, NULL, 0);
+		struct eap_param *st = calloc(ns, sizeof(*st));
+
+		eap_slot_table(&m.cfg, st, ns);
+		for (size_t i = 0; i < ns; i++) {
+			int norm = strstr(st[i].name, "ln") || strstr(st[i].name, "norm");
+			double scale = st[i].ndim == 2 ? 0.5 : norm ? 0.2 : 0.1;
+
+			for (size_t k = 0; k < st[i].numel; k++)
+				m.params[st[i].offset + k] =
+					(float)((norm && st[i].ndim == 1 &&
+						 strstr(st[i].name, "weight") ? 1.0 : 0.0) +
+						scale * eap_rng_normal(&rng));
+		}
+		free(st);
+	}
 	for (size_t i = 0; i < B * P; i++) {
 		tok[i] = (int32_t)eap_rng_below(&rng, c.n_vocab);
 		tgt[i] = (int32_t)eap_rng_below(&rng, c.n_vocab);
@@ -186,7 +214,9 @@ static void check_fd(int tied)
 	ck_assert(loss > 0);
 	grad = malloc(m.n_params * sizeof(float));
 	memcpy(grad, t.grad, m.n_params * sizeof(float));
-	tab = table_of(&c, &n_tab);
+	n_tab = eap_slot_table(&m.cfg, NULL, 0);
+	tab = calloc(n_tab, sizeof(*tab));
+	eap_slot_table(&m.cfg, tab, n_tab);
 	for (size_t r = 0; r < n_tab; r++) {
 		const struct eap_param *p = &tab[r];
 		double gmax = 0.0;
@@ -196,7 +226,7 @@ static void check_fd(int tied)
 			gmax = fmax(gmax, fabs(grad[p->offset + k]));
 		for (size_t j = 0; j < 5; j++)
 			pick[j] = eap_rng_below(&rng, p->numel);
-		if (!strcmp(p->name, "wte.weight")) {
+		if (!strcmp(p->name, "wte")) {
 			/* a row used only as input, one only as a target */
 			pick[0] = (size_t)tok[0] * c.d_model + 1;
 			pick[1] = (size_t)tgt[0] * c.d_model + 2;
@@ -228,7 +258,7 @@ static void check_fd(int tied)
 	}
 	printf("train gradients vs finite differences (%s): max rel err "
 	       "%.2e (%s)\n",
-	       tied ? "tied" : "untied", worst, worst_name);
+	       label, worst, worst_name);
 	ck_assert_msg(worst < 5e-3, "%s: rel err %g vs finite differences",
 		      worst_name, worst);
 	free(tab);
@@ -236,6 +266,50 @@ static void check_fd(int tied)
 	eap_train_release(&t);
 	eap_model_release(&m);
 }
+
+/* A config of a family from its config.json text. */
+static struct eap_config family_cfg(const char *text)
+{
+	char dir[64], path[96];
+	struct eap_config c;
+	struct eap_err err = { 0 };
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/eap-tcfg-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	ck_assert_msg(eap_config_load(&c, path, &err) == 0, "%s", err.msg);
+	unlink(path);
+	rmdir(dir);
+	return c;
+}
+
+/* Training the other families: GPT-NeoX (parallel blocks, partial
+ * rotary, exact GELU, biases) and Llama (RMSNorm, rotary, SwiGLU, 2 K/V
+ * heads for 4) against finite differences. */
+START_TEST(test_grad_fd_families)
+{
+	struct eap_config c;
+
+	c = family_cfg("{\"model_type\": \"gpt_neox\", \"num_hidden_layers\": 2, "
+		       "\"num_attention_heads\": 2, \"hidden_size\": 8, "
+		       "\"intermediate_size\": 20, \"vocab_size\": 11, "
+		       "\"max_position_embeddings\": 8, \"rotary_pct\": 0.5, "
+		       "\"rotary_emb_base\": 100}");
+	c.tied = 0;
+	check_fd_cfg(c, "gpt_neox", 0);
+	c = family_cfg("{\"model_type\": \"llama\", \"num_hidden_layers\": 2, "
+		       "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+		       "\"hidden_size\": 8, \"intermediate_size\": 12, "
+		       "\"vocab_size\": 11, \"max_position_embeddings\": 8, "
+		       "\"rope_theta\": 100.0}");
+	c.tied = 0;
+	check_fd_cfg(c, "llama", 0);
+}
+END_TEST
 
 START_TEST(test_grad_fd_tied) { check_fd(1); }
 END_TEST
@@ -618,6 +692,7 @@ Suite *train_suite(void)
 	tcase_add_test(tc, test_init_weights);
 	tcase_add_test(tc, test_grad_fd_tied);
 	tcase_add_test(tc, test_grad_fd_untied);
+	tcase_add_test(tc, test_grad_fd_families);
 	tcase_add_test(tc, test_reference_tied);
 	tcase_add_test(tc, test_reference_untied);
 	tcase_add_test(tc, test_loss_decreases);

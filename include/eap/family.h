@@ -35,6 +35,15 @@ size_t eap_slot_size(const struct eap_config *c, enum eap_slot s);
 /* Offset of slot s (of layer l for per-layer slots) in the params. */
 size_t eap_slot_offset(const struct eap_config *c, enum eap_slot s, size_t l);
 
+/*
+ * The canonical weights as a table, one row per present slot in memory
+ * order (name "layers.<l>.<slot>", ndim 2 for matrices, offset and numel
+ * of a contiguous range): what training initialises and decays.  For
+ * GPT-2 the same rows as its checkpoint table.
+ */
+size_t eap_slot_table(const struct eap_config *c, struct eap_param *out,
+		      size_t max);
+
 /* Floats of all canonical weights. */
 size_t eap_params_total(const struct eap_config *c);
 

@@ -195,6 +195,18 @@ int eap_config_load(struct eap_config *cfg, const char *path,
 int eap_arch_check_gpt2(const struct eap_config *cfg, const char *what,
 			struct eap_err *err);
 
+/* Fill what a hand-built config leaves out: no family means GPT-2's
+ * architecture; n_kv_head, d_head and the attention scale from the rest. */
+void eap_config_normalize(struct eap_config *cfg);
+
+/*
+ * The config of a new model of a family (eap-train): the family's own
+ * defaults for everything but the shape.
+ */
+int eap_config_build(struct eap_config *c, const char *family, size_t L,
+		     size_t H, size_t Hkv, size_t d, size_t dm, size_t ctx,
+		     size_t V, int tied, struct eap_err *err);
+
 /* Config of a GPT-2 model of the given shape (eap-train, tests). */
 void eap_config_gpt2(struct eap_config *cfg, size_t n_layer, size_t n_head,
 		     size_t d_model, size_t n_ctx, size_t n_vocab);

@@ -58,12 +58,16 @@ static void usage(FILE *f)
 
 	eap_train_hparams_default(&hp);
 	fprintf(f,
-		"Usage: eap-train --corpus FILE --vocab FILE [--layers N] "
-		"[--heads N] [--dim N] [--ctx N] [--steps N] [--batch N] "
+		"Usage: eap-train --corpus FILE --vocab FILE [--arch gpt2|gpt_neox|llama] "
+		"[--layers N] [--heads N] [--kv-heads N] [--dim N] [--ctx N] [--steps N] [--batch N] "
 		"[--lr X] [--warmup N] [--seed S] [--threads T] [--progress] "
 		"-o DIR\n"
-		"Train a GPT-2-architecture model from scratch on FILE (one "
-		"sentence per line) and write the model directory DIR.\n"
+		"Train a model from scratch on FILE (one sentence per line) "
+		"and write the model directory DIR (Hugging Face layout).\n"
+		"  --arch NAME          gpt2 (default: LayerNorm, learned "
+		"positions, GELU, tied), gpt_neox (parallel blocks, rotary on "
+		"a quarter of each head, exact GELU, untied) or llama "
+		"(RMSNorm, rotary, SwiGLU of width 8N/3, untied)\n"
 		"  --corpus FILE        training text: one sentence per line, "
 		"whitespace-separated words of the vocabulary\n"
 		"  --vocab FILE         vocab.txt: one token per line, with a "
@@ -72,6 +76,8 @@ static void usage(FILE *f)
 		"exist or be empty\n"
 		"  --layers N           transformer blocks (default %d)\n"
 		"  --heads N            attention heads per block (default %d)\n"
+		"  --kv-heads N         llama: key/value heads, dividing "
+		"--heads (default: --heads)\n"
 		"  --dim N              model width, a multiple of --heads "
 		"(default %d); MLP width 4N\n"
 		"  --ctx N              positions per training row = "
@@ -313,7 +319,8 @@ static int read_corpus(struct stream *s, const struct eap_tokenizer *tok,
 
 struct opts {
 	const char *corpus, *vocab, *out;
-	size_t layers, heads, dim, ctx, steps, batch, threads;
+	size_t layers, heads, kv_heads, dim, ctx, steps, batch, threads;
+	const char *arch;
 	uint64_t seed;
 	int progress;
 	struct eap_train_hparams hp;
@@ -322,7 +329,7 @@ struct opts {
 enum {
 	OPT_CORPUS = 256, OPT_VOCAB, OPT_LAYERS, OPT_HEADS, OPT_DIM, OPT_CTX,
 	OPT_STEPS, OPT_BATCH, OPT_LR, OPT_WARMUP, OPT_MINLR, OPT_WD, OPT_CLIP,
-	OPT_SEED, OPT_THREADS, OPT_PROGRESS,
+	OPT_SEED, OPT_THREADS, OPT_PROGRESS, OPT_ARCH, OPT_KV_HEADS,
 };
 
 /* Parse argv into o; 0, or the exit code (2 usage, or 0 after --help). */
@@ -334,6 +341,8 @@ static int parse_args(int argc, char **argv, struct opts *o, int *done)
 		{ "output", required_argument, NULL, 'o' },
 		{ "layers", required_argument, NULL, OPT_LAYERS },
 		{ "heads", required_argument, NULL, OPT_HEADS },
+		{ "kv-heads", required_argument, NULL, OPT_KV_HEADS },
+		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "dim", required_argument, NULL, OPT_DIM },
 		{ "ctx", required_argument, NULL, OPT_CTX },
 		{ "steps", required_argument, NULL, OPT_STEPS },
@@ -368,6 +377,12 @@ static int parse_args(int argc, char **argv, struct opts *o, int *done)
 		case 'o': o->out = optarg; break;
 		case OPT_LAYERS: bad = parse_size(optarg, 1, 1000, &o->layers); break;
 		case OPT_HEADS: bad = parse_size(optarg, 1, 1024, &o->heads); break;
+		case OPT_KV_HEADS: bad = parse_size(optarg, 1, 1024, &o->kv_heads); break;
+		case OPT_ARCH:
+			o->arch = optarg;
+			bad = strcmp(optarg, "gpt2") && strcmp(optarg, "gpt_neox") &&
+			      strcmp(optarg, "llama");
+			break;
 		case OPT_DIM: bad = parse_size(optarg, 1, 65536, &o->dim); break;
 		case OPT_CTX: bad = parse_size(optarg, 1, 1 << 20, &o->ctx); break;
 		case OPT_STEPS: bad = parse_size(optarg, 1, (size_t)1 << 40, &o->steps); break;
@@ -409,6 +424,13 @@ static int parse_args(int argc, char **argv, struct opts *o, int *done)
 	if (o->dim % o->heads)
 		return usage_error("--dim %zu is not a multiple of --heads %zu",
 				   o->dim, o->heads);
+	if (!o->kv_heads)
+		o->kv_heads = o->heads;
+	if (o->kv_heads != o->heads && strcmp(o->arch, "llama"))
+		return usage_error("--kv-heads needs --arch llama");
+	if (o->heads % o->kv_heads)
+		return usage_error("--heads %zu is not a multiple of --kv-heads %zu",
+				   o->heads, o->kv_heads);
 	return 0;
 }
 
@@ -431,6 +453,7 @@ int main(int argc, char **argv)
 
 	o.layers = DEF_LAYERS;
 	o.heads = DEF_HEADS;
+	o.arch = "gpt2";
 	o.dim = DEF_DIM;
 	o.ctx = DEF_CTX;
 	o.steps = DEF_STEPS;
@@ -515,16 +538,28 @@ int main(int argc, char **argv)
 	}
 	n_rows = (s.n - 1) / o.ctx;
 
-	cfg.n_layer = o.layers;
-	cfg.n_head = o.heads;
-	cfg.d_model = o.dim;
-	cfg.d_head = o.dim / o.heads;
-	cfg.d_mlp = 4 * o.dim;
-	cfg.n_ctx = o.ctx;
-	cfg.n_vocab = tok.n_vocab;
-	cfg.ln_eps = 1e-5f;
+	if (!strcmp(o.arch, "gpt2")) { /* the organism's, as always */
+		cfg.n_layer = o.layers;
+		cfg.n_head = o.heads;
+		cfg.d_model = o.dim;
+		cfg.d_head = o.dim / o.heads;
+		cfg.d_mlp = 4 * o.dim;
+		cfg.n_ctx = o.ctx;
+		cfg.n_vocab = tok.n_vocab;
+		cfg.ln_eps = 1e-5f;
+		cfg.tied = 1;
+	} else {
+		/* SwiGLU's two input matrices: 8d/3 (to a multiple of 16)
+		 * keeps the MLP's size near GELU's 4d */
+		size_t dm = !strcmp(o.arch, "llama") ? (8 * o.dim / 3 + 15) / 16 * 16
+						     : 4 * o.dim;
+
+		if ((rc = eap_config_build(&cfg, o.arch, o.layers, o.heads,
+					   o.kv_heads, o.dim, dm, o.ctx,
+					   tok.n_vocab, 0, &err)))
+			goto fail;
+	}
 	cfg.bos_id = tok.bos_id;
-	cfg.tied = 1;
 	/* two streams, so the row order does not depend on the model size */
 	eap_rng_init(&init_rng, o.seed);
 	eap_rng_init(&data_rng, o.seed ^ 0x6461746173747265ULL);
