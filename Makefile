@@ -175,6 +175,12 @@ MAKE_JOBS   = $(if $(filter -j,$(MAKEFLAGS)),$(NPROC),$(or $(patsubst -j%,%,$(fi
 THREADS_OPT = $(if $(THREADS),--threads $(THREADS),$(if $(SUBMIT),,--threads \
   $(shell n=$(NPROC) j=$(MAKE_JOBS); echo $$((n / j > 1 ? n / j : 1)))))
 
+# `make` names each heavy step as it starts, on a line of its own
+# ("  SCORE results/organism/ioi/scores-eap-ig-logit_diff.h5"), besides
+# the command it echoes; `make -s` shows neither.  The tools' own progress
+# lines (stderr, on a terminal) say how far each step is.
+step = $(if $(findstring s,$(firstword -$(MAKEFLAGS))),,@printf '  %-5s %s\n' $(1) '$(2)')
+
 task_metric = $(or $(METRIC_$(1)),logit_diff)
 # variant -> "<method>-<metric>" file stem: eap-ig-kl is EAP-IG on KL
 variant_stem = $(if $(filter eap-ig-kl,$(1)),eap-ig-kl,$(1)-$(call task_metric,$(2)))
@@ -198,6 +204,7 @@ define task_rules
 $(call pairs_rules_$(PAIRS_FROM),$(1))
 $(R)/$(1)/pairs-train.csv $(R)/$(1)/pairs-test.csv: $(R)/.vars/N $(R)/.vars/SEED
 $(R)/$(1)/acts.h5: $(R)/$(1)/pairs-train.csv $(MODEL_DEPS) bin/eap-dump $(R)/.vars/ACTS
+	$$(call step,DUMP,$$@)
 	$$(SUBMIT) bin/eap-dump --model $(MODEL) --pairs $$< --metric $(call task_metric,$(1)) --batch $(BATCH) $(if $(ACTS),--keep $(ACTS)) $$(THREADS_OPT) -o $$@
 endef
 
@@ -210,6 +217,7 @@ score_deps = $(R)/$(1)/pairs-train.csv $(R)/$(1)/acts.h5 $(MODEL_DEPS) bin/eap-s
 # $(1) task, $(2) variant: its scores in one job
 define scores_rules
 $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5: $(call score_deps,$(1))
+	$$(call step,SCORE,$$@)
 	$$(SUBMIT) $(call score_cmd,$(1),$(2)) $$(THREADS_OPT) -o $$@
 endef
 
@@ -221,8 +229,10 @@ endef
 shard_files = $(foreach i,$(shell seq 1 $(SHARDS)),$(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).shard-$(i)-of-$(SHARDS).h5)
 define shard_rules
 $(call shard_files,$(1),$(2)): $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).shard-%-of-$(SHARDS).h5: $(call score_deps,$(1))
+	$$(call step,SCORE,$$@)
 	$$(SUBMIT) $(call score_cmd,$(1),$(2)) --shard $$*/$(SHARDS) $$(THREADS_OPT) -o $$@
 $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5: $(call shard_files,$(1),$(2)) bin/eap-score
+	$$(call step,MERGE,$$@)
 	bin/eap-score --merge -o $$@ $(call shard_files,$(1),$(2))
 endef
 ifneq ($(shell [ "$(SHARDS)" -ge 1 ] 2>/dev/null && echo ok),ok)
@@ -256,10 +266,12 @@ $(call $(call scores_rule_of,$(2)),$(1),$(2))
 $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5 $(if $(filter shard_rules,$(call scores_rule_of,$(2))),$(call shard_files,$(1),$(2))): $(call variant_vars,$(2))
 $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5: $(R)/.vars/SIZES
 $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5: $(R)/$(1)/scores-$(call variant_stem,$(2),$(1)).h5 bin/eap-prune
+	$$(call step,PRUNE,$$@)
 	bin/eap-prune --scores $$< --sizes $(SIZES) -o $$@
 $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv $(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).h5 \
   $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv &: \
   $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5 $(R)/$(1)/pairs-test.csv $(MODEL_DEPS) bin/eap-eval
+	$$(call step,EVAL,$(R)/$(1)/curve-$(call variant_stem,$(2),$(1)).csv)
 	$$(SUBMIT) bin/eap-eval --model $(MODEL) --pairs $(R)/$(1)/pairs-test.csv \
 	  --metric $(call task_metric,$(1)) --circuit $(R)/$(1)/circuits-$(call variant_stem,$(2),$(1)).h5 \
 	  --method $(2) --batch $(BATCH) $$(THREADS_OPT) --summary $(R)/$(1)/summary-$(call variant_stem,$(2),$(1)).csv \

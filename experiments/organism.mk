@@ -13,6 +13,7 @@ organism: bin/eap-corrupt bin/eap-train
 	bin/eap-corrupt --vocab -o build/organism/vocab.txt
 	bin/eap-corrupt --corpus -n $(ORGANISM_SENTENCES) --seed 1 -o build/organism/corpus.txt
 	rm -rf build/organism/model
+	$(call step,TRAIN,build/organism/model)
 	$(SUBMIT) bin/eap-train --corpus build/organism/corpus.txt --vocab build/organism/vocab.txt \
 	  --layers 4 --heads 8 --dim 128 --ctx 32 --steps $(ORGANISM_STEPS) --batch 64 \
 	  --lr 3e-3 --warmup 100 --seed 1 --threads 2 --progress -o build/organism/model

@@ -17,6 +17,7 @@ Suite *train_suite(void);
 Suite *circuit_suite(void);
 Suite *organism_suite(void);
 Suite *stats_suite(void);
+Suite *progress_suite(void);
 
 int main(void)
 {
@@ -34,6 +35,7 @@ int main(void)
 	srunner_add_suite(sr, circuit_suite());
 	srunner_add_suite(sr, organism_suite());
 	srunner_add_suite(sr, stats_suite());
+	srunner_add_suite(sr, progress_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

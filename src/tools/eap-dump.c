@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	struct eap_acts_writer w = { 0 };
 	struct eap_h5_meta meta;
 	struct eap_err err = { 0 };
-	struct tool_progress prog;
+	struct eap_progress prog = { 0 };
 	float *ac = NULL, *ar = NULL, *mc = NULL, *mr = NULL;
 	int rc = 0;
 
@@ -142,7 +142,8 @@ int main(int argc, char **argv)
 	if ((rc = eap_acts_create(&w, out, in.ids.n, K, bt.P, in.graph.n_fwd,
 				  in.model.cfg.d_model, &meta, &err)))
 		goto fail;
-	tool_progress_start(&prog, T, progress);
+	eap_progress_start(&prog, T, out, "examples", in.ids.n, progress);
+	eap_progress_update(&prog, 0, NULL);
 	for (size_t s = 0; s < in.ids.n; s += batch) {
 		size_t nb = in.ids.n - s < batch ? in.ids.n - s : batch;
 		size_t d = in.model.cfg.d_model, nf = in.graph.n_fwd;
@@ -179,10 +180,11 @@ int main(int argc, char **argv)
 				     &err);
 		if (rc)
 			goto fail;
-		tool_progress(&prog, s + nb, in.ids.n, "examples");
+		eap_progress_update(&prog, s + nb, NULL);
 	}
 	rc = eap_acts_commit(&w, &err);
 fail:
+	eap_progress_end(&prog);
 	if (rc) {
 		eap_acts_abort(&w);
 		fprintf(stderr, "%s: %s\n", T, err.msg);

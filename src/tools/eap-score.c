@@ -386,6 +386,41 @@ static int audit_dy(const struct eap_acts *a, const struct eap_run *run,
 	return rc;
 }
 
+/*
+ * Exact scoring runs one patched forward per edge, so a batch takes long
+ * on a large graph: it is scored in parts of EXACT_PART backward inputs
+ * each (eap_run_score per part, the progress line after each).  A part
+ * scores whole inputs, as --shard does, so the scores are those of one
+ * call, bit for bit; each part repeats the batch's two baseline forwards
+ * (0.2% more forwards on GPT-2 small).
+ */
+#define EXACT_PART 16
+
+/* The backward inputs with an edge in mask (n_fwd, n_bwd), into vs. */
+static size_t scored_inputs(const uint8_t *mask, size_t n_fwd, size_t n_bwd,
+			    size_t *vs)
+{
+	size_t n = 0;
+
+	for (size_t v = 0; v < n_bwd; v++)
+		for (size_t u = 0; u < n_fwd; u++)
+			if (mask[u * n_bwd + v]) {
+				vs[n++] = v;
+				break;
+			}
+	return n;
+}
+
+/* part = the edges of mask into the inputs vs[0..nv-1] only. */
+static void part_mask(uint8_t *part, const uint8_t *mask, size_t n_fwd,
+		      size_t n_bwd, const size_t *vs, size_t nv)
+{
+	memset(part, 0, n_fwd * n_bwd);
+	for (size_t u = 0; u < n_fwd; u++)
+		for (size_t i = 0; i < nv; i++)
+			part[u * n_bwd + vs[i]] = mask[u * n_bwd + vs[i]];
+}
+
 int main(int argc, char **argv)
 {
 	const char *model = NULL, *pairs = NULL, *acts = NULL, *out = NULL;
@@ -418,7 +453,9 @@ int main(int argc, char **argv)
 	struct eap_score_acc acc = { 0 };
 	struct eap_h5_meta meta;
 	struct eap_err err = { 0 };
-	struct tool_progress prog;
+	struct eap_progress prog = { 0 };
+	uint8_t *part = NULL;
+	size_t *vs = NULL, nv = 0;
 	uint8_t *edges = NULL;
 	float *scores = NULL, *dy = NULL, *ac = NULL, *ar_buf = NULL;
 	int rc = 0, audit = 0, same_metric = 0;
@@ -539,7 +576,24 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	tool_progress_start(&prog, T, progress);
+	if (method == EAP_METHOD_EXACT) {
+		size_t E = in.graph.n_fwd * in.graph.n_bwd;
+
+		part = malloc(E);
+		vs = malloc(in.graph.n_bwd * sizeof(size_t));
+		if (!part || !vs) {
+			rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+			goto fail;
+		}
+		nv = scored_inputs(edges ? edges : in.graph.edge_mask,
+				   in.graph.n_fwd, in.graph.n_bwd, vs);
+		/* units: examples x backward inputs scored */
+		eap_progress_start(&prog, T, out, "example-inputs",
+				   in.ids.n * nv, progress);
+	} else {
+		eap_progress_start(&prog, T, out, "examples", in.ids.n, progress);
+	}
+	eap_progress_update(&prog, 0, NULL);
 	for (size_t s = 0; s < in.ids.n; s += batch) {
 		size_t nb = in.ids.n - s < batch ? in.ids.n - s : batch;
 		struct eap_batch b;
@@ -566,8 +620,28 @@ int main(int argc, char **argv)
 					memset(dy + u * nd + (r * b.np + (size_t)b.lengths[r]) * d, 0,
 					       (b.np - (size_t)b.lengths[r]) * d * sizeof(float));
 		}
-		rc = eap_run_score(&run, &b, method, metric, (int)steps, dy, edges,
-				   &acc, &err);
+		if (method == EAP_METHOD_EXACT) {
+			const uint8_t *mask = edges ? edges : in.graph.edge_mask;
+
+			size_t i = 0;
+
+			do { /* once even without inputs (an empty shard) */
+				size_t np = nv - i < EXACT_PART ? nv - i : EXACT_PART;
+
+				part_mask(part, mask, in.graph.n_fwd, in.graph.n_bwd,
+					  vs + i, np);
+				rc = eap_run_score(&run, &b, method, metric, (int)steps,
+						   NULL, part, &acc, &err);
+				/* each call counts the batch's examples */
+				if (!rc && i)
+					acc.n_examples -= nb;
+				i += np;
+				eap_progress_update(&prog, s * nv + nb * i, NULL);
+			} while (i < nv && !rc);
+		} else {
+			rc = eap_run_score(&run, &b, method, metric, (int)steps, dy,
+					   edges, &acc, &err);
+		}
 		/* the baselines (when scored on the dump's metric) and, from a
 		 * bounded dump, the recomputed dy must be the file's */
 		if (!rc && same_metric)
@@ -581,7 +655,8 @@ int main(int argc, char **argv)
 							     sizeof(where)));
 			goto fail;
 		}
-		tool_progress(&prog, s + nb, in.ids.n, "examples");
+		if (method != EAP_METHOD_EXACT)
+			eap_progress_update(&prog, s + nb, NULL);
 	}
 	scores = malloc(in.graph.n_fwd * in.graph.n_bwd * sizeof(float));
 	if (!scores) {
@@ -597,8 +672,11 @@ int main(int argc, char **argv)
 	/* a subset is marked as such (/scored), for --merge */
 	rc = eap_scores_write_part(out, &in.graph, scores, edges, &meta, &err);
 fail:
+	eap_progress_end(&prog);
 	if (rc)
 		fprintf(stderr, "%s: %s\n", T, err.msg);
+	free(part);
+	free(vs);
 	free(scores);
 	free(dy);
 	free(ac);

@@ -161,16 +161,6 @@ static double now(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static void hms(char *buf, size_t n, double s)
-{
-	unsigned long t = s > 0 && s < 1e9 ? (unsigned long)(s + 0.5) : 0;
-
-	if (t >= 3600)
-		snprintf(buf, n, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
-	else
-		snprintf(buf, n, "%lu:%02lu", t / 60, t % 60);
-}
-
 /* ---- files ---------------------------------------------------------------- */
 
 /* Copy src to dst byte for byte. */
@@ -449,7 +439,8 @@ int main(int argc, char **argv)
 	int32_t *tokens = NULL, *targets = NULL;
 	FILE *log = NULL;
 	int rc, done, show;
-	double t0, last = 0, final_loss = 0;
+	double t0, final_loss = 0;
+	struct eap_progress prog = { 0 };
 
 	o.layers = DEF_LAYERS;
 	o.heads = DEF_HEADS;
@@ -592,6 +583,7 @@ int main(int argc, char **argv)
 			o.batch * o.ctx);
 	n_tok = o.batch * o.ctx;
 	t0 = now();
+	eap_progress_start(&prog, PROG, o.out, "steps", o.steps, o.progress);
 	for (size_t step = 0; step < o.steps; step++) {
 		struct eap_train_stat st;
 
@@ -613,29 +605,17 @@ int main(int argc, char **argv)
 		fprintf(log, "%zu,%.6f,%.6e,%.6f\n", step + 1, st.loss, st.lr,
 			st.grad_norm);
 		final_loss = st.loss;
-		if (show) {
-			double tn = now(), el = tn - t0;
-			double rate = (double)((step + 1) * n_tok) / el;
+		{
+			char extra[96];
+			double el = now() - t0;
 
-			if (tn - last >= (isatty(2) ? 0.5 : 5.0) ||
-			    step + 1 == o.steps) {
-				char eta[32], tot[32];
-
-				hms(eta, sizeof(eta),
-				    (double)((o.steps - step - 1) * n_tok) / rate);
-				hms(tot, sizeof(tot), el);
-				fprintf(stderr,
-					"%s%s: step %zu/%zu loss %.4f lr %.2e "
-					"%.0f tokens/s elapsed %s ETA %s%s",
-					isatty(2) ? "\r" : "", PROG, step + 1,
-					o.steps, st.loss, st.lr, rate, tot, eta,
-					isatty(2) ? "\033[K" : "\n");
-				last = tn;
-			}
+			snprintf(extra, sizeof(extra),
+				 "loss %.4f, lr %.2e, %.0f tokens/s", st.loss,
+				 st.lr, el > 0 ? (double)((step + 1) * n_tok) / el : 0.0);
+			eap_progress_update(&prog, step + 1, extra);
 		}
 	}
-	if (show && isatty(2))
-		fputc('\n', stderr);
+	eap_progress_end(&prog);
 	if (ferror(log) | fclose(log)) {
 		log = NULL;
 		rc = eap_err_set(&err, EAP_EIO, "%s/train-log.csv: cannot write",
@@ -654,7 +634,7 @@ int main(int argc, char **argv)
 		double el = now() - t0;
 		char tot[32];
 
-		hms(tot, sizeof(tot), el);
+		eap_progress_hms(tot, sizeof(tot), el);
 		fprintf(stderr,
 			"%s: wrote %s: %zu steps, %zu tokens in %s (%.0f "
 			"tokens/s), final loss %.4f\n",
@@ -664,8 +644,8 @@ int main(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
-	fprintf(stderr, "%s%s: %s\n", show && isatty(2) ? "\n" : "", PROG,
-		err.msg);
+	eap_progress_end(&prog);
+	fprintf(stderr, "%s: %s\n", PROG, err.msg);
 	if (log)
 		fclose(log);
 	if (tmpdir[0])

@@ -1,7 +1,7 @@
 /*
  * tool.h - small helpers shared by the tools' main()s: option parsing,
- * progress lines, the tmp-then-rename output contract.  Header-only and
- * static, since each tool is one translation unit.
+ * the tmp-then-rename output contract (progress lines: eap/progress.h).
+ * Header-only and static, since each tool is one translation unit.
  */
 #ifndef EAP_TOOL_H
 #define EAP_TOOL_H
@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "eap/attrib.h"
+#include "eap/progress.h"
 
 /* A usage error: "TOOL: <fmt, with arg> (see --help)" on stderr; 2. */
 static inline int tool_usage_error(const char *tool, const char *fmt,
@@ -77,42 +77,23 @@ static inline size_t tool_threads(size_t opt)
 	return errno || end == s || *end || s[0] == '-' || v > 1024 ? 0 : (size_t)v;
 }
 
+/* The older form, for eap-eval until it moves to eap/progress.h. */
 struct tool_progress {
-	const char *tool;
-	int on;
-	double t0;
+	struct eap_progress p;
 };
 
-static inline double tool_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Progress is shown when stderr is a terminal or --progress is given. */
 static inline void tool_progress_start(struct tool_progress *p,
 				       const char *tool, int forced)
 {
-	p->tool = tool;
-	p->on = forced || isatty(STDERR_FILENO);
-	p->t0 = tool_now();
+	eap_progress_start(&p->p, tool, NULL, "examples", 0, forced);
 }
 
-static inline void tool_progress(const struct tool_progress *p, size_t done,
+static inline void tool_progress(struct tool_progress *p, size_t done,
 				 size_t total, const char *what)
 {
-	double el;
-
-	if (!p->on)
-		return;
-	el = tool_now() - p->t0;
-	fprintf(stderr, "\r%s: %zu/%zu %s, %.1f s, ETA %.0f s", p->tool, done,
-		total, what, el, done ? el * (double)(total - done) / (double)done : 0.0);
-	if (done == total)
-		fputc('\n', stderr);
-	fflush(stderr);
+	p->p.total = total;
+	p->p.unit = what;
+	eap_progress_update(&p->p, done, NULL);
 }
 
 /*

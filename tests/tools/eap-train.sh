@@ -72,10 +72,13 @@ run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" $SMALL --seed 6 -
 if [ "$rc" -eq 0 ] && ! cmp -s "$tmp/m1/model.safetensors" "$tmp/m3/model.safetensors"; then
 	ok; else bad "another seed differs"; fi
 
-# ---- --progress reports on stderr ----
+# ---- --progress reports on stderr (eap/progress.h), nothing without it ----
 run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" $SMALL --steps 3 --progress -o "$tmp/m4"
-if [ "$rc" -eq 0 ] && grep -q 'step 3/3 loss [0-9.]* .* tokens/s .*ETA' "$tmp/err"; then
+if [ "$rc" -eq 0 ] && tail -1 "$tmp/err" | grep -q "^eap-train: wrote" &&
+	grep -q "^eap-train $tmp/m4: 3/3 steps (100%), [0-9]*s elapsed, done, loss [0-9.]*, lr [0-9.e+-]*, [0-9]* tokens/s$" "$tmp/err"; then
 	ok; else bad "--progress"; fi
+run "$BIN" --corpus "$tmp/corpus.txt" --vocab "$tmp/vocab.txt" $SMALL --steps 3 -o "$tmp/m5"
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; then ok; else bad "no --progress, not a terminal: stderr not empty"; fi
 
 # ---- bad input: exit 1, one line naming file and line, nothing written ----
 printf 'the cat sat\nthe fox sat\n' >"$tmp/badword.txt"
