@@ -8,7 +8,8 @@ FIG_FAITHFULNESS := $(FIGURES)/$(MODEL_NAME)/faithfulness.png $(FIGURES)/$(MODEL
 fig-faithfulness: $(FIG_FAITHFULNESS)
 
 # PAPER_POINTS=yes (experiments/tasks.mk) adds the paper's published points
-# for GPT-2 small, read from $(PAPER_RESULTS)/<paper task>.csv.
+# for the model's shape (GPT-2 small, GPT-2-XL or Pythia-2.8B), read from
+# $(PAPER_RESULTS)/<paper task>.csv.
 ifeq ($(filter yes no,$(PAPER_POINTS)),)
 $(error PAPER_POINTS must be yes or no, not '$(PAPER_POINTS)')
 endif
@@ -19,7 +20,7 @@ $(FIG_FAITHFULNESS) &: plots/faithfulness.gp $(ALL_CURVES) $(FIG_PAPER_CSVS)
 	@mkdir -p $(@D)
 	$(GNUPLOT) -e "R='$(R)'; OUT='$(FIGURES)/$(MODEL_NAME)/faithfulness'; TASKS='$(TASKS)'; \
 	  METRICS='$(foreach t,$(TASKS),$(call task_metric,$(t)))'; VARIANTS='$(METHODS)'; \
-	  MODEL='$(MODEL_NAME)'; PAPER='$(FIG_PAPER_DIR)'; \
+	  MODEL='$(MODEL_NAME)'; PAPER='$(FIG_PAPER_DIR)'; PSHAPE='$(or $(PAPER_SHAPE),gpt2-small)'; \
 	  PTASKS='$(foreach t,$(TASKS),$(call paper_task,$(t)))'" plots/faithfulness.gp
 
 help::

@@ -30,6 +30,13 @@ paper_task = $(or $(PAPER_TASK_$(1)),$(1))
 METRIC_gender-bias          := logit_diff
 METRIC_fact-retrieval-comma := logit_diff
 METRIC_hypernymy-comma      := prob_diff
+# the paper's two greater-than variants (its cross-task analysis): the
+# same columns and answer rule as greater-than, imported as it is
+METRIC_greater-than-price    := prob_diff
+METRIC_greater-than-sequence := prob_diff
+IMPORT_AS_greater-than-price    := greater-than
+IMPORT_AS_greater-than-sequence := greater-than
+import_as = $(or $(IMPORT_AS_$(call paper_task,$(1))),$(call paper_task,$(1)))
 
 # train and test: disjoint seeded samples of the paper's rows, N each (half
 # the distinct prompts each where the file has fewer than 2N; eap-corrupt
@@ -39,16 +46,22 @@ $(if $(wildcard data/paper/$(call paper_task,$(1))/gpt2.csv),,$(error TASKS: '$(
 $(R)/$(1)/pairs-train.csv $(R)/$(1)/pairs-test.csv: $(R)/$(1)/pairs-%.csv: \
   $(wildcard data/paper/$(call paper_task,$(1))/*.csv) | bin/eap-corrupt
 	@mkdir -p $$(@D)
-	bin/eap-corrupt --import $(call paper_task,$(1)) --model $(MODEL) \
+	bin/eap-corrupt --import $(call import_as,$(1)) --model $(MODEL) \
 	  data/paper/$(call paper_task,$(1))/gpt2.csv --split $$* -n $(N) --seed $(SEED) -o $$@
 endef
 
-# PAPER_POINTS=yes overlays the paper's published faithfulness on GPT-2
-# small (data/paper/results/real/<task>.csv) on fig-faithfulness.  Default:
-# yes for paper pairs on a model of GPT-2 small's shape (config.json: 12
-# layers, 12 heads, n_embd 768).
-gpt2_small_shape = $(shell f='$(MODEL)/config.json'; [ -f "$$f" ] && c=$$(tr -d ' \t\r\n' < "$$f") && \
-  for p in '"n_layer":12' '"n_head":12' '"n_embd":768'; do \
+# PAPER_POINTS=yes overlays the paper's published faithfulness on
+# fig-faithfulness when the model has the shape of one the paper ran
+# (config.json, GPT-2 or GPT-NeoX key names):
+#   GPT-2 small  12 layers, 12 heads, width 768   data/paper/results/real
+#   GPT-2-XL     48 layers, 25 heads, width 1600  data/paper/results/pareto-big/gpt2-xl
+#   Pythia-2.8B  32 layers, 32 heads, width 2560  data/paper/results/pareto-big/pythia-2.8B
+# Default: yes for paper pairs on a model of one of these shapes.
+# $(1) layers, $(2) heads, $(3) width: yes if MODEL/config.json says so
+model_shape_is = $(shell f='$(MODEL)/config.json'; [ -f "$$f" ] && c=$$(tr -d ' \t\r\n' < "$$f") && \
+  for p in '"(n_layer|num_hidden_layers)":$(1)' '"(n_head|num_attention_heads)":$(2)' '"(n_embd|hidden_size)":$(3)'; do \
     echo "$$c" | grep -qE "$$p[,}]" || exit 0; done && echo yes)
-PAPER_POINTS ?= $(if $(and $(filter paper,$(PAIRS_FROM)),$(gpt2_small_shape)),yes,no)
-PAPER_RESULTS := data/paper/results/real
+PAPER_SHAPE := $(if $(call model_shape_is,12,12,768),gpt2-small,$(if $(call model_shape_is,48,25,1600),gpt2-xl,$(if $(call model_shape_is,32,32,2560),pythia-2.8B)))
+PAPER_POINTS ?= $(if $(and $(filter paper,$(PAIRS_FROM)),$(PAPER_SHAPE)),yes,no)
+# where the points of each shape are; forced on another shape, GPT-2 small's
+PAPER_RESULTS := $(if $(filter gpt2-xl pythia-2.8B,$(PAPER_SHAPE)),data/paper/results/pareto-big/$(PAPER_SHAPE),data/paper/results/real)

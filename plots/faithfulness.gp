@@ -8,13 +8,18 @@
 #   VARIANTS method variants: eap eap-ig eap-ig-kl exact
 #   MODEL    model name, for the title
 # and optionally (make fig-faithfulness PAPER_POINTS=yes)
-#   PAPER    folder of the paper's published GPT-2-small curves
-#            (data/paper/results/real); empty or unset: no overlay
+#   PAPER    folder of the paper's published curves for the model's
+#            shape (data/paper/results/real for GPT-2 small,
+#            data/paper/results/pareto-big/<model> for GPT-2-XL and
+#            Pythia-2.8B); empty or unset: no overlay
 #   PTASKS   the paper's name of each task, in the same order
+#   PSHAPE   gpt2-small (default), gpt2-xl or pythia-2.8B: which paper
+#            model, for the columns and the title
 # Reads R/<task>/curve-<method>-<metric>.csv (columns of eap-eval: 3 =
 # final edge count, 7 = faithfulness, 9/10 = interval) and, with PAPER,
 # PAPER/<paper task>.csv (1 = baseline, 2 = corrupted_baseline, then
-# edges_<M>, loss_<M> pairs), drawn as open circles in the variant's colour.
+# edges_<M>, loss_<M> pairs; pareto-big has total_edges in 4 and no
+# exact patching), drawn as open circles in the variant's colour.
 
 set datafile separator ','
 ntasks = words(TASKS)
@@ -41,8 +46,12 @@ xpos(x) = x > 0 ? x : NaN
 
 if (!exists("PAPER")) PAPER = ""
 if (!exists("PTASKS")) PTASKS = TASKS
+if (!exists("PSHAPE")) PSHAPE = "gpt2-small"
+pname = PSHAPE eq "gpt2-xl" ? "GPT-2-XL" : PSHAPE eq "pythia-2.8B" ? "Pythia-2.8B" : "GPT-2-small"
 # the paper's edges_<M> column of each variant (loss_<M> is the next one)
-pcol(v) = v eq "eap" ? 12 : v eq "eap-ig" ? 8 : v eq "eap-ig-kl" ? 10 : \
+pcol(v) = PSHAPE ne "gpt2-small" ? \
+            (v eq "eap" ? 5 : v eq "eap-ig" ? 7 : v eq "eap-ig-kl" ? 9 : 0) : \
+          v eq "eap" ? 12 : v eq "eap-ig" ? 8 : v eq "eap-ig-kl" ? 10 : \
           v eq "exact" ? 4 : 0
 pfile(i) = sprintf("%s/%s.csv", PAPER, word(PTASKS, i))
 has_paper(i) = PAPER ne "" && \
@@ -61,7 +70,7 @@ do for [fmt in "png pdf"] {
     set output OUT . "." . fmt
     set multiplot layout rows, cols \
         title sprintf("Faithfulness of circuits found by each method (%s model; evaluated on held-out prompts)%s", \
-                      MODEL, PAPER ne "" ? "\nopen circles: the paper's published GPT-2-small circuits" : "") \
+                      MODEL, PAPER ne "" ? "\nopen circles: the paper's published ".pname." circuits" : "") \
         font "Sans,13"
     do for [i = 1:ntasks] {
         t = word(TASKS, i)

@@ -54,7 +54,8 @@ static int edge_keys(const struct eap_graph *g, const float *scores,
 
 char *eap_select_describe(const struct eap_select *sel, char *buf, size_t n)
 {
-	const char *sg = sel->signed_rank ? " signed" : "";
+	const char *sg = sel->signed_rank ? (sel->unpruned ? " signed unpruned"
+				: " signed") : sel->unpruned ? " unpruned" : "";
 
 	switch (sel->kind) {
 	case EAP_SELECT_TOPN:
@@ -396,7 +397,7 @@ int eap_circuit_select(struct eap_circuit *c, const struct eap_graph *g,
 {
 	int rc = eap_circuit_choose(c, g, scores, sel, err);
 
-	if (!rc && (rc = eap_circuit_prune(c, g, err)))
+	if (!rc && !sel->unpruned && (rc = eap_circuit_prune(c, g, err)))
 		eap_circuit_release(c);
 	return rc;
 }
@@ -442,7 +443,10 @@ int eap_curve_init(struct eap_curve *cv, const struct eap_graph *g,
 		memset(c.in_graph, 0, NE);
 		for (size_t i = 0; i < sizes[k]; i++)
 			c.in_graph[order[i]] = 1;
-		if ((rc = eap_circuit_prune(&c, g, err)))
+		if (sel->unpruned)
+			c.n_edges = eap_circuit_nodes(g, c.in_graph,
+						      c.nodes_in_graph);
+		else if ((rc = eap_circuit_prune(&c, g, err)))
 			goto fail;
 		memcpy(cv->in_graph + k * NE, c.in_graph, NE);
 		memcpy(cv->nodes_in_graph + k * g->n_fwd, c.nodes_in_graph,

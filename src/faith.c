@@ -135,3 +135,106 @@ void eap_curve_summarize(const long *x, const long *final, const double *f,
 	out->cpr = cpr;
 	out->cmd = cmd;
 }
+
+/* auc of the curve f over the sizes x */
+static double auc_of(const long *x, const double *f, size_t K)
+{
+	struct eap_curve_summary sm;
+
+	eap_curve_summarize(x, x, f, K, (size_t)x[K - 1], &sm);
+	return sm.auc;
+}
+
+/*
+ * Seed s's AUCs of a and b with example i weighted w[i] times (w NULL:
+ * once each); fa, fb (K) are scratch.
+ */
+static void pair_aucs(const struct eap_curve_pair *s, const size_t *w,
+		      double *fa, double *fb, double *auc_a, double *auc_b)
+{
+	double c = 0.0, r = 0.0;
+
+	for (size_t i = 0; i < s->N; i++) {
+		double wi = w ? (double)w[i] : 1.0;
+
+		c += wi * s->clean[i];
+		r += wi * s->corr[i];
+	}
+	for (size_t k = 0; k < s->K; k++) {
+		const double *ca = s->circ_a + k * s->N, *cb = s->circ_b + k * s->N;
+		double A = 0.0, B = 0.0;
+
+		for (size_t i = 0; i < s->N; i++) {
+			double wi = w ? (double)w[i] : 1.0;
+
+			A += wi * ca[i];
+			B += wi * cb[i];
+		}
+		fa[k] = ratio(c, r, A); /* the weights' sum cancels */
+		fb[k] = ratio(c, r, B);
+	}
+	*auc_a = auc_of(s->x, fa, s->K);
+	*auc_b = auc_of(s->x, fb, s->K);
+}
+
+int eap_auc_diff(const struct eap_curve_pair *s, size_t S, size_t n_boot,
+		 uint64_t seed, struct eap_auc_diff *out)
+{
+	size_t maxK = 0, maxN = 0, nd = 0;
+	double *fa, *fb, *ds = NULL;
+	size_t *w;
+	struct eap_rng rng;
+
+	for (size_t j = 0; j < S; j++) {
+		maxK = s[j].K > maxK ? s[j].K : maxK;
+		maxN = s[j].N > maxN ? s[j].N : maxN;
+	}
+	fa = malloc(2 * (maxK ? maxK : 1) * sizeof(double));
+	w = malloc((maxN ? maxN : 1) * sizeof(size_t));
+	if (n_boot)
+		ds = malloc(n_boot * sizeof(double));
+	if (!fa || !w || (n_boot && !ds)) {
+		free(fa);
+		free(w);
+		free(ds);
+		return -1;
+	}
+	fb = fa + maxK;
+	out->auc_a = out->auc_b = out->diff = 0.0;
+	for (size_t j = 0; j < S; j++) {
+		double a, b;
+
+		pair_aucs(&s[j], NULL, fa, fb, &a, &b);
+		out->auc_a += a / (double)S;
+		out->auc_b += b / (double)S;
+		out->diff += (a - b) / (double)S;
+	}
+	out->lo = out->hi = NAN;
+	eap_rng_init(&rng, seed);
+	for (size_t t = 0; t < n_boot; t++) {
+		double d = 0.0;
+
+		for (size_t j = 0; j < S; j++) {
+			const struct eap_curve_pair *p = &s[eap_rng_below(&rng, S)];
+			double a, b;
+
+			for (size_t i = 0; i < p->N; i++)
+				w[i] = 0;
+			for (size_t i = 0; i < p->N; i++)
+				w[eap_rng_below(&rng, p->N)]++;
+			pair_aucs(p, w, fa, fb, &a, &b);
+			d += (a - b) / (double)S;
+		}
+		if (!isnan(d))
+			ds[nd++] = d;
+	}
+	if (nd) {
+		qsort(ds, nd, sizeof(double), cmp_double);
+		out->lo = ds[(size_t)floor(0.025 * (double)(nd - 1))];
+		out->hi = ds[(size_t)ceil(0.975 * (double)(nd - 1))];
+	}
+	free(fa);
+	free(w);
+	free(ds);
+	return 0;
+}

@@ -145,12 +145,12 @@ static void close_id(hid_t *id, herr_t (*fn)(hid_t))
 
 /* ---- types and shapes ------------------------------------------------------- */
 
-enum kind { K_F32, K_I32, K_U8, K_INT, K_STR };
+enum kind { K_F32, K_I32, K_U8, K_INT, K_STR, K_F64 };
 
 static const char *kind_name(enum kind k)
 {
 	static const char *names[] = { "float32", "int32", "uint8",
-				       "an integer type", "strings" };
+				       "an integer type", "strings", "float" };
 	return names[k];
 }
 
@@ -171,6 +171,8 @@ static int kind_ok(hid_t t, enum kind k)
 		return c == H5T_INTEGER && sz <= 8;
 	case K_STR:
 		return c == H5T_STRING;
+	case K_F64:
+		return c == H5T_FLOAT;
 	}
 	return 0;
 }
@@ -361,6 +363,8 @@ static hid_t mem_type(hid_t ds, enum kind k)
 		return H5Tcopy(H5T_NATIVE_INT32);
 	case K_INT:
 		return H5Tcopy(H5T_NATIVE_INT64);
+	case K_F64:
+		return H5Tcopy(H5T_NATIVE_DOUBLE);
 	case K_U8:
 		/* an enum is read as its own bytes: HDF5 won't convert it */
 		if ((ft = H5Dget_type(ds)) < 0)
@@ -1981,4 +1985,86 @@ done:
 	out_abort(&o);
 	quiet_off(&q);
 	return rc;
+}
+
+/* one 1-D or 2-D dataset of curve.h5 into a fresh buffer of want's shape */
+static int curve_ds(hid_t f, const char *path, const char *name, enum kind k,
+		    int rank, const hsize_t *want, hsize_t *got, size_t elem,
+		    void **buf, struct eap_err *err)
+{
+	hid_t ds = H5I_INVALID_HID;
+	size_t n = 1;
+	hsize_t dims[2];
+	int rc;
+
+	if ((rc = open_ds(f, path, name, k, rank, want, dims, &ds, err)))
+		return rc;
+	for (int i = 0; i < rank; i++) {
+		n *= (size_t)dims[i];
+		if (got)
+			got[i] = dims[i];
+	}
+	if (!(*buf = malloc(n ? n * elem : 1)))
+		rc = fail(err, EAP_ENOMEM, path, "out of memory");
+	else
+		rc = read_all(ds, k, *buf, path, name, err);
+	close_id(&ds, H5Dclose);
+	return rc;
+}
+
+int eap_curve_read(const char *path, struct eap_curve_data *c,
+		   struct eap_err *err)
+{
+	hsize_t want[2] = { 0, 0 }, got[2];
+	hid_t f = H5I_INVALID_HID;
+	struct quiet q;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	quiet_on(&q);
+	if ((rc = in_open(path, &f, err)) ||
+	    (rc = meta_read(f, path, &c->meta, err)) ||
+	    (rc = curve_ds(f, path, "/metric/clean", K_F64, 1, want, got,
+			   sizeof(double), (void **)&c->m_clean, err)))
+		goto done;
+	c->N = (size_t)got[0];
+	want[0] = c->N;
+	if ((rc = curve_ds(f, path, "/metric/corrupted", K_F64, 1, want, NULL,
+			   sizeof(double), (void **)&c->m_corr, err)))
+		goto done;
+	want[0] = 0;
+	want[1] = c->N;
+	if ((rc = curve_ds(f, path, "/metric/circuit", K_F64, 2, want, got,
+			   sizeof(double), (void **)&c->m_circ, err)))
+		goto done;
+	c->K = (size_t)got[0];
+	want[0] = c->K;
+	if ((rc = curve_ds(f, path, "/edges_requested", K_INT, 1, want, NULL,
+			   sizeof(int64_t), (void **)&c->edges_requested, err)) ||
+	    (rc = curve_ds(f, path, "/edges", K_INT, 1, want, NULL,
+			   sizeof(int64_t), (void **)&c->edges, err)))
+		goto done;
+	if (!c->K || !c->N)
+		rc = fail(err, EAP_EFORMAT, path, "empty curve (%zu x %zu)",
+			  c->K, c->N);
+	for (size_t k = 1; k < c->K && !rc; k++)
+		if (c->edges_requested[k] <= c->edges_requested[k - 1])
+			rc = fail(err, EAP_EFORMAT, path, "/edges_requested is "
+				  "not ascending at circuit %zu", k + 1);
+done:
+	close_id(&f, H5Fclose);
+	quiet_off(&q);
+	if (rc)
+		eap_curve_data_release(c);
+	return rc;
+}
+
+void eap_curve_data_release(struct eap_curve_data *c)
+{
+	free(c->m_clean);
+	free(c->m_corr);
+	free(c->m_circ);
+	free(c->edges_requested);
+	free(c->edges);
+	memset(c, 0, sizeof(*c));
 }

@@ -579,6 +579,56 @@ START_TEST(test_curve)
 END_TEST
 
 /* A curve written as circuits.h5 reads back through h5io's checks. */
+/*
+ * unpruned: circuit k is exactly the first n_k edges of the order, its
+ * nodes those the edges touch, n_edges = n_k; eap_circuit_select agrees
+ */
+START_TEST(test_curve_unpruned)
+{
+	struct eap_err err = { 0 };
+	struct eap_graph g = { 0 };
+	struct eap_curve cv = { 0 };
+	struct eap_select sel = { .kind = EAP_SELECT_TOPN, .unpruned = 1 };
+	size_t sizes[] = { 1, 2, 5, 30 }, *order, NE;
+	uint8_t *want, *nodes;
+	float *s;
+
+	ck_assert_int_eq(eap_graph_init(&g, 3, 2, &err), 0);
+	NE = g.n_fwd * g.n_bwd;
+	s = random_scores(&g, 23, 0);
+	order = malloc(g.n_edges * sizeof(size_t));
+	want = calloc(NE, 1);
+	nodes = malloc(g.n_fwd);
+	ck_assert_int_eq(eap_circuit_order(&g, s, &sel, order, &err), 0);
+	ck_assert_int_eq(eap_curve_init(&cv, &g, s, &sel, sizes, 4, &err), 0);
+	for (size_t k = 0; k < 4; k++) {
+		struct eap_circuit c = { 0 };
+
+		memset(want, 0, NE);
+		for (size_t i = 0; i < sizes[k]; i++)
+			want[order[i]] = 1;
+		ck_assert_mem_eq(cv.in_graph + k * NE, want, NE);
+		ck_assert_int_eq(cv.edges[k], (int64_t)sizes[k]);
+		eap_circuit_nodes(&g, want, nodes);
+		ck_assert_mem_eq(cv.nodes_in_graph + k * g.n_fwd, nodes, g.n_fwd);
+		sel.n = sizes[k];
+		ck_assert_int_eq(eap_circuit_select(&c, &g, s, &sel, &err), 0);
+		ck_assert_mem_eq(c.in_graph, want, NE);
+		ck_assert_uint_eq(c.n_edges, sizes[k]);
+		eap_circuit_release(&c);
+	}
+	/* a single top edge that does not reach from input: pruning would
+	 * drop it; unpruned keeps it */
+	ck_assert_int_eq(cv.edges[0], 1);
+	eap_curve_release(&cv);
+	free(order);
+	free(want);
+	free(nodes);
+	free(s);
+	eap_graph_release(&g);
+}
+END_TEST
+
 START_TEST(test_curve_h5)
 {
 	struct eap_err err = { 0 };
@@ -1104,6 +1154,7 @@ Suite *circuit_suite(void)
 	tcase_add_test(tc, test_default_sizes);
 	tcase_add_test(tc, test_curve_sizes);
 	tcase_add_test(tc, test_dot);
+	tcase_add_test(tc, test_curve_unpruned);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tj, test_json_import_fixture);

@@ -111,6 +111,77 @@ START_TEST(test_curve_mib)
 }
 END_TEST
 
+/*
+ * AUC(a) - AUC(b) over seeds: per-example metrics constant within a
+ * seed, so only the seed draw moves the bootstrap: its interval is
+ * exactly [min, max] of the seeds' differences (1000 draws of 2 seeds
+ * hit both {1,1} and {2,2}); the point estimate is the mean of the
+ * closed-form log-trapezoid areas; one seed with varying examples gives
+ * the auc of eap-eval's F (eap_faith_compute + eap_curve_summarize).
+ */
+START_TEST(test_auc_diff_seeds)
+{
+	static const long x[3] = { 1, 10, 100 };
+	double clean[4] = { 2, 2, 2, 2 }, corr[4] = { 0, 0, 0, 0 };
+	double a1[12], b1[12], a2[12], b2[12];
+	const double fa1[3] = { 0.2, 0.6, 1.0 }, fb1[3] = { 0.0, 0.4, 1.0 };
+	const double fa2[3] = { 0.5, 0.9, 1.0 }, fb2[3] = { 0.1, 0.3, 1.0 };
+	struct eap_curve_pair p[2];
+	struct eap_auc_diff d;
+	double d1, d2;
+
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < 4; i++) {
+			a1[k * 4 + i] = 2 * fa1[k];
+			b1[k * 4 + i] = 2 * fb1[k];
+			a2[k * 4 + i] = 2 * fa2[k];
+			b2[k * 4 + i] = 2 * fb2[k];
+		}
+	/* area over log10 x in [0, 2], divided by 2 */
+#define AUC(f) ((0.5 * ((f)[0] + (f)[1]) + 0.5 * ((f)[1] + (f)[2])) / 2.0)
+	d1 = AUC(fa1) - AUC(fb1);
+	d2 = AUC(fa2) - AUC(fb2);
+	p[0] = (struct eap_curve_pair){ 3, 4, x, clean, corr, a1, b1 };
+	p[1] = (struct eap_curve_pair){ 3, 4, x, clean, corr, a2, b2 };
+	ck_assert_int_eq(eap_auc_diff(p, 2, 1000, 7, &d), 0);
+	ck_assert_double_eq_tol(d.diff, 0.5 * (d1 + d2), 1e-12);
+	ck_assert_double_eq_tol(d.auc_a, 0.5 * (AUC(fa1) + AUC(fa2)), 1e-12);
+	ck_assert_double_eq_tol(d.auc_b, 0.5 * (AUC(fb1) + AUC(fb2)), 1e-12);
+	ck_assert_double_eq_tol(d.lo, d1 < d2 ? d1 : d2, 1e-12);
+	ck_assert_double_eq_tol(d.hi, d1 < d2 ? d2 : d1, 1e-12);
+#undef AUC
+	/* no resamples: no interval */
+	ck_assert_int_eq(eap_auc_diff(p, 2, 0, 7, &d), 0);
+	ck_assert(isnan(d.lo) && isnan(d.hi));
+	/* one seed, examples that differ: the point is eval's auc, inside
+	 * its interval */
+	{
+		double c[4] = { 1.0, 3.0, 2.5, 1.5 }, r[4] = { 0.2, -0.1, 0.0, 0.4 };
+		double A[12], B[12], fa[3], fb[3];
+		struct eap_faith fo;
+		struct eap_curve_summary sa, sb;
+
+		for (int k = 0; k < 3; k++)
+			for (int i = 0; i < 4; i++) {
+				A[k * 4 + i] = r[i] + (c[i] - r[i]) * (0.3 * k + 0.1 * i);
+				B[k * 4 + i] = r[i] + (c[i] - r[i]) * (0.2 * k + 0.05 * i * i);
+			}
+		for (int k = 0; k < 3; k++) {
+			eap_faith_compute(c, r, A + k * 4, 4, 0, 1, &fo);
+			fa[k] = fo.f;
+			eap_faith_compute(c, r, B + k * 4, 4, 0, 1, &fo);
+			fb[k] = fo.f;
+		}
+		eap_curve_summarize(x, x, fa, 3, 100, &sa);
+		eap_curve_summarize(x, x, fb, 3, 100, &sb);
+		p[0] = (struct eap_curve_pair){ 3, 4, x, c, r, A, B };
+		ck_assert_int_eq(eap_auc_diff(p, 1, 2000, 3, &d), 0);
+		ck_assert_double_eq_tol(d.diff, sa.auc - sb.auc, 1e-12);
+		ck_assert(d.lo <= d.diff && d.diff <= d.hi && d.lo < d.hi);
+	}
+}
+END_TEST
+
 Suite *faith_suite(void)
 {
 	Suite *s = suite_create("faith");
@@ -120,6 +191,7 @@ Suite *faith_suite(void)
 	tcase_add_test(tc, test_faith_bootstrap);
 	tcase_add_test(tc, test_curve_summary);
 	tcase_add_test(tc, test_curve_mib);
+	tcase_add_test(tc, test_auc_diff_seeds);
 	suite_add_tcase(s, tc);
 	return s;
 }

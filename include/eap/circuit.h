@@ -54,9 +54,13 @@ struct eap_select {
 	size_t n;          /* topn, greedy: edges to take, 0..n_edges */
 	float threshold;   /* threshold: the least |score| (score) kept */
 	int signed_rank;   /* rank by the signed score instead of |score| */
+	int unpruned;      /* keep the chosen edges as they are (the paper's
+			      top-n of its overlap with manual circuits);
+			      eap_circuit_select and eap_curve_init skip
+			      pruning */
 };
 
-/* "topn 100", "greedy 100 signed", "threshold 0.0125" into buf. */
+/* "topn 100", "greedy 100 signed", "topn 5 unpruned", "threshold 0.0125" into buf. */
 char *eap_select_describe(const struct eap_select *sel, char *buf, size_t n);
 
 struct eap_circuit {

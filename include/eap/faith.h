@@ -52,4 +52,35 @@ struct eap_curve_summary {
 void eap_curve_summarize(const long *x, const long *final, const double *f,
 			 size_t k, size_t n_edges, struct eap_curve_summary *out);
 
+/*
+ * Two methods' curves on the same examples of one model (a seed): the
+ * requested sizes x (K, ascending, shared), the per-example metrics on
+ * clean and corrupted inputs (N) and of each method's circuits (K, N).
+ */
+struct eap_curve_pair {
+	size_t K, N;
+	const long *x;
+	const double *clean, *corr;
+	const double *circ_a, *circ_b;
+};
+
+struct eap_auc_diff {
+	double auc_a, auc_b;  /* eap_curve_summarize's auc, mean over seeds */
+	double diff;          /* auc_a - auc_b, mean over seeds */
+	double lo, hi;        /* its 95% interval (NaN without n_boot) */
+};
+
+/*
+ * AUC(a) - AUC(b) over S seeds (s[S]), with a 95% percentile interval
+ * from a two-level bootstrap: each resample draws S seeds with
+ * replacement and, within each drawn seed, its N examples with
+ * replacement, the same draw for both methods (the difference is
+ * paired), then recomputes every F from the resampled means and the
+ * AUCs.  So the interval covers the variation over both seeds and
+ * examples; with S = 1 it is over examples alone.  -1 (out of memory)
+ * or 0.
+ */
+int eap_auc_diff(const struct eap_curve_pair *s, size_t S, size_t n_boot,
+		 uint64_t seed, struct eap_auc_diff *out);
+
 #endif

@@ -240,4 +240,21 @@ int eap_curve_write(const char *path, size_t K, size_t N,
 		    const double *ci, const char *ablation,
 		    const struct eap_h5_meta *meta, struct eap_err *err);
 
+/*
+ * curve.h5 read back (eap-compare --curves): the per-example metrics and
+ * the sizes.  Sizes must ascend; EAP_EFORMAT otherwise.
+ */
+struct eap_curve_data {
+	size_t K, N;
+	int64_t *edges_requested;  /* (K) */
+	int64_t *edges;            /* (K) after pruning */
+	double *m_clean, *m_corr;  /* (N) */
+	double *m_circ;            /* (K, N) */
+	struct eap_h5_meta meta;
+};
+
+int eap_curve_read(const char *path, struct eap_curve_data *c,
+		   struct eap_err *err);
+void eap_curve_data_release(struct eap_curve_data *c);
+
 #endif

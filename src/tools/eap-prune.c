@@ -6,7 +6,7 @@
  *
  *   eap-prune (--scores FILE | --from-json FILE [--model DIR])
  *             (--topn N | --greedy N | --threshold T) [--signed]
- *             -o FILE [--json FILE] [--dot FILE] [--d-model D]
+ *             [--unpruned] -o FILE [--json FILE] [--dot FILE] [--d-model D]
  *   eap-prune (--scores FILE | --from-json FILE [--model DIR])
  *             --sizes LIST|default [--topn | --greedy] [--signed] -o FILE
  *   eap-prune --from-json FILE [--model DIR] [--as-is] -o FILE
@@ -54,10 +54,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: eap-prune (--scores FILE | --from-json FILE [--model DIR]) "
-		"(--topn N | --greedy N | --threshold T) [--signed] -o FILE "
+		"(--topn N | --greedy N | --threshold T) [--signed] [--unpruned] -o FILE "
 		"[--json FILE] [--dot FILE] [--d-model D]\n"
 		"       eap-prune (--scores FILE | --from-json FILE) "
-		"--sizes LIST|default [--topn | --greedy] [--signed] -o FILE\n"
+		"--sizes LIST|default [--topn | --greedy] [--signed] [--unpruned] -o FILE\n"
 		"       eap-prune --from-json FILE [--model DIR] [--as-is] -o FILE "
 		"[--json FILE] [--dot FILE]\n"
 		"Select a circuit from edge scores, prune it to the edges on "
@@ -81,6 +81,9 @@ static void usage(FILE *f)
 		"(10..90, 100..1000, then every 1000, and all edges) and 'mib' "
 		"(MIB's edge fractions 0.001, 0.002, 0.005 .. 0.5, 1) may be in "
 		"the list\n"
+		"  --unpruned         keep the selected edges as they are, without "
+		"pruning to input-to-logits paths (the paper's top-n circuits "
+		"of its overlap with manual circuits) (default: off)\n"
 		"  --as-is            with --from-json: keep the file's own circuit, "
 		"unpruned (default: off)\n"
 		"  -o, --output FILE  circuit.h5, circuits.h5 or scores.h5 to write "
@@ -135,8 +138,9 @@ static char *curve_selection(const struct eap_select *sel, const size_t *sizes,
 
 	if (!s)
 		return NULL;
-	n = (size_t)snprintf(s, cap, "%s%s ", sel->kind == EAP_SELECT_GREEDY
-			     ? "greedy" : "topn", sel->signed_rank ? " signed" : "");
+	n = (size_t)snprintf(s, cap, "%s%s%s ", sel->kind == EAP_SELECT_GREEDY
+			     ? "greedy" : "topn", sel->signed_rank ? " signed" : "",
+			     sel->unpruned ? " unpruned" : "");
 	for (size_t k = 0; k < K; k++)
 		n += (size_t)snprintf(s + n, cap - n, "%s%zu", k ? "," : "",
 				      sizes[k]);
@@ -200,6 +204,7 @@ int main(int argc, char **argv)
 		{ "signed", no_argument, NULL, 's' },
 		{ "sizes", required_argument, NULL, 'z' },
 		{ "as-is", no_argument, NULL, 'a' },
+		{ "unpruned", no_argument, NULL, 'u' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "dot", required_argument, NULL, 'd' },
@@ -261,6 +266,9 @@ int main(int argc, char **argv)
 		case 'a':
 			as_is = 1;
 			break;
+		case 'u':
+			sel.unpruned = 1;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -310,6 +318,8 @@ int main(int argc, char **argv)
 	if (!curve && !n_sel && !as_is && scores_path)
 		return usage_error("%s", "give --topn N, --greedy N, --threshold T "
 				   "or --sizes LIST");
+	if (sel.unpruned && !n_sel && !curve)
+		return usage_error("%s", "--unpruned needs a selection");
 	if (sel.signed_rank && !n_sel && !curve)
 		return usage_error("%s", "--signed needs a selection");
 	if ((json_out || dot_out) && (curve || (!n_sel && !as_is)))

@@ -37,9 +37,9 @@ run "$BIN" --help
 if [ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q '^Usage: eap-compare (--scores FILE | --circuits FILE) --ref FILE' &&
 	[ ! -s "$tmp/err" ]; then ok; else bad "--help"; fi
 run "$BIN"
-expect_err "no arguments" 2 "give one of --scores FILE and --circuits FILE"
+expect_err "no arguments" 2 "give one of --scores FILE, --circuits FILE and --curves FILE"
 run "$BIN" --scores a.h5 --circuits b.h5 --ref c.h5 -o d.csv
-expect_err "both kinds" 2 "give one of --scores FILE and --circuits FILE"
+expect_err "both kinds" 2 "give one of --scores FILE, --circuits FILE and --curves FILE"
 run "$BIN" --scores a.h5 -o d.csv
 expect_err "no --ref" 2 "--ref FILE is required"
 run "$BIN" --scores a.h5 --ref c.h5
@@ -106,7 +106,7 @@ O=$tmp/overlap.csv
 run "$BIN" --circuits "$tmp/c-eap.h5" --ref "$tmp/c-eap.h5" -o "$O"
 expect_silent "circuits vs themselves"
 check "overlap header" test "$(head -1 "$O")" = \
-	"method,ref_method,edges_requested,edges,ref_edges,common_edges,edge_iou,nodes,ref_nodes,common_nodes,node_iou"
+	"method,ref_method,edges_requested,edges,ref_edges,common_edges,edge_iou,nodes,ref_nodes,common_nodes,node_iou,edge_precision,edge_recall,node_precision,node_recall"
 check "one row per size" test "$(col "$O" edges_requested | tr '\n' ',')" = "$sizes,"
 check "self: edge IoU 1 everywhere" test "$(col "$O" edge_iou | sort -u)" = "1.000000"
 check "self: node IoU 1 everywhere" test "$(col "$O" node_iou | sort -u)" = "1.000000"
@@ -117,7 +117,75 @@ expect_silent "eap circuits vs exact"
 check "eap vs exact: IoU in [0, 1], = common / union" awk -F, 'NR > 1 {
 	if (!($7 >= 0 && $7 <= 1 && $11 >= 0 && $11 <= 1)) exit 1
 	u = $4 + $5 - $6; if (u > 0 && ($7 - $6 / u > 1e-6 || $6 / u - $7 > 1e-6)) exit 1 }' "$O"
+check "eap vs exact: precision = common / edges, recall = common / ref_edges" awk -F, 'function d(a, b) { return a - b < -1e-6 || a - b > 1e-6 }
+	NR > 1 && $4 > 0 && $5 > 0 && (d($12, $6 / $4) || d($13, $6 / $5) || d($14, $10 / $8) || d($15, $10 / $9)) { exit 1 }' "$O"
 check "the whole graph: IoU 1" test "$(tail -1 "$O" | cut -d, -f3,7,11)" = "$n_edges,1.000000,1.000000"
+
+# ---- --fixed-ref: the manual circuits (issue #16), against themselves ----
+MAN=data/paper/manual-circuits
+bin/eap-prune --from-json $MAN/ioi.json --as-is -o "$tmp/m-ioi.h5" &&
+	bin/eap-prune --from-json $MAN/greater-than.json --as-is -o "$tmp/m-gt.h5" ||
+	{ echo "eap-compare.sh: cannot load the manual circuits"; exit 1; }
+run "$BIN" --circuits "$tmp/m-ioi.h5" --ref "$tmp/m-ioi.h5" --fixed-ref -o "$O"
+expect_silent "manual IOI vs itself"
+# 215 edges; 26 heads + m11, input not counted; precision = recall = 1
+check "IOI: 215 edges, 27 nodes, P = R = 1" test "$(tail -1 "$O" | cut -d, -f4-6,8-10,12-15)" = \
+	"215,215,215,27,27,27,1.000000,1.000000,1.000000,1.000000"
+run "$BIN" --circuits "$tmp/m-ioi.h5" --ref "$tmp/m-ioi.h5" --fixed-ref --no-mlp -o "$O"
+expect_silent "manual IOI vs itself, no MLP"
+# the paper's IOI protocol: 26 heads; the 2 edges of m11 leave FILE's side only
+check "IOI --no-mlp: 26 heads, 213 of 215 edges" test "$(tail -1 "$O" | cut -d, -f4-6,8-10,12-15)" = \
+	"213,215,213,26,26,26,1.000000,0.990698,1.000000,1.000000"
+run "$BIN" --circuits "$tmp/m-gt.h5" --ref "$tmp/m-gt.h5" --fixed-ref -o "$O"
+check "greater-than: 240 edges, 19 nodes, P = R = 1" test "$(tail -1 "$O" | cut -d, -f4-6,8-10,12-15)" = \
+	"240,240,240,19,19,19,1.000000,1.000000,1.000000,1.000000"
+run "$BIN" --circuits "$tmp/m-gt.h5" --ref "$tmp/m-ioi.h5" --fixed-ref -o "$O"
+check "greater-than vs IOI: precision = common / 240, recall = common / 215" awk -F, 'NR == 2 {
+	c = $6; if ($4 != 240 || $5 != 215 || c >= 215) exit 1
+	p = c / 240; r = c / 215; if ($12 - p > 1e-6 || p - $12 > 1e-6 || $13 - r > 1e-6 || r - $13 > 1e-6) exit 1 }' "$O"
+# the manual IOI against a curve of the MIB EAP-IG scores, unpruned top-n
+bin/eap-prune --scores "$tmp/s-12x12.h5" --sizes 1,2,3,50,199 --unpruned -o "$tmp/topn.h5" ||
+	{ echo "eap-compare.sh: eap-prune --unpruned failed"; exit 1; }
+run "$BIN" --circuits "$tmp/topn.h5" --ref "$tmp/m-ioi.h5" --fixed-ref --no-mlp -o "$O"
+expect_silent "top-n vs the manual IOI"
+check "one row per n, recall never falls" awk -F, 'NR > 1 { n++; if ($13 < r) exit 1; r = $13 } END { exit n != 5 }' "$O"
+run "$BIN" --circuits "$tmp/c-eap.h5" --ref "$tmp/c-eap.h5" --fixed-ref -o "$X"
+expect_err "--fixed-ref: a curve as the reference" 1 "$tmp/c-eap.h5: 5 circuits, but --fixed-ref wants one"
+run "$BIN" --scores "$tmp/s-eap.h5" --ref "$tmp/s-eap.h5" --fixed-ref -o "$X"
+expect_err "--fixed-ref with --scores" 2 "--fixed-ref and --no-mlp go with --circuits"
+run "$BIN" --circuits "$tmp/m-ioi.h5" --ref "$tmp/m-ioi.h5" --no-mlp -o "$X"
+expect_err "--no-mlp alone" 2 "--no-mlp goes with --fixed-ref"
+
+# ---- --curves: AUC differences over seeds (issue #16) ----
+for m in eap exact; do
+	bin/eap-eval --model "$MODEL" --pairs "$tmp/pairs.csv" --circuit "$tmp/c-$m.h5" --bootstrap 0 \
+		--summary "$tmp/sum-$m.csv" --h5 "$tmp/curve-$m.h5" -o "$tmp/curve-$m.csv" 2>"$tmp/err" ||
+		{ echo "eap-compare.sh: eap-eval $m failed: $(cat "$tmp/err")"; exit 1; }
+done
+bin/eap-eval --model "$MODEL" --pairs "$tmp/pairs2.csv" --circuit "$tmp/c-eap.h5" --bootstrap 0 \
+	--h5 "$tmp/curve-other.h5" -o "$tmp/curve-other.csv" 2>"$tmp/err" ||
+	{ echo "eap-compare.sh: eap-eval on pairs2 failed: $(cat "$tmp/err")"; exit 1; }
+D=$tmp/diff.csv
+run "$BIN" --curves "$tmp/curve-eap.h5" --ref "$tmp/curve-exact.h5" --curves "$tmp/curve-eap.h5" \
+	--ref "$tmp/curve-exact.h5" --bootstrap 200 -o "$D"
+expect_silent "--curves, two seeds"
+check "--curves header" test "$(head -1 "$D")" = "method,ref_method,metric,seeds,examples,auc,ref_auc,auc_diff,ci_low,ci_high"
+# the areas are eap-eval's own auc_log; the difference theirs
+check "--curves: the summaries' AUCs, their difference, inside the interval" awk -F, '
+	FILENAME ~ /sum-eap/ && FNR == 2 { a = $4 } FILENAME ~ /sum-exact/ && FNR == 2 { b = $4 }
+	FILENAME ~ /diff/ && FNR == 2 { ok = $4 == 2 && $5 == 6 && ($6 - a) ^ 2 < 1e-10 && ($7 - b) ^ 2 < 1e-10 &&
+		($8 - (a - b)) ^ 2 < 1e-10 && $9 <= $8 + 1e-9 && $8 <= $10 + 1e-9 }
+	END { exit !ok }' "$tmp/sum-eap.csv" "$tmp/sum-exact.csv" "$D"
+run "$BIN" --curves "$tmp/curve-eap.h5" --ref "$tmp/curve-eap.h5" -o "$D"
+check "--curves: a method against itself differs by 0" test "$(tail -1 "$D" | cut -d, -f8-10)" = "0.000000,0.000000,0.000000"
+run "$BIN" --curves "$tmp/curve-eap.h5" --curves "$tmp/curve-eap.h5" --ref "$tmp/curve-exact.h5" -o "$X"
+expect_err "--curves without a --ref each" 2 "give one --ref FILE for each --curves FILE"
+run "$BIN" --curves "$tmp/curve-eap.h5" --ref "$tmp/curve-other.h5" -o "$X"
+expect_err "--curves of other pairs" 1 "$tmp/curve-other.h5: pairs_sha256 differs"
+run "$BIN" --curves "$tmp/c-eap.h5" --ref "$tmp/curve-eap.h5" -o "$X"
+expect_err "--curves given a circuits file" 1 "$tmp/c-eap.h5"
+run "$BIN" --curves "$tmp/curve-eap.h5" --ref "$tmp/curve-eap.h5" --bootstrap x -o "$X"
+expect_err "bad --bootstrap" 2 "--bootstrap wants a whole number"
 
 # ---- files that do not belong together: exit 1, one line, no output ----
 X=$tmp/x.csv
