@@ -17,9 +17,13 @@ PDFLATEX     ?= pdflatex
 TEX_DEB_PKGS := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended
 
 PAPER_NUMBERS  := $(R)/paper-numbers.tex
+PAPER_NUMBERS16 := $(R)/paper-numbers-16.tex
 PAPER_CIRCUITS := $(CIRCUIT_SVGS:.svg=.pdf)
+# the manual circuits only on GPT-2 small's shape (experiments/manual.mk)
+PAPER_MANUAL   := $(if $(filter gpt2-small,$(PAPER_SHAPE)),$(if $(MANUAL_TASKS),$(FIG_MANUAL)))
 PAPER_DEPS     := $(FIG_FAITHFULNESS) $(FIG_OVERLAP) $(FIG_IG_STEPS) $(TABLES) \
-                  $(PAPER_CIRCUITS) $(PAPER_NUMBERS)
+                  $(PAPER_CIRCUITS) $(PAPER_NUMBERS) $(FIG_CROSS_TASK) $(SEED_TABLES) \
+                  $(PAPER_MANUAL) $(PAPER_NUMBERS16)
 comma := ,
 
 .PHONY: paper
@@ -49,6 +53,14 @@ $(PAPER_NUMBERS): plots/paper-numbers.gp $(ALL_CURVES) $(PAPER_IG_CSVS) $(PAPER_
 	  plots/paper-numbers.gp
 	mv $@.tmp $@
 
+# issue #16's numbers: cross-task, seeds, smallest circuits, manual circuits
+PAPER_NUMBERS16_IN := $(R)/cross-task.csv $(R)/seeds.csv $(R)/tables.csv \
+  $(if $(PAPER_MANUAL),$(filter %.csv,$(MANUAL_CSVS)))
+$(PAPER_NUMBERS16): plots/paper-numbers-16.awk $(PAPER_NUMBERS16_IN)
+	@mkdir -p $(@D)
+	awk -f plots/paper-numbers-16.awk $(PAPER_NUMBERS16_IN) > $@.tmp
+	mv $@.tmp $@
+
 # pdflatex runs twice (references) in build/paper/; the settings of this
 # run reach the text as \eap... macros defined before paper.tex is read.
 PAPER_SETTINGS = \def\eapModel{$(MODEL_NAME)}\def\eapFig{$(FIGURES)/$(MODEL_NAME)}\def\eapRes{$(R)}\
@@ -57,7 +69,9 @@ PAPER_SETTINGS = \def\eapModel{$(MODEL_NAME)}\def\eapFig{$(FIGURES)/$(MODEL_NAME
   \def\eapCircuits{$(subst $() ,$(comma),$(strip $(join $(addsuffix :,$(TASKS)),$(PAPER_CIRCUITS))))}\
   \def\eapN{$(N)}\def\eapNexact{$(N_EXACT)}\def\eapSteps{$(STEPS)}\def\eapSeed{$(SEED)}\
   \def\eapCircuitEdges{$(CIRCUIT_EDGES)}\def\eapPairsFrom{$(PAIRS_FROM)}\
-  \def\eapIgSteps{$(subst $() ,$(comma),$(strip $(IG_STEPS_LIST)))}\def\eapPaperAt{$(PAPER_AT)}
+  \def\eapIgSteps{$(subst $() ,$(comma),$(strip $(IG_STEPS_LIST)))}\def\eapPaperAt{$(PAPER_AT)}\
+  \def\eapSeeds{$(subst $() ,$(comma),$(strip $(SEEDS)))}\def\eapShape{$(or $(PAPER_SHAPE),none)}\
+  \def\eapCrossEdges{$(CROSS_EDGES)}\def\eapCrossMethod{$(CROSS_METHOD)}
 paper/paper.pdf: paper/paper.tex $(PAPER_DEPS) | build/texlive.stamp
 	@mkdir -p build/paper
 	@for pass in 1 2; do \
