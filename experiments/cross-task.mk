@@ -62,6 +62,7 @@ $(foreach t,$(CROSS_TASKS),$(eval $(call cross_circuit_rules,$(t))))
 define cross_cell_rules
 $(CT)/$(1)/on-$(2).csv: $(CT)/circuit-$(1).h5 $(R)/$(2)/pairs-test.csv $(MODEL_DEPS) bin/eap-eval
 	@mkdir -p $$(@D)
+	$$(call step,EVAL,$$@)
 	$$(SUBMIT) bin/eap-eval --model $(MODEL) --pairs $(R)/$(2)/pairs-test.csv \
 	  --metric $(call task_metric,$(2)) --circuit $$< --method $(CROSS_METHOD) \
 	  --batch $(BATCH) $$(THREADS_OPT) -o $$@

@@ -35,6 +35,7 @@ $(R)/$(1)/manual.h5: $(MANUAL_DIR)/$(call paper_task,$(1)).json $(MODEL)/config.
 	@mkdir -p $$(@D)
 	bin/eap-prune --from-json $$< --model $(MODEL) --as-is -o $$@
 $(R)/$(1)/manual-faith.csv: $(R)/$(1)/manual.h5 $(R)/$(1)/pairs-test.csv $(MODEL_DEPS) bin/eap-eval
+	$$(call step,EVAL,$$@)
 	$$(SUBMIT) bin/eap-eval --model $(MODEL) --pairs $(R)/$(1)/pairs-test.csv \
 	  --metric $(call task_metric,$(1)) --circuit $$< --method manual \
 	  --batch $(BATCH) $$(THREADS_OPT) -o $$@

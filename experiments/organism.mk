@@ -39,6 +39,7 @@ data/models/organism-s%/model.safetensors: | bin/eap-corrupt bin/eap-train
 	bin/eap-corrupt --vocab -o build/organism-s$*/vocab.txt
 	bin/eap-corrupt --corpus -n $(ORGANISM_SENTENCES) --seed $* -o build/organism-s$*/corpus.txt
 	rm -rf build/organism-s$*/model
+	$(call step,TRAIN,$@)
 	$(SUBMIT) bin/eap-train --corpus build/organism-s$*/corpus.txt --vocab build/organism-s$*/vocab.txt \
 	  --layers 4 --heads 8 --dim 128 --ctx 32 --steps $(ORGANISM_STEPS) --batch 64 \
 	  --lr 3e-3 --warmup 100 --seed $* $(THREADS_OPT) --progress -o build/organism-s$*/model
