@@ -24,6 +24,11 @@
  *               vs the FLOPs of the work it needs: per backward input v,
  *               one copy per edge plus one unpatched copy from v's layer
  *               on (in v's layer only what v feeds), and the two baselines
+ *   eval        eap-eval's work on the same model: the curve of the
+ *               default,mib sizes (60 circuits, top-n of the EAP-IG run's
+ *               scores, pruned) on one batch of 20 prompts, the clean and
+ *               corrupted runs then every circuit's patched run, vs one
+ *               forward per circuit and prompt plus the two baselines
  *   train       tokens/s of eap-train's step on the organism's shape, vs
  *               6 x params x tokens
  */
@@ -35,6 +40,7 @@
 #include <time.h>
 
 #include "eap/attrib.h"
+#include "eap/circuit.h"
 #include "eap/graph.h"
 #include "eap/linalg.h"
 #include "eap/model.h"
@@ -247,6 +253,42 @@ out_tok:
 }
 
 /*
+ * eap-eval's loop on one batch (bt): the baselines, then the patched runs
+ * of the circuits of the default,mib sizes, top-n of scores and pruned.
+ * Seconds; *flops the bound's FLOPs, *K the number of circuits.
+ */
+static double eval_run(struct eap_run *run, const struct eap_graph *g,
+		       const float *scores, const struct eap_batch *bt,
+		       double *flops, size_t *K, struct eap_err *err)
+{
+	struct eap_select sel = { .kind = EAP_SELECT_TOPN };
+	struct eap_curve cv = { 0 };
+	size_t *sizes = NULL, nk = 0;
+	double *mv = NULL, t = -1;
+
+	if (eap_curve_sizes("default,mib", g->n_edges, &sizes, &nk, err) < 0 ||
+	    eap_curve_init(&cv, g, scores, &sel, sizes, nk, err) < 0)
+		goto out;
+	mv = malloc(nk * bt->nb * sizeof(double));
+	if (!mv)
+		goto out;
+	t = now();
+	if (eap_run_baselines(run, bt, EAP_METRIC_LOGIT_DIFF, err) < 0 ||
+	    eap_run_patched_many(run, bt, EAP_METRIC_LOGIT_DIFF, cv.in_graph,
+				 nk, NULL, mv, err) < 0)
+		t = -1;
+	else
+		t = now() - t;
+	*K = nk;
+	*flops = (double)(nk + 2) * forward_flops(&run->model->cfg, bt->nb, bt->np);
+out:
+	free(mv);
+	free(sizes);
+	eap_curve_release(&cv);
+	return t;
+}
+
+/*
  * Seconds per training step (best of reps after one warm-up) of the
  * organism's shape: 4 layers x 8 heads, d 128, 32 positions, V 762,
  * batch 64, threads workers; *tokens_out the tokens a step.
@@ -310,6 +352,7 @@ int main(int argc, char **argv)
 	const char *csv = "bench/results.csv";
 	/* the PyTorch baseline; empty skips it */
 	const char *torch_cmd = "/usr/bin/python3 bench/eap_ig_torch.py";
+	const char *save_dir = NULL;
 	double ig_seconds = 0, ig_bound = 0;
 	struct eap_config cfg = { .n_layer = 12, .n_head = 12, .d_model = 768,
 				  .d_head = 64, .d_mlp = 3072, .n_ctx = 1024,
@@ -321,6 +364,7 @@ int main(int argc, char **argv)
 		{ "csv", required_argument, NULL, 'o' },
 		{ "torch", required_argument, NULL, 'p' },
 		{ "prompts", required_argument, NULL, 'n' },
+		{ "save-model", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
 	struct row rows[16];
@@ -334,13 +378,14 @@ int main(int argc, char **argv)
 	FILE *out;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "t:r:o:p:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:r:o:p:n:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': threads = atoi(optarg); break;
 		case 'r': reps = atoi(optarg); break;
 		case 'o': csv = optarg; break;
 		case 'p': torch_cmd = optarg; break;
 		case 'n': N = (size_t)atol(optarg); break;
+		case 's': save_dir = optarg; break;
 		case 'h':
 			printf("Usage: eap-bench [--threads N] [--reps N] [--prompts N] [--csv FILE] [--torch CMD]\n"
 			       "Measure sgemm, forward and EAP-IG speed, the latter against PyTorch; print a table and write CSV.\n"
@@ -350,7 +395,9 @@ int main(int argc, char **argv)
 			       "               PyTorch baseline always runs 100)\n"
 			       "  --csv FILE   results table (default bench/results.csv)\n"
 			       "  --torch CMD  PyTorch baseline, run as 'CMD --threads N'; '' skips it\n"
-			       "               (default /usr/bin/python3 bench/eap_ig_torch.py)\n");
+			       "               (default /usr/bin/python3 bench/eap_ig_torch.py)\n"
+			       "  --save-model DIR  write the benchmarks' random GPT-2-small-shaped model\n"
+			       "               (config.json, model.safetensors) to DIR and exit\n");
 			return 0;
 		default:
 			return 2;
@@ -381,6 +428,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fill(m.params, m.n_params, 0.1f, &s);
+	if (save_dir) {
+		if (eap_model_save(&m, save_dir, &err) < 0) {
+			fprintf(stderr, "eap-bench: %s\n", err.msg);
+			return 1;
+		}
+		eap_fwd_release(&f);
+		eap_model_release(&m);
+		return 0;
+	}
 	tok = malloc(B * P * sizeof(*tok));
 	len = malloc(B * sizeof(*len));
 	for (size_t i = 0; i < B * P; i++)
@@ -456,6 +512,32 @@ int main(int argc, char **argv)
 		ig_seconds = t;
 		ig_bound = rows[nrows].bound;
 		nrows++;
+
+		/* eap-eval: a curve of circuits from these scores */
+		{
+			float *scores = malloc(g.n_fwd * g.n_bwd * sizeof(float));
+			struct eap_batch bt = { B, P, 1, 1, tok, corr, len, ans, foil };
+			size_t K = 0;
+
+			if (!scores) {
+				fprintf(stderr, "eap-bench: out of memory\n");
+				return 1;
+			}
+			eap_score_acc_finish(&acc, &g, scores);
+			t = eval_run(&run, &g, scores, &bt, &flops, &K, &err);
+			if (t < 0) {
+				fprintf(stderr, "eap-bench: %s\n", err.msg);
+				return 1;
+			}
+			rows[nrows] = (struct row){ "eap-eval gpt2-small 60x20", t,
+						    flops / (rate * 1e9), 0, "" };
+			rows[nrows].ratio = t / rows[nrows].bound;
+			snprintf(rows[nrows].note, sizeof(rows[nrows].note),
+				 "%zu circuits x %zu prompts, %.1f circuit-prompts/s, %.0f GFLOP bound (K + 2 forwards)",
+				 K, B, (double)(K * B) / t, flops / 1e9);
+			nrows++;
+			free(scores);
+		}
 		free(corr);
 		eap_score_acc_release(&acc);
 		eap_run_release(&run);

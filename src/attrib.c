@@ -223,9 +223,12 @@ static void lanes_release(struct eap_run *r)
 	r->n_lanes = 0;
 }
 
+static void patch_release(struct eap_patch *p);
+
 void eap_run_release(struct eap_run *r)
 {
 	lanes_release(r);
+	patch_release(r->patch);
 	eap_fwd_release(&r->fwd);
 	for (size_t k = 0; k < r->n_stacks; k++)
 		eap_fwd_release(&r->stacks[k]);
@@ -788,61 +791,255 @@ int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 
 /* ---- patched runs (SPEC §9) --------------------------------------------- */
 
-struct patch_ctx {
-	const struct eap_run *r;
-	const uint8_t *keep;
-	const float *abl;
-	size_t start, n, d;
+/*
+ * A patched run gives every backward input v its own input copy: the sum
+ * over v's parents u of y_u, u's output in this run, where the circuit
+ * keeps u -> v, and of a_u, u's ablated value, where it does not (plus
+ * the b_O of the layers passed).  It is built from the residual of all
+ * current outputs rc minus y_u - a_u of the patched parents, or from the
+ * residual of all ablated values ra plus y_u - a_u of the kept ones,
+ * whichever touches fewer parents.
+ *
+ * Many circuits run at once: a stack holds G circuits x nbp prompts along
+ * its rows (circuit-major), so every weight is packed once for all of
+ * them, and each BLAS thread runs stacks of its own with one BLAS thread.
+ * Shared by all stacks of a batch (struct eap_patch): ra entering each
+ * layer's attention, its MLP and the logits, and what a fully ablated
+ * input gives (q|k|v of every head, the MLP's output): a circuit that
+ * keeps no edge into v takes those rows instead of computing them, which
+ * is most inputs of a small circuit.
+ */
+
+/* Bytes the stacks of patched runs may take together. */
+#define PATCH_BUDGET ((size_t)768 << 20)
+
+struct patch_stack {
+	size_t R;          /* rows (G circuits x nbp prompts x P) */
+	float *dy;         /* (n_fwd, R, d): y_u - a_u of each node */
+	float *rc;         /* (R, d) residual of the current outputs */
+	float *lnq;        /* (3H, R, d) LN1 of each q/k/v input copy; the
+			      MLP's copy uses slot 0 */
+	float *x;          /* (R, d) the MLP's input copy */
+	float *stat;       /* (R, 2) */
+	float *qkv;        /* (R, 3d) */
+	float *att;        /* (R, H, P) */
+	float *z;          /* (R, d) */
+	float *fc, *gelu;  /* (R, d_mlp) */
+	float *lnf;        /* (R / P, d) LN_f at each prompt's last position */
+	float *logits;     /* (R / P, V) */
+	size_t *par;       /* (3H + 1, n_fwd) parents each copy adds */
+	size_t *n_par;     /* (3H + 1) their counts */
+	uint8_t *from_ra;  /* (3H + 1) copy built from ra (else rc) */
+	float *mem;
 };
 
-/* The current-run output of node u: the clean run before start_layer. */
-static const float *cur_out(const struct patch_ctx *p, size_t u)
-{
-	long lu = eap_graph_fwd_layer(p->r->graph, u);
-	const float *y = lu < (long)p->start ? p->r->y_clean : p->r->y_cur;
+struct eap_patch {
+	size_t cap;        /* rows of a batch: B x P */
+	float *ra;         /* (2L + 1, cap, d) all-ablated residual entering
+			      layer l's attention (2l), its MLP (2l + 1) and
+			      the logits (2L) */
+	float *qkv_ra;     /* (L, cap, 3d) q|k|v from ra */
+	float *mlp_ra;     /* (L, cap, d) the MLP's output from ra */
+	struct patch_stack *st;
+	size_t n_st, R;    /* stacks (one per BLAS thread), their rows */
+	size_t G, nbp;     /* the chunk shape they were made for */
+};
 
-	return y + u * p->n * p->d;
+static void run_parallel(void *(*fn)(void *), void *jobs, size_t size,
+			 size_t T);
+
+static void stacks_free(struct eap_patch *p)
+{
+	for (size_t k = 0; k < p->n_st; k++) {
+		free(p->st[k].mem);
+		free(p->st[k].par);
+		free(p->st[k].n_par);
+		free(p->st[k].from_ra);
+	}
+	free(p->st);
+	p->st = NULL;
+	p->n_st = 0;
+}
+
+static void patch_release(struct eap_patch *p)
+{
+	if (!p)
+		return;
+	stacks_free(p);
+	free(p->ra);
+	free(p->qkv_ra);
+	free(p->mlp_ra);
+	free(p);
+}
+
+/* Floats of a stack per row of P positions: the layout of patch_stack. */
+static size_t stack_floats(const struct eap_run *r, size_t R)
+{
+	const struct eap_config *c = &r->model->cfg;
+	size_t d = c->d_model, H = c->n_head, P = r->P;
+
+	return R * (r->graph->n_fwd * d + d + 3 * H * d + d + 2 + 3 * d +
+		    H * P + d + 2 * c->d_mlp) +
+	       (R / P) * (d + c->n_vocab);
+}
+
+static int stack_alloc(struct eap_run *r, struct patch_stack *s, size_t R)
+{
+	const struct eap_config *c = &r->model->cfg;
+	const struct eap_graph *g = r->graph;
+	size_t d = c->d_model, H = c->n_head, P = r->P, nr = R / P;
+	float *q;
+
+	memset(s, 0, sizeof(*s));
+	s->R = R;
+	s->mem = malloc(stack_floats(r, R) * sizeof(float));
+	s->par = malloc((3 * H + 1) * g->n_fwd * sizeof(size_t));
+	s->n_par = malloc((3 * H + 1) * sizeof(size_t));
+	s->from_ra = malloc(3 * H + 1);
+	if (!s->mem || !s->par || !s->n_par || !s->from_ra) {
+		free(s->mem);
+		free(s->par);
+		free(s->n_par);
+		free(s->from_ra);
+		return -1;
+	}
+	q = s->mem;
+	s->dy = q;     q += g->n_fwd * R * d;
+	s->rc = q;     q += R * d;
+	s->lnq = q;    q += 3 * H * R * d;
+	s->x = q;      q += R * d;
+	s->stat = q;   q += 2 * R;
+	s->qkv = q;    q += 3 * R * d;
+	s->att = q;    q += R * H * P;
+	s->z = q;      q += R * d;
+	s->fc = q;     q += R * c->d_mlp;
+	s->gelu = q;   q += R * c->d_mlp;
+	s->lnf = q;    q += nr * d;
+	s->logits = q;
+	return 0;
 }
 
 /*
- * x (n, d) = the input copy of backward node v, whose parents are the
- * forward nodes 0..n_par-1: from rc (all parents current) minus the
- * patched ones, or from ra (all parents ablated) plus the kept ones,
- * whichever touches fewer nodes.  Returns the number of patched parents.
+ * The chunk shape for K circuits on a batch of nb prompts over T stacks:
+ * G circuits x nbp prompts, within the budget and giving every stack
+ * work; max_group (if not 0) caps G.
  */
-static size_t input_copy(const struct patch_ctx *p, size_t v, size_t n_par,
-			 const float *rc, const float *ra, float *x)
+static void patch_shape(const struct eap_run *r, size_t K, size_t nb,
+			size_t T, size_t max_group, size_t *G, size_t *nbp)
 {
-	const struct eap_graph *g = p->r->graph;
-	size_t nd = p->n * p->d, patched = 0;
+	size_t per = stack_floats(r, r->P) * sizeof(float);
+	size_t cap = PATCH_BUDGET / T / (per ? per : 1), rounds;
 
-	for (size_t u = 0; u < n_par; u++)
-		patched += g->edge_mask[u * g->n_bwd + v] &&
-			   !p->keep[u * g->n_bwd + v];
-	if (!x)
-		return patched;
-	if (2 * patched <= n_par) {
-		memcpy(x, rc, nd * sizeof(float));
-		for (size_t u = 0; u < n_par; u++)
-			if (g->edge_mask[u * g->n_bwd + v] &&
-			    !p->keep[u * g->n_bwd + v]) {
-				const float *yc = cur_out(p, u), *ya = p->abl + u * nd;
-
-				for (size_t i = 0; i < nd; i++)
-					x[i] -= yc[i] - ya[i];
-			}
+	if (cap < 1)
+		cap = 1;
+	if (cap < nb) {
+		*G = 1;
+		*nbp = cap;
 	} else {
-		memcpy(x, ra, nd * sizeof(float));
-		for (size_t u = 0; u < n_par; u++)
-			if (g->edge_mask[u * g->n_bwd + v] &&
-			    p->keep[u * g->n_bwd + v]) {
-				const float *yc = cur_out(p, u), *ya = p->abl + u * nd;
-
-				for (size_t i = 0; i < nd; i++)
-					x[i] += yc[i] - ya[i];
-			}
+		*nbp = nb;
+		*G = cap / nb;
 	}
-	return patched;
+	if (max_group && *G > max_group)
+		*G = max_group;
+	/* every stack a share: rounds of T chunks, G spread evenly */
+	rounds = (K + T * *G - 1) / (T * *G);
+	*G = (K + T * rounds - 1) / (T * rounds);
+	if (*G < 1)
+		*G = 1;
+	if (K < T && *nbp == nb) {
+		size_t split = (T + K - 1) / K;
+
+		*nbp = (nb + split - 1) / split;
+	}
+}
+
+static int patch_init(struct eap_run *r, size_t G, size_t nbp, size_t T,
+		      struct eap_err *err)
+{
+	const struct eap_config *c = &r->model->cfg;
+	struct eap_patch *p = r->patch;
+	size_t cap = r->B * r->P, d = c->d_model, L = c->n_layer;
+	size_t R = G * nbp * r->P;
+
+	if (!p) {
+		p = r->patch = calloc(1, sizeof(*p));
+		if (!p)
+			return eap_err_set(err, EAP_ENOMEM, "out of memory");
+		p->cap = cap;
+		p->ra = malloc((2 * L + 1) * cap * d * sizeof(float));
+		p->qkv_ra = malloc(L * cap * 3 * d * sizeof(float));
+		p->mlp_ra = malloc(L * cap * d * sizeof(float));
+		if (!p->ra || !p->qkv_ra || !p->mlp_ra)
+			goto oom;
+	}
+	if (p->n_st >= T && p->R >= R) {
+		p->G = G;
+		p->nbp = nbp;
+		return 0;
+	}
+	stacks_free(p);
+	p->st = calloc(T, sizeof(*p->st));
+	if (!p->st)
+		goto oom;
+	for (; p->n_st < T; p->n_st++)
+		if (stack_alloc(r, &p->st[p->n_st], R) < 0)
+			goto oom;
+	p->R = R;
+	p->G = G;
+	p->nbp = nbp;
+	return 0;
+oom:
+	patch_release(r->patch);
+	r->patch = NULL;
+	return eap_err_set(err, EAP_ENOMEM,
+			   "out of memory for patched runs of %zu circuits x %zu prompts (lower --batch)",
+			   G, nbp);
+}
+
+/*
+ * LayerNorm of n rows as eap_layernorm_forward, with the sums in 8
+ * double lanes (a vectorisable order; in place is fine).
+ */
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void ln_rows(float *out, float *stat, const float *x, const float *w,
+		    const float *b, size_t n, size_t d, float eps)
+{
+	enum { LANES = 8 };
+
+	for (size_t i = 0; i < n; i++) {
+		const float *xi = x + i * d;
+		float *oi = out + i * d, m, rs;
+		double s[LANES] = { 0 }, q[LANES] = { 0 }, mean = 0, var = 0;
+		size_t j;
+
+		for (j = 0; j + LANES <= d; j += LANES)
+			for (size_t l = 0; l < LANES; l++)
+				s[l] += xi[j + l];
+		for (; j < d; j++)
+			mean += xi[j];
+		for (size_t l = 0; l < LANES; l++)
+			mean += s[l];
+		mean /= (double)d;
+		for (j = 0; j + LANES <= d; j += LANES)
+			for (size_t l = 0; l < LANES; l++) {
+				double e = xi[j + l] - mean;
+
+				q[l] += e * e;
+			}
+		for (; j < d; j++)
+			var += (xi[j] - mean) * (xi[j] - mean);
+		for (size_t l = 0; l < LANES; l++)
+			var += q[l];
+		var /= (double)d;
+		m = (float)mean;
+		rs = (float)(1.0 / sqrt(var + eps));
+		for (j = 0; j < d; j++)
+			oi[j] = (xi[j] - m) * rs * w[j] + b[j];
+		stat[2 * i] = m;
+		stat[2 * i + 1] = rs;
+	}
 }
 
 /* r (n, d) += bias (d) on every row */
@@ -853,126 +1050,489 @@ static void add_bias(float *x, const float *bias, size_t n, size_t d)
 			x[i * d + j] += bias[j];
 }
 
+/* y (n, d) = the MLP of layer l on its LayerNormed input ln (n, d). */
+static void mlp_rows(const struct eap_model *m, size_t l, const float *ln,
+		     float *fc, float *gelu, float *y, size_t n)
+{
+	const struct eap_layer *W = &m->w.layers[l];
+	size_t d = m->cfg.d_model, dm = m->cfg.d_mlp;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(fc + i * dm, W->b_fc, dm * sizeof(float));
+	eap_sgemm(0, 0, n, dm, d, 1.0f, ln, d, W->w_fc, dm, 1.0f, fc, dm);
+	eap_gelu_forward_fast(gelu, fc, n * dm);
+	for (size_t i = 0; i < n; i++)
+		memcpy(y + i * d, W->b_proj, d * sizeof(float));
+	eap_sgemm(0, 0, n, d, dm, 1.0f, gelu, dm, W->w_proj, d, 1.0f, y, d);
+}
+
+/*
+ * The batch's shared part: ra and the outputs of fully ablated inputs
+ * from layer start on; abl (n_fwd, n, d) are the ablated values.
+ */
+static void patch_shared(struct eap_run *r, const float *abl, size_t n,
+			 size_t start)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_graph *g = r->graph;
+	struct eap_patch *p = r->patch;
+	size_t d = c->d_model, H = c->n_head, nd = n * d, cd = p->cap * d;
+	struct views v;
+
+	views_size(r, &v);
+	memset(p->ra, 0, nd * sizeof(float));
+	axpy(p->ra, 1.0f, abl, nd);
+	for (size_t l = 0; l < c->n_layer; l++) {
+		const struct eap_layer *W = &m->w.layers[l];
+		float *ra_att = p->ra + 2 * l * cd, *ra_mlp = ra_att + cd;
+
+		if (l >= start) {
+			float *q = p->qkv_ra + l * 3 * cd;
+
+			ln_rows(v.lnx, v.lnstat, ra_att, W->ln1_w, W->ln1_b, n,
+				d, c->ln_eps);
+			eap_sgemm(0, 0, n, 3 * d, d, 1.0f, v.lnx, d, W->w_qkv,
+				  3 * d, 0.0f, q, 3 * d);
+			add_bias(q, W->b_qkv, n, 3 * d);
+		}
+		memcpy(ra_mlp, ra_att, nd * sizeof(float));
+		for (size_t h = 0; h < H; h++)
+			axpy(ra_mlp, 1.0f, abl + eap_fwd_head(g, l, h) * nd, nd);
+		add_bias(ra_mlp, W->b_o, n, d);
+		if (l >= start) {
+			ln_rows(v.lnx, v.lnstat, ra_mlp, W->ln2_w, W->ln2_b, n,
+				d, c->ln_eps);
+			mlp_rows(m, l, v.lnx, v.fc, v.gelu, p->mlp_ra + l * cd, n);
+		}
+		memcpy(ra_mlp + cd, ra_mlp, nd * sizeof(float));
+		axpy(ra_mlp + cd, 1.0f, abl + eap_fwd_mlp(g, l) * nd, nd);
+	}
+}
+
+/*
+ * How a circuit (keep) builds backward input v's copy, v's parents being
+ * the forward nodes 0..n_par-1: from rc minus the patched parents, or
+ * from ra plus the kept ones, whichever are fewer.  par gets them;
+ * returns their count, *from_ra which base.  from ra with no parent is
+ * the fully ablated input.
+ */
+static size_t copy_plan(const struct eap_graph *g, const uint8_t *keep,
+			size_t v, size_t n_par, size_t *par, uint8_t *from_ra)
+{
+	size_t patched = 0, k = 0;
+
+	for (size_t u = 0; u < n_par; u++)
+		patched += g->edge_mask[u * g->n_bwd + v] && !keep[u * g->n_bwd + v];
+	*from_ra = 2 * patched > n_par;
+	for (size_t u = 0; u < n_par; u++)
+		if (g->edge_mask[u * g->n_bwd + v] &&
+		    !keep[u * g->n_bwd + v] == !*from_ra)
+			par[k++] = u;
+	return k;
+}
+
+/*
+ * x (len) = base - sum of dy[par] (from rc) or base + sum of dy[par]
+ * (from ra), each dy[u] at off in a node stride of ns floats, added one
+ * parent after another in blocks of 8 lanes (vectorised at -O2; every
+ * element sees the same operations in the same order as a plain loop).
+ */
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void copy_rows(float *restrict x, const float *restrict base,
+		      int from_ra, const float *restrict dy, size_t ns,
+		      size_t off, const size_t *par, size_t k, size_t len)
+{
+	enum { LANES = 8 };
+	float sg = from_ra ? 1.0f : -1.0f;
+	size_t i0 = len / LANES * LANES;
+
+	memcpy(x, base, len * sizeof(float));
+	for (size_t e = 0; e < k; e++) {
+		const float *restrict D = dy + par[e] * ns + off;
+
+		if (from_ra) {
+			for (size_t i = 0; i < i0; i += LANES)
+				for (size_t l = 0; l < LANES; l++)
+					x[i + l] += D[i + l];
+		} else {
+			for (size_t i = 0; i < i0; i += LANES)
+				for (size_t l = 0; l < LANES; l++)
+					x[i + l] -= D[i + l];
+		}
+		for (size_t i = i0; i < len; i++)
+			x[i] += sg * D[i];
+	}
+}
+
+/* One chunk: circuits cs[0..G) on prompts b0..b0+nbp of the batch. */
+struct patch_chunk {
+	const struct eap_batch *bt;
+	enum eap_metric metric;
+	const uint8_t *keep;    /* (K, n_fwd, n_bwd) */
+	const float *abl;       /* (n_fwd, n, d) */
+	size_t start;
+	size_t c0, G, b0, nbp;  /* circuits c0.., prompts b0.. */
+	double *out;            /* (K, nb) */
+};
+
+/* rc (n) += y, then y = y - a: one pass in blocks of 8 lanes. */
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void out_rows(float *restrict rc, float *restrict y,
+		     const float *restrict a, size_t n)
+{
+	enum { LANES = 8 };
+	size_t i0 = n / LANES * LANES;
+
+	for (size_t i = 0; i < i0; i += LANES)
+		for (size_t l = 0; l < LANES; l++) {
+			float t = y[i + l];
+
+			rc[i + l] += t;
+			y[i + l] = t - a[i + l];
+		}
+	for (size_t i = i0; i < n; i++) {
+		float t = y[i];
+
+		rc[i] += t;
+		y[i] = t - a[i];
+	}
+}
+
+/*
+ * Node u's output y (R, d) of this stack, in place in dy[u]: rc += y,
+ * then dy[u] = y - a_u.
+ */
+static void set_output(const struct patch_chunk *ch, struct patch_stack *s,
+		       size_t u, size_t n, size_t n1, size_t d)
+{
+	float *y = s->dy + u * s->R * d;
+	const float *a = ch->abl + u * n * d + ch->b0 * ch->bt->np * d;
+
+	for (size_t g = 0; g < ch->G; g++)
+		out_rows(s->rc + g * n1 * d, y + g * n1 * d, a, n1 * d);
+}
+
+/*
+ * q, k, v of every head of layer l for the stack: each circuit's copy of
+ * each input, built a few rows at a time so that the parents' dy rows
+ * stay in cache across the 3H copies, then LN1; one matmul per input
+ * over the consecutive circuits that compute it, the rest taking the
+ * fully ablated rows.
+ */
+static void patch_qkv(struct eap_run *r, struct patch_stack *s,
+		      const struct patch_chunk *ch, size_t l, size_t n,
+		      size_t n1)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_graph *g = r->graph;
+	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_patch *p = r->patch;
+	size_t d = c->d_model, H = c->n_head, dh = c->d_head, Rd = s->R * d;
+	size_t n_par = 1 + l * (H + 1), nq = 3 * H, off0 = ch->b0 * ch->bt->np;
+	size_t tile = (size_t)65536 / (n_par * d), G = ch->G;
+	const float *ra = p->ra + 2 * l * p->cap * d + off0 * d;
+	const float *qra = p->qkv_ra + l * p->cap * 3 * d + off0 * 3 * d;
+	uint8_t own[G * nq];
+
+	if (tile < 1)
+		tile = 1;
+	for (size_t gi = 0; gi < G; gi++) {
+		const uint8_t *keep = ch->keep + (ch->c0 + gi) * g->n_fwd * g->n_bwd;
+		size_t row0 = gi * n1;
+
+		for (size_t i = 0; i < nq; i++) {
+			size_t v = eap_bwd_index(g, l, (enum eap_bwd_kind)(i / H), i % H);
+
+			s->n_par[i] = copy_plan(g, keep, v, n_par, s->par + i * g->n_fwd,
+						&s->from_ra[i]);
+			own[gi * nq + i] = !(s->from_ra[i] && !s->n_par[i]);
+		}
+		for (size_t t0 = 0; t0 < n1; t0 += tile) {
+			size_t nt = n1 - t0 < tile ? n1 - t0 : tile;
+			size_t off = (row0 + t0) * d;
+
+			for (size_t i = 0; i < nq; i++) {
+				float *x = s->lnq + i * Rd + off;
+
+				if (!own[gi * nq + i])
+					continue;
+				copy_rows(x, s->from_ra[i] ? ra + t0 * d : s->rc + off,
+					  s->from_ra[i], s->dy, Rd, off,
+					  s->par + i * g->n_fwd, s->n_par[i], nt * d);
+				ln_rows(x, s->stat + 2 * (row0 + t0), x, W->ln1_w,
+					W->ln1_b, nt, d, c->ln_eps);
+			}
+		}
+	}
+	for (size_t i = 0; i < nq; i++) {
+		size_t c0 = (i / H) * d + (i % H) * dh;
+
+		for (size_t g0 = 0; g0 < G;) {
+			size_t g1 = g0 + 1;
+
+			while (g1 < G && own[g1 * nq + i] == own[g0 * nq + i])
+				g1++;
+			if (own[g0 * nq + i]) {
+				float *q = s->qkv + g0 * n1 * 3 * d + c0;
+
+				eap_sgemm(0, 0, (g1 - g0) * n1, dh, d, 1.0f,
+					  s->lnq + i * Rd + g0 * n1 * d, d,
+					  W->w_qkv + c0, 3 * d, 0.0f, q, 3 * d);
+				for (size_t j = 0; j < (g1 - g0) * n1; j++)
+					for (size_t e = 0; e < dh; e++)
+						q[j * 3 * d + e] += W->b_qkv[c0 + e];
+			} else {
+				for (size_t gi = g0; gi < g1; gi++)
+					for (size_t j = 0; j < n1; j++)
+						memcpy(s->qkv + (gi * n1 + j) * 3 * d + c0,
+						       qra + j * 3 * d + c0,
+						       dh * sizeof(float));
+			}
+			g0 = g1;
+		}
+	}
+	(void)n;
+}
+
+/* Layer l's heads: attention, then each head's output z_h W_O[h]. */
+static void patch_heads(struct eap_run *r, struct patch_stack *s,
+			const struct patch_chunk *ch, size_t l, size_t n,
+			size_t n1)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_layer *W = &m->w.layers[l];
+	size_t d = c->d_model, dh = c->d_head, H = c->n_head, N = ch->G * n1;
+
+	eap_attention_forward(s->z, s->att, s->qkv, ch->G * ch->nbp,
+			      ch->bt->np, H, dh);
+	for (size_t h = 0; h < H; h++) {
+		size_t u = eap_fwd_head(r->graph, l, h);
+
+		eap_sgemm(0, 0, N, d, dh, 1.0f, s->z + h * dh, d,
+			  W->w_o + h * dh * d, d, 0.0f, s->dy + u * s->R * d, d);
+		set_output(ch, s, u, n, n1, d);
+	}
+	add_bias(s->rc, W->b_o, N, d);
+}
+
+/* Layer l's MLP from each circuit's own copy of its input. */
+static void patch_mlp(struct eap_run *r, struct patch_stack *s,
+		      const struct patch_chunk *ch, size_t l, size_t n,
+		      size_t n1)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_graph *g = r->graph;
+	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_patch *p = r->patch;
+	size_t d = c->d_model, H = c->n_head, G = ch->G, Rd = s->R * d;
+	size_t n_par = 1 + l * (H + 1) + H, v = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
+	size_t u = eap_fwd_mlp(g, l), off0 = ch->b0 * ch->bt->np;
+	const float *ra = p->ra + (2 * l + 1) * p->cap * d + off0 * d;
+	const float *yra = p->mlp_ra + l * p->cap * d + off0 * d;
+	float *y = s->dy + u * Rd;
+	uint8_t own[G];
+
+	for (size_t gi = 0; gi < G; gi++) {
+		const uint8_t *keep = ch->keep + (ch->c0 + gi) * g->n_fwd * g->n_bwd;
+		size_t k = copy_plan(g, keep, v, n_par, s->par, &s->from_ra[0]);
+		size_t off = gi * n1 * d;
+
+		own[gi] = !(s->from_ra[0] && !k);
+		if (!own[gi])
+			continue;
+		copy_rows(s->x + off, s->from_ra[0] ? ra : s->rc + off,
+			  s->from_ra[0], s->dy, Rd, off, s->par, k, n1 * d);
+		ln_rows(s->lnq + off, s->stat + 2 * gi * n1, s->x + off,
+			W->ln2_w, W->ln2_b, n1, d, c->ln_eps);
+	}
+	for (size_t g0 = 0; g0 < G;) {
+		size_t g1 = g0 + 1;
+
+		while (g1 < G && own[g1] == own[g0])
+			g1++;
+		if (own[g0])
+			mlp_rows(m, l, s->lnq + g0 * n1 * d, s->fc, s->gelu,
+				 y + g0 * n1 * d, (g1 - g0) * n1);
+		else
+			for (size_t gi = g0; gi < g1; gi++)
+				memcpy(y + gi * n1 * d, yra, n1 * d * sizeof(float));
+		g0 = g1;
+	}
+	set_output(ch, s, u, n, n1, d);
+}
+
+/* The logits from their own copy, LN_f at the last real positions. */
+static void patch_logits(struct eap_run *r, struct patch_stack *s,
+			 const struct patch_chunk *ch, size_t n, size_t n1)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_graph *g = r->graph;
+	const struct eap_batch *bt = ch->bt;
+	const struct eap_patch *p = r->patch;
+	size_t d = c->d_model, V = c->n_vocab, np = bt->np, Rd = s->R * d;
+	size_t L = c->n_layer, v = eap_bwd_logits(g);
+	const float *ra = p->ra + 2 * L * p->cap * d + ch->b0 * np * d;
+
+	for (size_t gi = 0; gi < ch->G; gi++) {
+		const uint8_t *keep = ch->keep + (ch->c0 + gi) * g->n_fwd * g->n_bwd;
+		size_t k = copy_plan(g, keep, v, g->n_fwd, s->par, &s->from_ra[0]);
+
+		for (size_t b = 0; b < ch->nbp; b++) {
+			size_t row = b * np + (size_t)bt->lengths[ch->b0 + b] - 1;
+			size_t off = (gi * n1 + row) * d;
+			float stat[2];
+
+			copy_rows(s->x, s->from_ra[0] ? ra + row * d : s->rc + off,
+				  s->from_ra[0], s->dy, Rd, off, s->par, k, d);
+			ln_rows(s->lnf + (gi * ch->nbp + b) * d, stat, s->x,
+				m->w.lnf_w, m->w.lnf_b, 1, d, c->ln_eps);
+		}
+	}
+	eap_sgemm(0, 1, ch->G * ch->nbp, V, d, 1.0f, s->lnf, d, m->w.unembed,
+		  d, 0.0f, s->logits, V);
+	for (size_t gi = 0; gi < ch->G; gi++)
+		for (size_t b = 0; b < ch->nbp; b++)
+			ch->out[(ch->c0 + gi) * bt->nb + ch->b0 + b] =
+				row_metric(r, bt, ch->metric, ch->b0 + b,
+					   s->logits + (gi * ch->nbp + b) * V,
+					   NULL);
+	(void)n;
+}
+
+/* One chunk on one stack: the layers from the input to the metric. */
+static void patch_run(struct eap_run *r, struct patch_stack *s,
+		      const struct patch_chunk *ch)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	size_t np = ch->bt->np, n = ch->bt->nb * np, n1 = ch->nbp * np;
+	size_t d = c->d_model, H = c->n_head, Rd = s->R * d;
+
+	/* nodes before start_layer (and the input) output their clean run */
+	memset(s->rc, 0, ch->G * n1 * d * sizeof(float));
+	for (size_t u = 0; u < 1 + ch->start * (H + 1); u++) {
+		const float *yc = r->y_clean + u * n * d + ch->b0 * np * d;
+
+		for (size_t gi = 0; gi < ch->G; gi++)
+			memcpy(s->dy + u * Rd + gi * n1 * d, yc,
+			       n1 * d * sizeof(float));
+		set_output(ch, s, u, n, n1, d);
+		if (u && (u - 1) % (H + 1) == H - 1)
+			add_bias(s->rc, m->w.layers[(u - 1) / (H + 1)].b_o,
+				 ch->G * n1, d);
+	}
+	for (size_t l = ch->start; l < c->n_layer; l++) {
+		patch_qkv(r, s, ch, l, n, n1);
+		patch_heads(r, s, ch, l, n, n1);
+		patch_mlp(r, s, ch, l, n, n1);
+	}
+	patch_logits(r, s, ch, n, n1);
+}
+
+/* Threads of patched runs: each takes the next chunk onto its stack. */
+struct patch_job {
+	struct eap_run *r;
+	struct patch_stack *s;
+	const struct patch_chunk *proto;
+	size_t K, nb;
+	pthread_mutex_t *lock;
+	size_t *next;
+};
+
+static void *patch_main(void *arg)
+{
+	struct patch_job *j = arg;
+	const struct eap_patch *p = j->r->patch;
+	size_t nbc = (j->nb + p->nbp - 1) / p->nbp;
+	size_t n_chunks = (j->K + p->G - 1) / p->G * nbc;
+
+	for (;;) {
+		struct patch_chunk ch = *j->proto;
+		size_t k;
+
+		pthread_mutex_lock(j->lock);
+		k = (*j->next)++;
+		pthread_mutex_unlock(j->lock);
+		if (k >= n_chunks)
+			break;
+		ch.c0 = k / nbc * p->G;
+		ch.G = j->K - ch.c0 < p->G ? j->K - ch.c0 : p->G;
+		ch.b0 = k % nbc * p->nbp;
+		ch.nbp = j->nb - ch.b0 < p->nbp ? j->nb - ch.b0 : p->nbp;
+		patch_run(j->r, j->s, &ch);
+	}
+	return NULL;
+}
+
+static int patched_many(struct eap_run *r, const struct eap_batch *bt,
+			enum eap_metric metric, const uint8_t *keep, size_t K,
+			const float *y_ablate, size_t start_layer,
+			double *metric_out, struct eap_err *err)
+{
+	size_t nb = bt->nb, T = (size_t)eap_blas_threads_get(), G, nbp, next = 0;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct patch_chunk proto = { bt, metric, keep,
+				     y_ablate ? y_ablate : r->y_corr,
+				     start_layer, 0, 0, 0, 0, metric_out };
+	int rc;
+
+	if ((rc = eap_arch_check_gpt2(&r->model->cfg,
+				      "circuit evaluation (patched runs)", err)))
+		return rc;
+	if (start_layer > r->model->cfg.n_layer || nb > r->B || bt->np > r->P)
+		return eap_err_set(err, EAP_EINVAL,
+				   "patched run: bad start layer %zu or batch shape",
+				   start_layer);
+	if (!K || !nb)
+		return 0;
+	if (T < 1)
+		T = 1;
+	patch_shape(r, K, nb, T, r->patch_group, &G, &nbp);
+	{
+		size_t chunks = (K + G - 1) / G * ((nb + nbp - 1) / nbp);
+
+		if (T > chunks)
+			T = chunks;
+	}
+	if ((rc = patch_init(r, G, nbp, T, err)))
+		return rc;
+	patch_shared(r, proto.abl, nb * bt->np, start_layer);
+	{
+		struct patch_job job[T];
+
+		for (size_t k = 0; k < T; k++)
+			job[k] = (struct patch_job){ r, &r->patch->st[k], &proto,
+						     K, nb, &lock, &next };
+		run_parallel(patch_main, job, sizeof(job[0]), T);
+	}
+	return 0;
+}
+
+int eap_run_patched_many(struct eap_run *r, const struct eap_batch *bt,
+			 enum eap_metric metric, const uint8_t *keep, size_t K,
+			 const float *y_ablate, double *metric_out,
+			 struct eap_err *err)
+{
+	return patched_many(r, bt, metric, keep, K, y_ablate, 0, metric_out,
+			    err);
+}
+
 int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
 		    enum eap_metric metric, const uint8_t *keep,
 		    const float *y_ablate, size_t start_layer,
 		    double *metric_out, struct eap_err *err)
 {
-	const struct eap_model *m = r->model;
-	const struct eap_config *c = &m->cfg;
-	const struct eap_graph *g = r->graph;
-	size_t nb = bt->nb, np = bt->np, n = nb * np, d = c->d_model;
-	size_t dm = c->d_mlp, dh = c->d_head, H = c->n_head, V = c->n_vocab;
-	size_t L = c->n_layer, nd = n * d;
-	struct patch_ctx p = { r, keep, y_ablate ? y_ablate : r->y_corr,
-			       start_layer, n, d };
-	struct views v;
-	float *rc, *ra;
-	int e;
-
-	if ((e = eap_arch_check_gpt2(c, "circuit evaluation (patched runs)",
-				     err)))
-		return e;
-
-	if (start_layer > L || nb > r->B || np > r->P)
-		return eap_err_set(err, EAP_EINVAL,
-				   "patched run: bad start layer %zu or batch shape",
-				   start_layer);
-	views_size(r, &v);
-	rc = v.a;
-	ra = v.b;
-	/* running sums of all parents' outputs (+ the b_O of earlier layers)
-	 * entering layer start_layer, current and ablated */
-	memset(rc, 0, nd * sizeof(float));
-	memset(ra, 0, nd * sizeof(float));
-	for (size_t u = 0; u < 1 + start_layer * (H + 1); u++) {
-		axpy(rc, 1.0f, cur_out(&p, u), nd);
-		axpy(ra, 1.0f, p.abl + u * nd, nd);
-	}
-	for (size_t l = 0; l < start_layer; l++) {
-		add_bias(rc, m->w.layers[l].b_o, n, d);
-		add_bias(ra, m->w.layers[l].b_o, n, d);
-	}
-	for (size_t l = start_layer; l < L; l++) {
-		const struct eap_layer *W = &m->w.layers[l];
-		size_t n_par = 1 + l * (H + 1), vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
-		int any = 0;
-
-		for (int k = 0; k < 3 && !any; k++)
-			for (size_t h = 0; h < H && !any; h++)
-				any = input_copy(&p, eap_bwd_index(g, l, (enum eap_bwd_kind)k, h),
-						 n_par, rc, ra, NULL) > 0;
-		/* q|k|v: one LN1 and one matmul when no input is patched,
-		 * else each head's path from its own copy */
-		if (!any) {
-			eap_layernorm_forward(v.lnx, v.lnstat, rc, W->ln1_w,
-					      W->ln1_b, n, d, c->ln_eps);
-			eap_sgemm(0, 0, n, 3 * d, d, 1.0f, v.lnx, d, W->w_qkv,
-				  3 * d, 0.0f, v.qkv, 3 * d);
-		} else {
-			for (int k = 0; k < 3; k++)
-				for (size_t h = 0; h < H; h++) {
-					size_t c0 = (size_t)k * d + h * dh;
-
-					input_copy(&p, eap_bwd_index(g, l, (enum eap_bwd_kind)k, h),
-						   n_par, rc, ra, v.x);
-					eap_layernorm_forward(v.lnx, v.lnstat, v.x,
-							      W->ln1_w, W->ln1_b,
-							      n, d, c->ln_eps);
-					eap_sgemm(0, 0, n, dh, d, 1.0f, v.lnx, d,
-						  W->w_qkv + c0, 3 * d, 0.0f,
-						  v.qkv + c0, 3 * d);
-				}
-		}
-		add_bias(v.qkv, W->b_qkv, n, 3 * d);
-		eap_attention_forward(v.z, v.att, v.qkv, nb, np, H, dh);
-		for (size_t h = 0; h < H; h++) {
-			size_t u = eap_fwd_head(g, l, h);
-			float *y = r->y_cur + u * nd;
-
-			eap_sgemm(0, 0, n, d, dh, 1.0f, v.z + h * dh, d,
-				  W->w_o + h * dh * d, d, 0.0f, y, d);
-			axpy(rc, 1.0f, y, nd);
-			axpy(ra, 1.0f, p.abl + u * nd, nd);
-		}
-		add_bias(rc, W->b_o, n, d);
-		add_bias(ra, W->b_o, n, d);
-		/* MLP from its own copy: parents include this layer's heads */
-		input_copy(&p, vm, n_par + H, rc, ra, v.x);
-		eap_layernorm_forward(v.lnx, v.lnstat, v.x, W->ln2_w, W->ln2_b,
-				      n, d, c->ln_eps);
-		for (size_t i = 0; i < n; i++)
-			memcpy(v.fc + i * dm, W->b_fc, dm * sizeof(float));
-		eap_sgemm(0, 0, n, dm, d, 1.0f, v.lnx, d, W->w_fc, dm, 1.0f,
-			  v.fc, dm);
-		eap_gelu_forward(v.gelu, v.fc, n * dm);
-		{
-			size_t u = eap_fwd_mlp(g, l);
-			float *y = r->y_cur + u * nd;
-
-			for (size_t i = 0; i < n; i++)
-				memcpy(y + i * d, W->b_proj, d * sizeof(float));
-			eap_sgemm(0, 0, n, d, dm, 1.0f, v.gelu, dm, W->w_proj, d,
-				  1.0f, y, d);
-			axpy(rc, 1.0f, y, nd);
-			axpy(ra, 1.0f, p.abl + u * nd, nd);
-		}
-	}
-	/* logits from their own copy, LN_f at the last real positions */
-	input_copy(&p, eap_bwd_logits(g), g->n_fwd, rc, ra, v.x);
-	for (size_t b = 0; b < nb; b++) {
-		size_t row = b * np + (size_t)bt->lengths[b] - 1;
-		float stat[2];
-
-		eap_layernorm_forward(v.lnf_last + b * d, stat, v.x + row * d,
-				      m->w.lnf_w, m->w.lnf_b, 1, d, c->ln_eps);
-	}
-	eap_sgemm(0, 1, nb, V, d, 1.0f, v.lnf_last, d, m->w.unembed, d, 0.0f,
-		  v.logits, V);
-	for (size_t b = 0; b < nb; b++)
-		metric_out[b] = row_metric(r, bt, metric, b, v.logits + b * V,
-					   NULL);
-	return 0;
+	return patched_many(r, bt, metric, keep, 1, y_ablate, start_layer,
+			    metric_out, err);
 }
 
 /* ---- mean ablation ------------------------------------------------------ */

@@ -13,6 +13,7 @@
 
 #include "eap/attrib.h"
 #include "eap/graph.h"
+#include "eap/linalg.h"
 #include "eap/model.h"
 #include "eap/safetensors.h"
 #include "test_util.h"
@@ -522,6 +523,77 @@ START_TEST(test_ig_completeness)
 }
 END_TEST
 
+/*
+ * Stacked patched runs (eap-eval's) equal one circuit at a time: random
+ * circuits from empty to full (so every input is built from the current
+ * residual, from the ablated one, or taken fully ablated), with the
+ * corrupted values and with an ablation of the caller's, on one and two
+ * BLAS threads and stacks of every size.  They differ only in BLAS's
+ * rounding of taller matmuls.
+ */
+START_TEST(test_patched_many_equals_single)
+{
+	struct fixture fx;
+	struct eap_run r;
+	struct eap_err err = { 0 };
+	const struct eap_graph *g;
+	size_t E, K = 7, N;
+	uint8_t *keep;
+	float *abl;
+	double *one, *many, worst = 0.0;
+	uint64_t s = 12345;
+	int old = eap_blas_threads_get();
+
+	fx_open(&fx, "tiny-untied");
+	g = &fx.graph;
+	N = fx.N;
+	E = g->n_fwd * g->n_bwd;
+	keep = malloc(K * E);
+	one = malloc(K * N * sizeof(double));
+	many = malloc(K * N * sizeof(double));
+	abl = malloc(g->n_fwd * N * fx.P * fx.d * sizeof(float));
+	for (size_t k = 0; k < K; k++)
+		for (size_t e = 0; e < E; e++) {
+			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* circuit k keeps about k / (K - 1) of the edges */
+			keep[k * E + e] = (double)(s >> 11) / 9007199254740992.0 <
+					  (double)k / (double)(K - 1);
+		}
+	for (size_t i = 0; i < g->n_fwd * N * fx.P * fx.d; i++)
+		abl[i] = 0.01f * (float)(i % 97) - 0.4f;
+	ck_assert_int_eq(eap_run_init(&r, &fx.model, g, N, fx.P, &err), 0);
+	for (int t = 1; t <= 2; t++)
+		for (int mi = 0; mi < 4; mi++)
+			for (int a = 0; a < 2; a++) {
+				eap_blas_threads(t);
+				ck_assert_int_eq(eap_run_baselines(&r, &fx.bt, mi, &err), 0);
+				for (size_t k = 0; k < K; k++)
+					ck_assert_int_eq(eap_run_patched(&r, &fx.bt, mi, keep + k * E,
+									 a ? abl : NULL, 0,
+									 one + k * N, &err), 0);
+				for (size_t grp = 0; grp <= 3; grp++) {
+					r.patch_group = grp;
+					ck_assert_int_eq(eap_run_patched_many(&r, &fx.bt, mi, keep, K,
+									      a ? abl : NULL, many,
+									      &err), 0);
+					for (size_t i = 0; i < K * N; i++)
+						worst = fmax(worst, fabs(many[i] - one[i]) /
+								    fmax(1.0, fabs(one[i])));
+				}
+				r.patch_group = 0;
+			}
+	eap_blas_threads(old);
+	printf("stacked vs single patched runs: max rel diff %.2e\n", worst);
+	ck_assert_msg(worst < 1e-5, "%g", worst);
+	free(keep);
+	free(one);
+	free(many);
+	free(abl);
+	eap_run_release(&r);
+	fx_close(&fx);
+}
+END_TEST
+
 /* Patching no edge gives the clean metric, every edge the corrupted one. */
 START_TEST(test_patch_all_or_none)
 {
@@ -898,6 +970,7 @@ Suite *attrib_suite(void)
 	tcase_add_test(ts, test_ig_completeness);
 	tcase_add_test(ts, test_exact_equals_full_patched_runs);
 	tcase_add_test(tg, test_patch_all_or_none);
+	tcase_add_test(tg, test_patched_many_equals_single);
 	tcase_set_timeout(tg, 300);
 	tcase_set_timeout(ts, 300);
 	suite_add_tcase(s, tg);

@@ -107,6 +107,14 @@ struct eap_run {
 	struct eap_run *lanes;
 	size_t n_lanes;
 	size_t node_stride;
+	/*
+	 * Patched runs stack many circuits (and prompts) along the rows of
+	 * one forward, one stack for each BLAS thread (allocated on first
+	 * use, within a memory budget).  patch_group, if not 0, caps the
+	 * circuits a stack holds (1: one circuit at a time).
+	 */
+	struct eap_patch *patch;
+	size_t patch_group;
 };
 
 int eap_run_init(struct eap_run *r, const struct eap_model *m,
@@ -150,6 +158,20 @@ int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
 		    enum eap_metric metric, const uint8_t *keep,
 		    const float *y_ablate, size_t start_layer,
 		    double *metric_out, struct eap_err *err);
+
+/*
+ * K patched runs at once: circuit k keeps keep + k * n_fwd * n_bwd (as
+ * eap_run_patched's keep) and metric_out (K, nb) gets its metric per row
+ * at metric_out + k * nb.  The circuits and the batch's prompts are
+ * stacked along the rows of shared forwards, split over the BLAS threads
+ * (each running its stacks with one BLAS thread).  A row's metric
+ * depends on how many rows share its matmuls only through BLAS's
+ * rounding (about 1e-6 relative).
+ */
+int eap_run_patched_many(struct eap_run *r, const struct eap_batch *bt,
+			 enum eap_metric metric, const uint8_t *keep, size_t K,
+			 const float *y_ablate, double *metric_out,
+			 struct eap_err *err);
 
 /*
  * Mean ablation (SPEC §9): add the node outputs of the batch's clean

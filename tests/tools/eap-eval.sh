@@ -35,6 +35,15 @@ csvm=$(awk -F, 'NR == 5 { printf "%.6f", $8 }' "$T/curve3.csv")
 awk -v a="$h5mean" -v b="$csvm" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 1e-5 && a != "") }' && ok || bad "/metric/circuit mean $h5mean != CSV $csvm"
 # same seed, same bytes
 bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" -o "$T/curve2.csv" && cmp -s "$T/curve.csv" "$T/curve2.csv" && ok || bad "not reproducible"
+# circuits stacked along the rows (the default) or one at a time, on one
+# or two threads: the same per-example metrics up to BLAS's rounding
+metrics() { h5dump -m %.17g -d /metric/circuit -y -w 0 "$1" | sed -n '/DATA {/,/}/p' | tr ',' '\n' | grep -E '^ *-?[0-9]'; }
+bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" --stack 1 --threads 1 --h5 "$T/one.h5" -o "$T/one.csv" && ok || bad "--stack 1"
+bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" --threads 2 --h5 "$T/two.h5" -o "$T/two.csv" && ok || bad "--threads 2"
+for f in curve one two; do metrics "$T/$f.h5" > "$T/$f.txt"; done
+for f in one two; do
+	paste "$T/curve.txt" "$T/$f.txt" | awk 'NF != 2 { exit 1 } { d = $1 - $2; d = d < 0 ? -d : d; s = $1 < 0 ? -$1 : $1; if (d > 1e-5 * (s > 1 ? s : 1)) exit 1; n++ } END { exit n != 20 }' && ok || bad "stacked vs $f: metrics differ"
+done
 # zero and mean ablation run and differ from patching at a small circuit
 bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" --ablation zero -o "$T/z.csv" && ok || bad "zero ablation"
 bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" --ablation mean --mean-pairs "$T/pairs.csv" -o "$T/m.csv" && ok || bad "mean ablation"
