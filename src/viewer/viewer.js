@@ -23,10 +23,11 @@
 	var L = D.n_layer, H = D.n_head;
 	var NF = D.fwd.length, NB = D.bwd.length;
 	var LOGITS = NF;                 /* the logits node, after the forward ones */
-	var COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e',
-		'#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+	/* method colours as in plots/faithfulness.gp, then others in turn */
+	var NAMED = { 'eap': '#d95f02', 'eap-ig': '#1b9e77', 'eap-ig-kl': '#7570b3', 'exact': '#333333' };
+	var COLORS = ['#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#1f78b4', '#666666'];
 	var POS = '#2166ac', NEG = '#c0392b';
-	var SHARED = '#444444', ONLY_A = '#e08214', ONLY_B = '#1b9e77';
+	var SHARED = '#b4b4b4';   /* compare mode; the edges of one method only in its colour */
 	var $ = function (id) { return document.getElementById(id); };
 
 	/* ---- the graph: owners, kinds, layout ---- */
@@ -97,8 +98,9 @@
 
 	/* ---- methods ---- */
 	var M = D.methods;
-	M.forEach(function (m, i) {
-		m.color = COLORS[i % COLORS.length];
+	var other = 0;
+	M.forEach(function (m) {
+		m.color = NAMED[m.name] || COLORS[other++ % COLORS.length];
 		m.n = m.u.length;
 		m.f80 = -1;              /* index of the smallest size with F >= 0.8 */
 		for (var j = 0; j < m.f.length; j++)
@@ -133,7 +135,7 @@
 	function edgeKey(u, v) { return u * NB + v; }
 
 	/* ---- state and the URL fragment ---- */
-	var S = { m: 0, i: 0, cmp: false, c: -1, sel: null };
+	var S = { m: 0, i: 0, cmp: false, c: -1, sel: null, canvas: false };
 	(function defaults() {
 		S.m = Math.max(0, methodIndex('eap-ig'));
 		S.i = nearestIndex(M[S.m], 100);
@@ -149,6 +151,8 @@
 			p.push('cmp=' + encodeURIComponent(M[S.c].name));
 		if (S.sel)
 			p.push('sel=' + encodeURIComponent(S.sel));
+		if (S.canvas)
+			p.push('draw=canvas');
 		return '#' + p.join('&');
 	}
 	var lastHash = '';
@@ -174,6 +178,7 @@
 		if (S.cmp)
 			S.c = methodIndex(q.cmp);
 		S.sel = q.sel && /^(n:|e:)/.test(q.sel) ? q.sel : null;
+		S.canvas = q.draw === 'canvas';
 	}
 	function writeHash() {
 		var h = stateHash();
@@ -201,6 +206,84 @@
 
 	/* ---- the graph ---- */
 	var view = null;   /* what the last render drew: edges by data-i */
+	/* Circuits of more edges than this are painted on a canvas under the
+	 * SVG of the nodes: tens of thousands of SVG paths take seconds to lay
+	 * out.  Their edges then have no hover; nodes keep theirs, and the SVG
+	 * export still holds every edge.  #draw=canvas forces it (tests). */
+	var CANVAS_EDGES = 2500;
+
+	/* The SVG of the graph; with edges false, the edges are left out. */
+	function graphSvg(edges) {
+		var m = view.m, c = view.c, out = [];
+		out.push('<svg id="graph-svg" width="' + GW + '" height="' + POSN.height +
+			'" viewBox="0 0 ' + GW + ' ' + POSN.height + '" font-family="sans-serif" font-size="10">');
+		if (edges)
+			out.push('<rect width="100%" height="100%" fill="#ffffff"/>');
+		out.push('<text x="8" y="14" font-size="11" fill="#333">' + esc(D.title) + ': ' +
+			esc(m.name) + (c ? ' vs ' + esc(c.name) : '') + ', ' + m.sizes[S.i] + ' edges requested, ' +
+			view.A.length + ' after pruning<\/text>');
+		rowLabels.forEach(function (rl) {
+			out.push('<text x="6" y="' + (rl.y + 3) + '" fill="#888">' + rl.t + '<\/text>');
+		});
+		out.push('<g id="edges" fill="none">');
+		if (edges)
+			view.style.forEach(function (e, j) {
+				out.push('<path class="e" data-i="' + j + '" d="' + e.d + '" stroke="' + e.col +
+					'" stroke-width="' + e.w.toFixed(2) + '" stroke-opacity="' + e.op + '"' +
+					(e.dash ? ' stroke-dasharray="' + e.dash + '"' : '') + '/>');
+			});
+		out.push('<\/g><g id="nodes">');
+		for (var n = 0; n <= NF; n++) {
+			var p = POSN[n], on = !!view.nodesOn[n], isSel = n === view.hl;
+			out.push('<g class="node' + (on ? ' on' : '') + '" data-node="' + esc(nodeName(n)) + '">' +
+				'<rect x="' + (p.x - p.w / 2) + '" y="' + (p.y - NODE_H / 2) + '" width="' + p.w +
+				'" height="' + NODE_H + '" rx="4" fill="' + (on ? '#fffbe6' : '#f4f4f4') +
+				'" stroke="' + (isSel ? '#000' : on ? '#555' : '#cfcfcf') + '" stroke-width="' + (isSel ? 2.5 : 1) + '"/>' +
+				'<text x="' + p.x + '" y="' + (p.y + 3.5) + '" text-anchor="middle" fill="' +
+				(on ? '#111' : '#aaa') + '">' + esc(nodeName(n)) + '<\/text>');
+			if (n !== 0 && n !== LOGITS && (n - 1) % (H + 1) !== H && on)
+				['q', 'k', 'v'].forEach(function (t, z) {
+					out.push('<text x="' + (p.x - 12 + 12 * z) + '" y="' + (p.y + NODE_H / 2 + 8) +
+						'" text-anchor="middle" font-size="7" fill="#777">' + t + '<\/text>');
+				});
+			out.push('<\/g>');
+		}
+		out.push('<\/g><\/svg>');
+		return out.join('');
+	}
+
+	function paintCanvas(cv) {
+		var ratio = window.devicePixelRatio || 1, ctx = cv.getContext('2d');
+		cv.width = Math.round(GW * ratio);
+		cv.height = Math.round(POSN.height * ratio);
+		cv.style.width = GW + 'px';   /* then scaled down with the SVG (viewer.css) */
+		ctx.scale(ratio, ratio);
+		ctx.fillStyle = '#ffffff';
+		ctx.fillRect(0, 0, GW, POSN.height);
+		/* one stroke per look (colour, opacity, dash, width to 0.5 px), in
+		 * the order of each look's strongest edge: thousands of single
+		 * strokes take seconds in a software rasteriser */
+		var groups = {}, order = [];
+		view.style.forEach(function (e) {
+			var w = Math.max(0.5, Math.round(e.w * 2) / 2);
+			var k = e.col + '|' + e.op + '|' + e.dash + '|' + w;
+			if (!groups[k]) {
+				groups[k] = { e: e, w: w, d: [] };
+				order.push(k);
+			}
+			groups[k].d.push(e.d);
+			groups[k].last = order.length;
+		});
+		order.sort(function (a, b) { return groups[a].last - groups[b].last; });
+		order.forEach(function (k) {
+			var g = groups[k];
+			ctx.strokeStyle = g.e.col;
+			ctx.globalAlpha = g.e.op;
+			ctx.lineWidth = g.w;
+			ctx.setLineDash(g.e.dash ? g.e.dash.split(' ').map(Number) : []);
+			ctx.stroke(new Path2D(g.d.join('')));
+		});
+	}
 
 	function renderGraph() {
 		var m = M[S.m], A = circuit(m, S.i), req = m.sizes[S.i];
@@ -217,64 +300,39 @@
 			if (!(edgeKey(c.u[r], c.v[r]) in inA))
 				drawn.push({ m: c, r: r, set: 'b' });
 		});
-		/* weakest first, so that strong edges lie on top */
-		drawn.sort(function (x, y) {
-			return Math.abs(x.m.s[x.r]) / (x.m.max_abs || 1) - Math.abs(y.m.s[y.r]) / (y.m.max_abs || 1);
-		});
-		drawn.forEach(function (d) {
-			nodesOn[d.m.u[d.r]] = 1;
-			nodesOn[BWD[d.m.v[d.r]].owner] = 1;
-		});
 		var sel = selection();
 		var hl = sel && sel.node !== undefined ? sel.node : -1;
-		var touches = function (d) { return d.m.u[d.r] === hl || BWD[d.m.v[d.r]].owner === hl; };
-		if (hl >= 0)   /* the selected node's edges on top */
-			drawn.sort(function (x, y) { return touches(x) - touches(y); });
-		var out = [];
-		out.push('<svg id="graph-svg" width="' + GW + '" height="' + POSN.height +
-			'" viewBox="0 0 ' + GW + ' ' + POSN.height + '" font-family="sans-serif" font-size="10">');
-		out.push('<rect width="100%" height="100%" fill="#ffffff"/>');
-		out.push('<text x="8" y="14" font-size="11" fill="#333">' + esc(D.title) + ': ' +
-			esc(m.name) + (c ? ' vs ' + esc(c.name) : '') + ', ' + req + ' edges requested, ' +
-			A.length + ' after pruning<\/text>');
-		rowLabels.forEach(function (rl) {
-			out.push('<text x="6" y="' + (rl.y + 3) + '" fill="#888">' + rl.t + '<\/text>');
+		/* weakest first, so that strong edges lie on top, and above them
+		 * the edges of one method only (compare), then the selected node's */
+		drawn.forEach(function (d) {
+			var u = d.m.u[d.r], v = d.m.v[d.r];
+			nodesOn[u] = 1;
+			nodesOn[BWD[v].owner] = 1;
+			d.lit = hl >= 0 && (u === hl || BWD[v].owner === hl);
+			d.key = (d.lit ? 4 : 0) + (c && d.set !== 'both' ? 2 : 0) + Math.abs(d.m.s[d.r]) / (d.m.max_abs || 1);
 		});
-		out.push('<g id="edges" fill="none">');
-		drawn.forEach(function (d, j) {
+		drawn.sort(function (x, y) { return x.key - y.key; });
+		var style = drawn.map(function (d) {
 			var u = d.m.u[d.r], v = d.m.v[d.r], s = d.m.s[d.r];
-			var col = !c ? (s < 0 ? NEG : POS) : d.set === 'both' ? SHARED : d.set === 'a' ? ONLY_A : ONLY_B;
-			var lit = hl >= 0 && touches(d), dim = hl >= 0 && !lit;
 			var selE = sel && sel.edge !== undefined && sel.edge === edgeKey(u, v);
-			var dash = DASH[BWD[v].kind], w = width(s, d.m);
+			var w = width(s, d.m);
 			if (selE)
 				w += 2;
-			else if (lit)
-				w = Math.max(w, 1.6);
-			out.push('<path class="e" data-i="' + j + '" d="' + edgePath(u, v) + '" stroke="' + col +
-				'" stroke-width="' + w.toFixed(2) +
-				'" stroke-opacity="' + (dim ? 0.15 : selE || lit ? 1 : 0.7) + '"' +
-				(dash ? ' stroke-dasharray="' + dash + '"' : '') + '/>');
+			else if (d.lit || (c && d.set !== 'both'))
+				w = Math.max(w, 1.6);   /* visible however weak */
+			return { d: edgePath(u, v), w: w, dash: DASH[BWD[v].kind],
+				col: !c ? (s < 0 ? NEG : POS) : d.set === 'both' ? SHARED : d.set === 'a' ? m.color : c.color,
+				op: hl >= 0 && !d.lit ? 0.15 : selE || d.lit ? 1 : c && d.set === 'both' ? 0.5 : 0.8 };
 		});
-		out.push('<\/g><g id="nodes">');
-		for (var n = 0; n <= NF; n++) {
-			var p = POSN[n], on = !!nodesOn[n], isSel = n === hl;
-			out.push('<g class="node' + (on ? ' on' : '') + '" data-node="' + esc(nodeName(n)) + '">' +
-				'<rect x="' + (p.x - p.w / 2) + '" y="' + (p.y - NODE_H / 2) + '" width="' + p.w +
-				'" height="' + NODE_H + '" rx="4" fill="' + (on ? '#fffbe6' : '#f4f4f4') +
-				'" stroke="' + (isSel ? '#000' : on ? '#555' : '#cfcfcf') + '" stroke-width="' + (isSel ? 2.5 : 1) + '"/>' +
-				'<text x="' + p.x + '" y="' + (p.y + 3.5) + '" text-anchor="middle" fill="' +
-				(on ? '#111' : '#aaa') + '">' + esc(nodeName(n)) + '<\/text>');
-			if (n !== 0 && n !== LOGITS && (n - 1) % (H + 1) !== H && on)
-				['q', 'k', 'v'].forEach(function (t, z) {
-					out.push('<text x="' + (p.x - 12 + 12 * z) + '" y="' + (p.y + NODE_H / 2 + 8) +
-						'" text-anchor="middle" font-size="7" fill="#777">' + t + '<\/text>');
-				});
-			out.push('<\/g>');
-		}
-		out.push('<\/g><\/svg>');
-		$('graph').innerHTML = out.join('');
-		view = { drawn: drawn, A: A, B: B, nodesOn: nodesOn, m: m, c: c, ci: ci };
+		view = { drawn: drawn, style: style, A: A, B: B, nodesOn: nodesOn, m: m, c: c, ci: ci, hl: hl };
+		view.canvas = S.canvas || drawn.length > CANVAS_EDGES;
+		var g = $('graph');
+		if (view.canvas) {
+			g.innerHTML = '<canvas id="graph-canvas"><\/canvas>' + graphSvg(false);
+			paintCanvas($('graph-canvas'));
+		} else
+			g.innerHTML = graphSvg(true);
+		g.setAttribute('data-mode', view.canvas ? 'canvas' : 'svg');
 	}
 
 	/* ---- selection: "n:NAME" or "e:U-V" ---- */
@@ -455,12 +513,13 @@
 				'<td class="num f80">' + f80text(m) + '<\/td><\/tr>';
 		}).join('');
 	}
+	function pct(x) { x *= 100; return x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toPrecision(2); }
 	function renderSizeLabel() {
 		var m = M[S.m], req = m.sizes[S.i], nodes = 0;
 		nodes = Object.keys(view.nodesOn).length;
 		var a = view.A.length;
 		$('size-label').innerHTML = '<b id="req">' + req + '<\/b> edges requested (' +
-			(100 * req / D.n_edges).toPrecision(2) + '% of ' + D.n_edges + ') \u2192 <b id="drawn">' +
+			pct(req / D.n_edges) + '% of ' + D.n_edges + ') \u2192 <b id="drawn">' +
 			a + '<\/b> after pruning' + (S.cmp ? ' (drawn with ' + esc(M[S.c].name) + '\'s ' + view.B.length +
 			': ' + view.drawn.length + ' edges in all)' : '') + ', <b id="nodes-on">' + nodes + '<\/b> nodes';
 	}
@@ -482,10 +541,10 @@
 		view.A.forEach(function (r) { if (edgeKey(m.u[r], m.v[r]) in inB) shared++; });
 		var uni = a + b - shared;
 		box.innerHTML = '<b>' + esc(m.name) + '<\/b> (A, ' + a + ' edges) vs <b>' + esc(c.name) + '<\/b> (B, ' + b +
-			' edges): <span class="sw" style="background:' + SHARED + '"><\/span>shared <b id="shared">' + shared +
-			'<\/b>, <span class="sw" style="background:' + ONLY_A + '"><\/span>only A <b id="only-a">' + (a - shared) +
-			'<\/b>, <span class="sw" style="background:' + ONLY_B + '"><\/span>only B <b id="only-b">' + (b - shared) +
-			'<\/b>; edge IoU <b id="iou">' + (uni ? (shared / uni).toFixed(3) : '1.000') + '<\/b>';
+			' edges): <span class="item"><span class="sw" style="background:' + SHARED + '"><\/span>shared <b id="shared">' + shared +
+			'<\/b><\/span>, <span class="item"><span class="sw" style="background:' + m.color + '"><\/span>only A <b id="only-a">' + (a - shared) +
+			'<\/b><\/span>, <span class="item"><span class="sw" style="background:' + c.color + '"><\/span>only B <b id="only-b">' + (b - shared) +
+			'<\/b><\/span>; edge IoU <b id="iou">' + (uni ? (shared / uni).toFixed(3) : '1.000') + '<\/b>';
 	}
 	function renderLegend() {
 		var m = M[S.m], o = [];
@@ -499,8 +558,8 @@
 		}
 		if (S.cmp) {
 			item(SHARED, '', 'in both');
-			item(ONLY_A, '', 'only ' + esc(m.name));
-			item(ONLY_B, '', 'only ' + esc(M[S.c].name));
+			item(m.color, '', 'only ' + esc(m.name));
+			item(M[S.c].color, '', 'only ' + esc(M[S.c].name));
 		} else {
 			item(NEG, '', 'score < 0: patching lowers the metric');
 			item(POS, '', 'score > 0: raises it');
@@ -637,8 +696,9 @@
 	});
 	$('graph').addEventListener('mouseleave', function () { tip.style.display = 'none'; });
 	$('export').addEventListener('click', function () {
-		var svg = $('graph-svg');
-		var text = new XMLSerializer().serializeToString(svg);
+		var box = document.createElement('div');
+		box.innerHTML = graphSvg(true);
+		var text = new XMLSerializer().serializeToString(box.firstChild);
 		var a = document.createElement('a');
 		a.href = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
 		a.download = 'circuit-' + M[S.m].name + '-' + M[S.m].sizes[S.i] + (S.cmp ? '-vs-' + M[S.c].name : '') + '.svg';

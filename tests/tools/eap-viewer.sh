@@ -257,7 +257,21 @@ $C "$B" "file://$H#m=exact&size=$REQ&cmp=eap-ig&sel=n%3A$NODE" < "$T/script3" > 
 check "the fragment restores the view: $(head -1 "$T/b3.out")" \
 	test "$(head -1 "$T/b3.out")" = "\"exact|$REQ|true|node $NODE\""
 
-for k in 1 2 3; do
+# the canvas drawing (circuits of more than 2500 edges; forced here): the
+# same counts, and it paints what the SVG drawing paints
+{
+	echo "eval [document.getElementById('graph').getAttribute('data-mode'), document.getElementById('drawn').textContent].join(' ')"
+	echo "eval (function () { var c = document.getElementById('graph-canvas'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0; for (var i = 0; i < d.length; i += 4) if (d[i] < 200 || d[i + 2] < 200) n++; return n; })()"
+	echo "screenshot $SHOTS/5-canvas.png"
+} > "$T/script4"
+$C "$B" "file://$H#m=eap-ig&size=$REQ&draw=canvas" < "$T/script4" > "$T/b4.out" 2> "$T/b4.err"
+bin/eap-prune --scores "$D/scores-eap-ig-logit_diff.h5" --topn "$REQ" -o "$T/c.h5"
+want=$(h5dump -a /n_edges "$T/c.h5" | awk '/\(0\)/ { print $2 }')
+check "canvas drawing: mode and edge count ($(head -1 "$T/b4.out")) = eap-prune's $want" \
+	test "$(head -1 "$T/b4.out")" = "\"canvas $want\""
+check "canvas drawing: thousands of coloured pixels ($(sed -n 2p "$T/b4.out"))" test "$(sed -n 2p "$T/b4.out")" -gt 5000
+
+for k in 1 2 3 4; do
 	check "browser run $k: no console error: $(grep '^console' "$T/b$k.out" | head -3)" \
 		grep -qx 'console-errors 0' "$T/b$k.out"
 done
