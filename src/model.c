@@ -296,8 +296,10 @@ static int ckpt_add(struct ckpt *k, const char *path, struct eap_err *err)
 		return eap_err_set(err, EAP_ENOMEM, "out of memory");
 	k->st = st;
 	memset(&st[k->n], 0, sizeof(*st));
-	if ((rc = eap_safetensors_open(&st[k->n], path, err)))
+	if ((rc = eap_safetensors_open(&st[k->n], path, err))) {
+		eap_safetensors_release(&st[k->n]); /* its path, on early errors */
 		return rc;
+	}
 	k->n_tensors += st[k->n].n_tensors;
 	k->n++;
 	return 0;
