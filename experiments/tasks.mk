@@ -12,10 +12,18 @@ METRIC_hypernymy    := prob_diff
 # ---- real GPT-2: the paper's pairs (README: Running on real GPT-2) ---------
 # PAIRS_FROM=tasks generates the pairs from data/tasks/<task>/ (the
 # word-level organism); PAIRS_FROM=paper imports the paper's CSV
-# data/paper/<task>/gpt2.csv, whose labels are GPT-2 BPE ids.  Default:
-# paper when MODEL holds a GPT-2 BPE tokenizer (vocab.json + merges.txt or
-# encoder.json + vocab.bpe), tasks otherwise (the organism's vocab.txt).
-PAIRS_FROM ?= $(if $(wildcard $(MODEL)/vocab.json $(MODEL)/encoder.json),paper,tasks)
+# data/paper/<task>/gpt2.csv, whose labels are GPT-2 BPE ids, re-tokenized
+# for the model (eap-corrupt --import; a GPT-NeoX model (config.json
+# model_type gpt_neox) reads the paper's pythia.csv where there is one,
+# whose ids are its own).  Default: paper when MODEL holds a BPE tokenizer
+# (tokenizer.json, vocab.json + merges.txt or encoder.json + vocab.bpe),
+# tasks otherwise (the organism's vocab.txt).
+PAIRS_FROM ?= $(if $(wildcard $(MODEL)/vocab.json $(MODEL)/encoder.json $(MODEL)/tokenizer.json),paper,tasks)
+MODEL_IS_NEOX := $(shell grep -qE '"model_type" *: *"gpt_neox"' '$(MODEL)/config.json' 2>/dev/null && echo yes)
+# $(1) paper task: its CSV for this model, and --ids-from when the CSV's ids
+# are GPT-2's but the model's tokenizer is another
+paper_csv = data/paper/$(1)/$(if $(and $(MODEL_IS_NEOX),$(wildcard data/paper/$(1)/pythia.csv)),pythia,gpt2).csv
+paper_ids_from = $(if $(filter %/gpt2.csv,$(call paper_csv,$(1))),$(if $(wildcard $(MODEL)/vocab.json $(MODEL)/encoder.json),,--ids-from data/tokenizers/gpt2))
 ifeq ($(filter tasks paper,$(PAIRS_FROM)),)
 $(error PAIRS_FROM must be tasks or paper, not '$(PAIRS_FROM)')
 endif
@@ -46,8 +54,8 @@ $(if $(wildcard data/paper/$(call paper_task,$(1))/gpt2.csv),,$(error TASKS: '$(
 $(R)/$(1)/pairs-train.csv $(R)/$(1)/pairs-test.csv: $(R)/$(1)/pairs-%.csv: \
   $(wildcard data/paper/$(call paper_task,$(1))/*.csv) | bin/eap-corrupt
 	@mkdir -p $$(@D)
-	bin/eap-corrupt --import $(call import_as,$(1)) --model $(MODEL) \
-	  data/paper/$(call paper_task,$(1))/gpt2.csv --split $$* -n $(N) --seed $(SEED) -o $$@
+	bin/eap-corrupt --import $(call import_as,$(1)) --model $(MODEL) $(call paper_ids_from,$(call paper_task,$(1))) \
+	  $(call paper_csv,$(call paper_task,$(1))) --split $$* -n $(N) --seed $(SEED) -o $$@
 endef
 
 # PAPER_POINTS=yes overlays the paper's published faithfulness on

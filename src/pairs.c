@@ -843,6 +843,53 @@ static int single(const struct eap_tokenizer *tok, const char *text,
 	return rc;
 }
 
+/*
+ * The tokens text adds after context under tok: *n of them, the first in
+ * *out.  A label is what the model reads next, so it is tokenized as the
+ * continuation of its prompt: SentencePiece tokenizers prepend U+2581 to
+ * a text of its own, and " Mary" alone is two tokens there.  If the
+ * context's own tokens change (a merge across the boundary), or encoding
+ * fails, *n is 0: not a label of tok.
+ */
+static int continuation(const struct eap_tokenizer *tok, const char *context,
+			const char *text, int32_t *out, size_t *n,
+			struct eap_err *err)
+{
+	size_t lc = strlen(context), lt = strlen(text), na = 0, nb = 0;
+	char *both = malloc(lc + lt + 1);
+	int32_t *a = NULL, *b = NULL;
+	struct eap_err sub = {0};
+	int rc = 0;
+
+	*n = 0;
+	if (!both)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	memcpy(both, context, lc);
+	memcpy(both + lc, text, lt + 1);
+	if (eap_tokenizer_encode(tok, context, 0, &a, &na, &sub) == EAP_ENOMEM ||
+	    eap_tokenizer_encode(tok, both, 0, &b, &nb, &sub) == EAP_ENOMEM) {
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+	} else if (a && b && nb > na && !memcmp(a, b, na * sizeof(*a))) {
+		*n = nb - na;
+		*out = b[na];
+	}
+	free(a);
+	free(b);
+	free(both);
+	return rc;
+}
+
+/* The text of id under ids_tok as a continuation of context under tok. */
+static int retok(const struct eap_tokenizer *ids_tok,
+		 const struct eap_tokenizer *tok, const char *context,
+		 int32_t id, int32_t *out, size_t *n, struct eap_err *err)
+{
+	const char *piece = eap_tokenizer_piece(ids_tok, id);
+
+	*n = 0;
+	return piece ? continuation(tok, context, piece, out, n, err) : 0;
+}
+
 /* Does the piece of id spell " " + word (or its start, when prefix)? */
 static int spells(const struct eap_tokenizer *tok, int32_t id,
 		  const char *word, int prefix)
@@ -1005,7 +1052,7 @@ static int sva_sets(const struct eap_tokenizer *tok, const char *verbs_path,
 		} else if (in_sorted(ps, nv, w)) {
 			char *sp;
 			size_t r, nt = 0;
-			int32_t *t = NULL;
+			int32_t *t = NULL, one;
 			struct eap_err sub = {0};
 
 			for (r = 0; r < nv; r++)
@@ -1019,13 +1066,21 @@ static int sva_sets(const struct eap_tokenizer *tok, const char *verbs_path,
 			sp[0] = ' ';
 			strcpy(sp + 1, eap_csv_cell(&v, r, (size_t)cs));
 			rc = eap_tokenizer_encode(tok, sp, 0, &t, &nt, &sub);
-			free(sp);
 			free(t);
 			if (rc < 0) {
+				free(sp);
 				rc = eap_err_set(err, rc, "%s: %s", verbs_path,
 						 sub.msg);
 				goto out;
 			}
+			/* SentencePiece prepends U+2581 to a text of its own:
+			 * then " w" counts as it follows a subject */
+			if (nt != 1 && tok->kind == EAP_TOKENIZER_BPE_SP &&
+			    (rc = continuation(tok, "The", sp, &one, &nt, err)) < 0) {
+				free(sp);
+				goto out;
+			}
+			free(sp);
 			if (nt == 1)
 				(*plur)[(*n_plur)++] = (int32_t)id;
 		}
@@ -1074,7 +1129,8 @@ static int put_sets(struct eap_sbuf *ans, const int32_t *a, size_t na,
 /* ioi, gender-bias, fact-retrieval-comma: one answer id, one foil id. */
 static int import_one(const struct eap_csv *t, size_t r, int kind, int c_a,
 		      int c_f, int c_w, const struct eap_tokenizer *tok,
-		      const char *path, struct eap_sbuf *ans, struct eap_sbuf *foil,
+		      const struct eap_tokenizer *mtok, const char *path,
+		      struct eap_sbuf *ans, struct eap_sbuf *foil, int *drop,
 		      struct eap_err *err)
 {
 	size_t line = t->lines[r];
@@ -1117,6 +1173,51 @@ static int import_one(const struct eap_csv *t, size_t r, int kind, int c_a,
 				   "%s:%zu: country_idx %" PRId32 " is not the "
 				   "first token of \" %s\"",
 				   path, line, a, eap_csv_cell(t, r, (size_t)c_w));
+	if (mtok != tok) { /* the labels' text, re-tokenized for the model */
+		int32_t ma = -1, mf = -1;
+		size_t na, nf;
+		const char *clean = eap_csv_cell(t, r, (size_t)eap_csv_col(t, "clean"));
+		if (kind == IMP_FACT) { /* the first token of " " + country,
+					 * as the paper's country_idx */
+			const char *cols[2] = {"country", "corrupted_country"};
+			size_t *cnt[2] = {&na, &nf};
+			int32_t *dst[2] = {&ma, &mf};
+			for (int k = 0; k < 2; k++) {
+				int c = eap_csv_col(t, cols[k]);
+				const char *w;
+				char *sp;
+				if (c < 0) { /* no text to re-tokenize */
+					*cnt[k] = 0;
+					continue;
+				}
+				w = eap_csv_cell(t, r, (size_t)c);
+				sp = malloc(strlen(w) + 2);
+				if (!sp)
+					return eap_err_set(err, EAP_ENOMEM,
+							   "out of memory");
+				sp[0] = ' ';
+				strcpy(sp + 1, w);
+				rc = continuation(mtok, clean, sp, dst[k], cnt[k], err);
+				free(sp);
+				if (rc < 0)
+					return rc;
+				*cnt[k] = *cnt[k] > 0;
+			}
+		} else if ((rc = retok(tok, mtok, clean, a, &ma, &na, err)) < 0 ||
+			   (rc = retok(tok, mtok, clean, f, &mf, &nf, err)) < 0) {
+			return rc;
+		}
+		if (na != 1 || nf != 1) {
+			*drop = na != 1 ? EAP_DROP_ANSWER : EAP_DROP_FOIL;
+			return 0;
+		}
+		if (ma == mf) {
+			*drop = EAP_DROP_SAME;
+			return 0;
+		}
+		a = ma;
+		f = mf;
+	}
 	if (a == f)
 		return eap_err_set(err, EAP_EFORMAT,
 				   "%s:%zu: answer and foil are the same token "
@@ -1161,8 +1262,9 @@ static int import_sva(const struct eap_csv *t, size_t r, int c_a,
 
 /* hypernymy-comma: the answers_idx and corrupted_answers_idx lists. */
 static int import_hyper(const struct eap_csv *t, size_t r, int c_a, int c_f,
-			const struct eap_tokenizer *tok, const char *path,
-			struct eap_sbuf *ans, struct eap_sbuf *foil,
+			const struct eap_tokenizer *tok,
+			const struct eap_tokenizer *mtok, const char *path,
+			struct eap_sbuf *ans, struct eap_sbuf *foil, int *drop,
 			struct eap_err *err)
 {
 	const int cols[2] = {c_a, c_f};
@@ -1183,18 +1285,47 @@ static int import_hyper(const struct eap_csv *t, size_t r, int c_a, int c_f,
 					 path, line, t->header[cols[s]], cell);
 			goto out;
 		}
-		/* the words beside the ids must be what the ids spell */
+		/* the words beside the ids must be what the ids spell (or
+		 * begin: the Pythia file gives " weaponry" as " weapon") */
 		for (size_t k = 0; cw >= 0 && k < n[s]; k++)
 			if (list_word(eap_csv_cell(t, r, (size_t)cw), k, w,
 				      sizeof(w)) < 0 ||
-			    !spells(tok, ids[s][k], w, 0)) {
+			    !spells(tok, ids[s][k], w, 1)) {
 				rc = eap_err_set(err, EAP_EFORMAT,
 						 "%s:%zu: %s[%zu] = %" PRId32
-						 " is not the token of %s[%zu]",
+						 " is not the first token of %s[%zu]",
 						 path, line, t->header[cols[s]], k,
 						 ids[s][k], word_cols[s], k);
 				goto out;
 			}
+	}
+	if (mtok != tok) { /* keep the words that are one token of the model */
+		for (int s = 0; s < 2; s++) {
+			size_t w = 0;
+			for (size_t k = 0; k < n[s]; k++) {
+				int32_t m = -1;
+				size_t nm, d;
+				if ((rc = retok(tok, mtok,
+						eap_csv_cell(t, r, (size_t)eap_csv_col(t, "clean")),
+						ids[s][k], &m, &nm, err)) < 0)
+					goto out;
+				for (d = 0; d < w && ids[s][d] != m; d++)
+					;
+				if (nm == 1 && d == w)
+					ids[s][w++] = m;
+			}
+			n[s] = w;
+		}
+		if (n[0] == 0 || n[1] == 0) {
+			*drop = n[0] == 0 ? EAP_DROP_ANSWER : EAP_DROP_FOIL;
+			goto out;
+		}
+		for (size_t i = 0; i < n[0]; i++)
+			for (size_t j = 0; j < n[1]; j++)
+				if (ids[0][i] == ids[1][j]) {
+					*drop = EAP_DROP_SAME;
+					goto out;
+				}
 	}
 	for (size_t i = 0; i < n[0]; i++)
 		for (size_t j = 0; j < n[1]; j++)
@@ -1212,10 +1343,59 @@ out:
 	return rc;
 }
 
+static const char *const drop_reasons[EAP_DROP_N] = {
+	"clean and corrupted prompts tokenize to different lengths",
+	"the answer is not one token",
+	"the foil is not one token",
+	"answer and foil are the same token",
+};
+
+const char *eap_import_drop_reason(enum eap_import_drop why)
+{
+	return (unsigned)why < EAP_DROP_N ? drop_reasons[why] : "?";
+}
+
 int eap_pairs_import(struct eap_pairs *out, const char *task,
 		     const char *csv_path, const char *verbs_path,
 		     const struct eap_tokenizer *tok, struct eap_err *err)
 {
+	struct eap_import_report rep;
+
+	return eap_pairs_import_model(out, task, csv_path, verbs_path, tok,
+				      NULL, &rep, err);
+}
+
+/* Do clean and corrupted have the same number of tokens under tok? */
+static int same_length(const struct eap_tokenizer *tok, const char *clean,
+		       const char *corr, const char *path, size_t line,
+		       int *same, struct eap_err *err)
+{
+	int32_t *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	struct eap_err sub = {0};
+	int rc;
+
+	if ((rc = eap_tokenizer_encode(tok, clean, 0, &a, &na, &sub)) < 0)
+		return eap_err_set(err, rc, "%s:%zu: clean prompt: %s", path,
+				   line, sub.msg);
+	if ((rc = eap_tokenizer_encode(tok, corr, 0, &b, &nb, &sub)) < 0) {
+		free(a);
+		return eap_err_set(err, rc, "%s:%zu: corrupted prompt: %s",
+				   path, line, sub.msg);
+	}
+	*same = na == nb;
+	free(a);
+	free(b);
+	return 0;
+}
+
+int eap_pairs_import_model(struct eap_pairs *out, const char *task,
+			   const char *csv_path, const char *verbs_path,
+			   const struct eap_tokenizer *mtok,
+			   const struct eap_tokenizer *ids_tok,
+			   struct eap_import_report *report, struct eap_err *err)
+{
+	const struct eap_tokenizer *tok = ids_tok ? ids_tok : mtok;
 	struct eap_csv t = {0};
 	struct eap_sbuf ans = {0}, foil = {0}, sva[2] = {{0}, {0}};
 	int kind = -1, c_clean, c_corr, c_a = -1, c_f = -1, c_w = -1;
@@ -1251,7 +1431,7 @@ int eap_pairs_import(struct eap_pairs *out, const char *task,
 		/* the reference's get_year_indices: the first token of "%02d" */
 		for (int y = 0; y < 100; y++) {
 			char s[4] = {(char)('0' + y / 10), (char)('0' + y % 10), 0};
-			if ((rc = single(tok, s, "year token", &years[y], err)) < 0)
+			if ((rc = single(mtok, s, "year token", &years[y], err)) < 0)
 				goto out;
 		}
 		break;
@@ -1271,7 +1451,7 @@ int eap_pairs_import(struct eap_pairs *out, const char *task,
 			strcpy(verbs_buf + d, base);
 			verbs_path = verbs_buf;
 		}
-		if ((rc = sva_sets(tok, verbs_path, &sing, &n_sing, &plur,
+		if ((rc = sva_sets(mtok, verbs_path, &sing, &n_sing, &plur,
 				   &n_plur, err)) < 0)
 			goto out;
 		if ((rc = put_sets(&sva[0], sing, n_sing, &sva[1], plur, n_plur,
@@ -1320,11 +1500,14 @@ int eap_pairs_import(struct eap_pairs *out, const char *task,
 				      err)) < 0)
 		goto out;
 
+	memset(report, 0, sizeof(*report));
+	report->rows = t.n_rows;
 	for (size_t r = 0; r < t.n_rows; r++) {
 		const char *clean = eap_csv_cell(&t, r, (size_t)c_clean);
 		const char *corr = eap_csv_cell(&t, r, (size_t)c_corr);
 		size_t line = t.lines[r];
 		const char *a_str = NULL, *f_str = NULL;
+		int drop = -1, same = 1;
 
 		if (!clean[0] || !corr[0]) {
 			rc = eap_err_set(err, EAP_EFORMAT, "%s:%zu: empty %s prompt",
@@ -1336,8 +1519,8 @@ int eap_pairs_import(struct eap_pairs *out, const char *task,
 		case IMP_IOI:
 		case IMP_GENDER:
 		case IMP_FACT:
-			rc = import_one(&t, r, kind, c_a, c_f, c_w, tok, csv_path,
-					&ans, &foil, err);
+			rc = import_one(&t, r, kind, c_a, c_f, c_w, tok, mtok,
+					csv_path, &ans, &foil, &drop, err);
 			break;
 		case IMP_GT:
 			rc = import_gt(&t, r, c_a, years, csv_path, &ans, &foil,
@@ -1348,12 +1531,21 @@ int eap_pairs_import(struct eap_pairs *out, const char *task,
 					&f_str, err);
 			break;
 		case IMP_HYPER:
-			rc = import_hyper(&t, r, c_a, c_f, tok, csv_path, &ans,
-					  &foil, err);
+			rc = import_hyper(&t, r, c_a, c_f, tok, mtok, csv_path,
+					  &ans, &foil, &drop, err);
 			break;
 		}
 		if (rc < 0)
 			goto out;
+		if (drop < 0 && (rc = same_length(mtok, clean, corr, csv_path,
+						  line, &same, err)) < 0)
+			goto out;
+		if (drop < 0 && !same)
+			drop = EAP_DROP_LENGTH;
+		if (drop >= 0) {
+			report->dropped[drop]++;
+			continue;
+		}
 		for (size_t c = 0, e = 0; c < t.n_cols; c++)
 			if ((int)c != c_clean && (int)c != c_corr)
 				extra[e++] = eap_csv_cell(&t, r, c);
@@ -1365,6 +1557,17 @@ int eap_pairs_import(struct eap_pairs *out, const char *task,
 	}
 	if (t.n_rows == 0)
 		rc = eap_err_set(err, EAP_EFORMAT, "%s:2: no data rows", csv_path);
+	else if (out->n == 0) {
+		int most = 0;
+		for (int k = 1; k < EAP_DROP_N; k++)
+			if (report->dropped[k] > report->dropped[most])
+				most = k;
+		rc = eap_err_set(err, EAP_EFORMAT,
+				 "%s: none of the %zu rows is left for this "
+				 "tokenizer (%zu: %s)",
+				 csv_path, t.n_rows, report->dropped[most],
+				 drop_reasons[most]);
+	}
 out:
 	free(ans.s);
 	free(foil.s);

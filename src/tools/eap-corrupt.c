@@ -2,8 +2,8 @@
  * eap-corrupt - clean/corrupted pairs for a task (SPEC §2, §10).
  *
  *   eap-corrupt --task DIR --split train|test -n N --seed S -o pairs.csv
- *   eap-corrupt --import TASK --model DIR [--verbs FILE] [-n N]
- *               [--split train|test [--seed S]] PAPER.csv -o pairs.csv
+ *   eap-corrupt --import TASK --model DIR [--ids-from DIR] [--verbs FILE]
+ *               [-n N] [--split train|test [--seed S]] PAPER.csv -o pairs.csv
  *   eap-corrupt --corpus [--tasks DIR] [--mix FILE] -n N --seed S
  *               -o corpus.txt
  *   eap-corrupt --vocab [--tasks DIR] -o vocab.txt
@@ -11,7 +11,10 @@
  * --task generates pairs from a task folder (data/tasks/README.md);
  * --import converts the paper's CSV into the generic pairs form with the
  * answer/foil sets of SPEC §7 (with --split, one of two disjoint seeded
- * samples of its rows, for the pipeline on real GPT-2); --corpus writes
+ * samples of its rows, for the pipeline on real GPT-2), re-tokenized with
+ * the model's tokenizer: rows whose prompts differ in length or whose
+ * labels are not single tokens are dropped, one stderr line per reason
+ * with its count; --corpus writes
  * training sentences for the model organism from the train splits of every
  * task folder mixed by the mix weights; --vocab writes the organism's word
  * vocabulary.  Output goes to FILE.tmp, renamed to FILE when complete
@@ -40,8 +43,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: eap-corrupt --task DIR --split train|test -n N --seed S "
 		"-o FILE\n"
-		"       eap-corrupt --import TASK --model DIR [--verbs FILE] "
-		"[-n N] [--split train|test [--seed S]] PAPER.csv -o FILE\n"
+		"       eap-corrupt --import TASK --model DIR [--ids-from DIR] "
+		"[--verbs FILE] [-n N] [--split train|test [--seed S]] PAPER.csv "
+		"-o FILE\n"
 		"       eap-corrupt --corpus [--tasks DIR] [--mix FILE] -n N "
 		"--seed S -o FILE\n"
 		"       eap-corrupt --vocab [--tasks DIR] -o FILE\n"
@@ -60,8 +64,13 @@ static void usage(FILE *f)
 		"  --import TASK    convert the paper's PAPER.csv; TASK is one "
 		"of\n"
 		"                   " EAP_IMPORT_TASKS "\n"
-		"  --model DIR      model or tokenizer directory the imported "
-		"labels are checked against (required by --import)\n"
+		"  --model DIR      model or tokenizer directory whose tokenizer "
+		"the import re-tokenizes with (required by --import); rows whose "
+		"clean and corrupted prompts differ in length or whose answer or "
+		"foil is not one token are dropped, one stderr line per reason\n"
+		"  --ids-from DIR   tokenizer the CSV's label ids belong to, when "
+		"not the model's (the paper's gpt2.csv: data/tokenizers/gpt2); "
+		"the labels' text is re-tokenized (default: the model's)\n"
 		"  --tokenizer DIR  alias of --model\n"
 		"  --verbs FILE     sva's combined_verb_list.csv (default: next "
 		"to PAPER.csv)\n"
@@ -303,6 +312,7 @@ int main(int argc, char **argv)
 	const char *import_task = NULL;     /* --import */
 	const char *model_dir = NULL;       /* --model: required by --import */
 	const char *verbs = NULL;           /* --verbs: next to PAPER.csv */
+	const char *ids_dir = NULL;         /* --ids-from: the model's */
 	const char *tasks_dir = "data/tasks"; /* --tasks */
 	const char *mix = NULL;             /* --mix: TASKS/mix.txt */
 	const char *out_path = NULL;        /* -o: required */
@@ -320,6 +330,7 @@ int main(int argc, char **argv)
 		{"model", required_argument, NULL, 'm'},
 		{"tokenizer", required_argument, NULL, 'm'},
 		{"verbs", required_argument, NULL, 'V'},
+		{"ids-from", required_argument, NULL, 'F'},
 		{"corpus", no_argument, NULL, 'C'},
 		{"vocab", no_argument, NULL, 'W'},
 		{"tasks", required_argument, NULL, 'D'},
@@ -330,7 +341,8 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct eap_err err = {0};
-	struct eap_tokenizer tok = {0};
+	struct eap_tokenizer tok = {0}, ids_tok = {0};
+	struct eap_import_report report = {0};
 	struct eap_task task = {0};
 	struct eap_taskset ts = {0};
 	struct eap_pairs pairs = {0};
@@ -375,6 +387,9 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			verbs = optarg;
+			break;
+		case 'F':
+			ids_dir = optarg;
 			break;
 		case 'D':
 			tasks_dir = optarg;
@@ -437,8 +452,9 @@ int main(int argc, char **argv)
 		return usage_error("-o FILE is required");
 	if (have_split && mode != MODE_TASK && mode != MODE_IMPORT)
 		return usage_error("--split goes with --task and --import");
-	if ((model_dir || verbs) && mode != MODE_IMPORT)
-		return usage_error("--model and --verbs go with --import");
+	if ((model_dir || verbs || ids_dir) && mode != MODE_IMPORT)
+		return usage_error("--model, --ids-from and --verbs go with "
+				   "--import");
 	if (mix && mode != MODE_CORPUS)
 		return usage_error("--mix goes with --corpus");
 	if (tasks_given && mode != MODE_CORPUS && mode != MODE_VOCAB)
@@ -465,9 +481,19 @@ int main(int argc, char **argv)
 		break;
 	case MODE_IMPORT:
 		rc = eap_tokenizer_load(&tok, model_dir, &err);
+		if (rc == 0 && ids_dir)
+			rc = eap_tokenizer_load(&ids_tok, ids_dir, &err);
 		if (rc == 0)
-			rc = eap_pairs_import(&pairs, import_task, paper, verbs,
-					      &tok, &err);
+			rc = eap_pairs_import_model(&pairs, import_task, paper,
+						    verbs, &tok,
+						    ids_dir ? &ids_tok : NULL,
+						    &report, &err);
+		for (int k = 0; rc == 0 && k < EAP_DROP_N; k++)
+			if (report.dropped[k])
+				fprintf(stderr, "%s: %s: dropped %zu of %zu rows: "
+					"%s\n", PROG, paper, report.dropped[k],
+					report.rows,
+					eap_import_drop_reason((enum eap_import_drop)k));
 		if (rc == 0 && have_split) {
 			eap_rng_init(&rng, seed);
 			rc = import_split(&pairs, paper, split, (size_t)n,
@@ -556,6 +582,7 @@ done:
 	eap_task_release(&task);
 	eap_taskset_release(&ts);
 	eap_tokenizer_release(&tok);
+	eap_tokenizer_release(&ids_tok);
 	free(mix_buf);
 	return rc < 0 ? 1 : 0;
 }

@@ -156,6 +156,37 @@ check "failed import leaves no output" test ! -e "$tmp/p.csv" -a ! -e "$tmp/p.cs
 run "$BIN" --import ioi-hard --model "$GPT2" "$PAPER/ioi/gpt2.csv" -o "$tmp/p.csv"
 expect_err_has "import: unknown task" 1 "unknown task \"ioi-hard\""
 
+# ---- import with other tokenizers: re-tokenized, rows dropped by reason ----
+# tests/fixtures/tokenizer/hf/import.txt holds what each import must keep
+# and drop, worked out with transformers.js (tests/reference/hf_tokenize.js)
+HF=build/fixtures/tokenizer/hf
+reasons="clean and corrupted prompts tokenize to different lengths|the answer is not one token|the foil is not one token|answer and foil are the same token"
+grep -v "^#" tests/fixtures/tokenizer/hf/import.txt >"$tmp/import.txt"
+while read -r name t file rows len ans foil same kept; do
+	ids=
+	[ "$file" = gpt2.csv ] && ids="--ids-from $GPT2"
+	# shellcheck disable=SC2086
+	run "$BIN" --import "$t" --model "$HF/$name" $ids "$PAPER/$t/$file" -o "$tmp/hf.csv"
+	if [ "$rows" = error ]; then
+		expect_err_has "import $name $t $file: years not single tokens" 1 'year token: "00" is'
+		continue
+	fi
+	got=$(($(wc -l <"$tmp/hf.csv") - 1))
+	check "import $name $t $file: $kept rows kept (got $got)" test "$got" -eq "$kept"
+	i=0
+	for want in $len $ans $foil $same; do
+		i=$((i + 1))
+		r=$(echo "$reasons" | cut -d'|' -f$i)
+		n=$(grep -F ": dropped " "$tmp/err" | grep -F "$r" | sed 's/.*: dropped \([0-9]*\) of \([0-9]*\) rows: .*/\1 \2/')
+		[ -z "$n" ] && n="0 $rows"
+		check "import $name $t $file: dropped $want of $rows: $r (got $n)" test "$n" = "$want $rows"
+	done
+	check "import $name $t $file: one stderr line per reason" test \
+		"$(wc -l <"$tmp/err")" -eq "$( (for x in $len $ans $foil $same; do [ "$x" -gt 0 ] && echo; done) | wc -l)"
+done <"$tmp/import.txt"
+run "$BIN" --task data/tasks/ioi --ids-from "$GPT2" -o "$tmp/p.csv"
+expect_err_has "--ids-from without --import" 2 "--model, --ids-from and --verbs go with --import"
+
 # ---- corpus and vocabulary ----
 run "$BIN" --vocab -o "$tmp/vocab.txt"
 expect_ok "vocab"
