@@ -1035,7 +1035,16 @@ static void ln_rows(float *out, float *stat, const float *x, const float *w,
 		var /= (double)d;
 		m = (float)mean;
 		rs = (float)(1.0 / sqrt(var + eps));
-		for (j = 0; j < d; j++)
+		/* all 8 loads before the stores: vectorised, in place too */
+		for (j = 0; j + LANES <= d; j += LANES) {
+			float t[LANES];
+
+			for (size_t l = 0; l < LANES; l++)
+				t[l] = (xi[j + l] - m) * rs * w[j + l] + b[j + l];
+			for (size_t l = 0; l < LANES; l++)
+				oi[j + l] = t[l];
+		}
+		for (; j < d; j++)
 			oi[j] = (xi[j] - m) * rs * w[j] + b[j];
 		stat[2 * i] = m;
 		stat[2 * i + 1] = rs;
@@ -1134,9 +1143,10 @@ static size_t copy_plan(const struct eap_graph *g, const uint8_t *keep,
 
 /*
  * x (len) = base - sum of dy[par] (from rc) or base + sum of dy[par]
- * (from ra), each dy[u] at off in a node stride of ns floats, added one
- * parent after another in blocks of 8 lanes (vectorised at -O2; every
- * element sees the same operations in the same order as a plain loop).
+ * (from ra), each dy[u] at off in a node stride of ns floats.  Up to four
+ * parents a pass over x, in blocks of 8 lanes (vectorised at -O2); every
+ * element still gets its parents one after another, in order, so the
+ * sums are those of a plain loop.
  */
 #if defined(__GNUC__) && defined(__x86_64__)
 __attribute__((target_clones("avx2", "default")))
@@ -1147,23 +1157,43 @@ static void copy_rows(float *restrict x, const float *restrict base,
 {
 	enum { LANES = 8 };
 	float sg = from_ra ? 1.0f : -1.0f;
-	size_t i0 = len / LANES * LANES;
+	size_t e = 0, i0 = len / LANES * LANES;
 
-	memcpy(x, base, len * sizeof(float));
-	for (size_t e = 0; e < k; e++) {
-		const float *restrict D = dy + par[e] * ns + off;
+	if (k < 4)
+		memcpy(x, base, len * sizeof(float));
+	for (; e + 4 <= k; e += 4) {
+		const float *s = e ? x : base; /* in place after the first pass */
+		const float *restrict d0 = dy + par[e] * ns + off;
+		const float *restrict d1 = dy + par[e + 1] * ns + off;
+		const float *restrict d2 = dy + par[e + 2] * ns + off;
+		const float *restrict d3 = dy + par[e + 3] * ns + off;
 
-		if (from_ra) {
-			for (size_t i = 0; i < i0; i += LANES)
-				for (size_t l = 0; l < LANES; l++)
-					x[i + l] += D[i + l];
-		} else {
-			for (size_t i = 0; i < i0; i += LANES)
-				for (size_t l = 0; l < LANES; l++)
-					x[i + l] -= D[i + l];
+		for (size_t i = 0; i < i0; i += LANES) {
+			float t[LANES];
+
+			for (size_t l = 0; l < LANES; l++)
+				t[l] = (((s[i + l] + sg * d0[i + l]) + sg * d1[i + l]) +
+					sg * d2[i + l]) + sg * d3[i + l];
+			for (size_t l = 0; l < LANES; l++)
+				x[i + l] = t[l];
 		}
 		for (size_t i = i0; i < len; i++)
-			x[i] += sg * D[i];
+			x[i] = (((s[i] + sg * d0[i]) + sg * d1[i]) + sg * d2[i]) +
+			       sg * d3[i];
+	}
+	for (; e < k; e++) {
+		const float *restrict d0 = dy + par[e] * ns + off;
+
+		for (size_t i = 0; i < i0; i += LANES) {
+			float t[LANES];
+
+			for (size_t l = 0; l < LANES; l++)
+				t[l] = x[i + l] + sg * d0[i + l];
+			for (size_t l = 0; l < LANES; l++)
+				x[i + l] = t[l];
+		}
+		for (size_t i = i0; i < len; i++)
+			x[i] = x[i] + sg * d0[i];
 	}
 }
 
