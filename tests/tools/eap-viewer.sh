@@ -18,8 +18,9 @@
 #    three sizes shows eap-prune --topn's pruned edge counts and the curve
 #    CSV's F and interval; the method switch; compare mode shows
 #    eap-compare's shared edges and IoU; a clicked node lists the outgoing
-#    edges circuit.h5 has; a URL fragment restores the view; the SVG export
-#    parses; no console error (and a page that logs one is caught).
+#    edges circuit.h5 has; a URL fragment restores the view; the exported
+#    SVG file parses, one path per drawn edge; the canvas drawing of big
+#    circuits; no console error (and a page that logs one is caught).
 #    Screenshots go to results/viewer-test/ for a person to look at.
 # Run from the repository root after `make` (and build/tests/cdp-run,
 # build/tests/viewer-json: `make check` builds them).
@@ -231,7 +232,10 @@ check "smallest F >= 0.8 circuit shown = summary CSVs: $want" test "$(sed -n 13p
 	echo "click #graph .node[data-node=\"$NODE\"]"
 	echo "eval [document.getElementById('sel-title').textContent, document.getElementById('n-out').textContent, document.querySelectorAll('#sel-out tr.sel-edge').length, location.hash].join('|')"
 	echo "screenshot $SHOTS/3-node-$NODE.png"
-	echo "eval (function () { var t = new XMLSerializer().serializeToString(document.getElementById('graph-svg')); var d = new DOMParser().parseFromString(t, 'image/svg+xml'); return d.getElementsByTagName('parsererror').length === 0 && d.querySelectorAll('path').length > 0; })()"
+	# the export button's file: the Blob it hands to the download link
+	echo "eval (function () { window.exported = null; URL.createObjectURL = function (b) { window.exported = b; return 'blob:none'; }; HTMLAnchorElement.prototype.click = function () { window.clickedName = this.download; }; return 1; })()"
+	echo "click #export"
+	echo "eval window.exported.text().then(function (t) { var d = new DOMParser().parseFromString(t, 'image/svg+xml'); return [d.getElementsByTagName('parsererror').length, d.documentElement.namespaceURI.length > 0, d.querySelectorAll('path.e').length, document.getElementById('drawn').textContent, window.clickedName].join(' '); })"
 } > "$T/script2"
 $C "$B" "file://$H#m=eap&size=$REQ" < "$T/script2" > "$T/b2.out" 2> "$T/b2.err"
 sed -n 2p "$T/b2.out" > "$T/b2.line"
@@ -246,7 +250,9 @@ check "outgoing edges listed ($nout) = the node's row of eap-prune's circuit ($(
 	test "$nout" = "$(cat "$T/nout")"
 check "the list shows the first min(40, $nout) of them ($nrows)" test "$nrows" -eq "$((nout < 40 ? nout : 40))"
 check "selection in the fragment ($hash)" test "$hash" = "#m=eap&size=$REQ&sel=n%3A$NODE"
-check "the SVG export parses as SVG" test "$(sed -n 4p "$T/b2.out")" = true
+set -- $(sed -n 6p "$T/b2.out" | tr -d '"')
+check "Export SVG: a file that parses as SVG, one path per drawn edge ($*)" \
+	test "$1 $2 $3 $5" = "0 true $4 circuit-eap-$REQ.svg"
 
 # a shared view: the fragment restores method, size, compare and selection
 {
