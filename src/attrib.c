@@ -1059,6 +1059,295 @@ static void add_bias(float *x, const float *bias, size_t n, size_t d)
 			x[i * d + j] += bias[j];
 }
 
+/* The general (unstacked) patched run's view of one circuit. */
+struct patch_ctx {
+	const struct eap_run *r;
+	const uint8_t *keep;
+	const float *abl;
+	size_t start, n, d;
+};
+
+/* The current-run output of node u: the clean run before start_layer. */
+static const float *cur_out(const struct patch_ctx *p, size_t u)
+{
+	long lu = eap_graph_fwd_layer(p->r->graph, u);
+	const float *y = lu < (long)p->start ? p->r->y_clean : p->r->y_cur;
+
+	return y + u * p->n * p->d;
+}
+
+/*
+ * x (n, d) = the input copy of backward node v, whose parents are the
+ * forward nodes 0..n_par-1: from rc (all parents current) minus the
+ * patched ones, or from ra (all parents ablated) plus the kept ones,
+ * whichever touches fewer nodes.  Returns the number of patched parents.
+ */
+static size_t input_copy(const struct patch_ctx *p, size_t v, size_t n_par,
+			 const float *rc, const float *ra, float *x)
+{
+	const struct eap_graph *g = p->r->graph;
+	size_t nd = p->n * p->d, patched = 0;
+
+	for (size_t u = 0; u < n_par; u++)
+		patched += g->edge_mask[u * g->n_bwd + v] &&
+			   !p->keep[u * g->n_bwd + v];
+	if (!x)
+		return patched;
+	if (2 * patched <= n_par) {
+		memcpy(x, rc, nd * sizeof(float));
+		for (size_t u = 0; u < n_par; u++)
+			if (g->edge_mask[u * g->n_bwd + v] &&
+			    !p->keep[u * g->n_bwd + v]) {
+				const float *yc = cur_out(p, u), *ya = p->abl + u * nd;
+
+				for (size_t i = 0; i < nd; i++)
+					x[i] -= yc[i] - ya[i];
+			}
+	} else {
+		memcpy(x, ra, nd * sizeof(float));
+		for (size_t u = 0; u < n_par; u++)
+			if (g->edge_mask[u * g->n_bwd + v] &&
+			    p->keep[u * g->n_bwd + v]) {
+				const float *yc = cur_out(p, u), *ya = p->abl + u * nd;
+
+				for (size_t i = 0; i < nd; i++)
+					x[i] += yc[i] - ya[i];
+			}
+	}
+	return patched;
+}
+
+/* Whether the model runs GPT-2's blocks (the optimised patched paths). */
+static int arch_gpt2(const struct eap_config *c)
+{
+	return eap_arch_check_gpt2(c, "", NULL) == 0;
+}
+
+/* The model's norm of n rows: LayerNorm, RMSNorm, or a copy (none). */
+static void norm_rows(const struct eap_config *c, int has, float *out,
+		      float *stat, const float *x, const float *w,
+		      const float *b, size_t n, size_t d)
+{
+	if (!has)
+		memcpy(out, x, n * d * sizeof(float));
+	else if (c->arch.norm == EAP_NORM_LAYER)
+		eap_layernorm_forward(out, stat, x, w, b, n, d, c->ln_eps);
+	else
+		eap_rmsnorm_forward(out, stat, x, w, n, d, c->ln_eps);
+}
+
+/*
+ * One query head's q (kind 0), k (1) or v (2) from its own normed input
+ * copy ln (n, d), into its slot of the attention core's qkv (n, 3 H dh):
+ * projection and bias, QK-norm (OLMo-2's over all of q or k: computed
+ * whole, then sliced), rotary.  tmp holds n (H + 2 H_kv) dh floats.
+ */
+static void head_input(const struct eap_run *r, size_t l, int kind, size_t h,
+		       const float *ln, float *qkv, float *tmp, size_t nb,
+		       size_t np)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_layer *W = &m->w.layers[l];
+	size_t n = nb * np, d = c->d_model, H = c->n_head, Hkv = c->n_kv_head;
+	size_t dh = c->d_head, hd = H * dh, wp = (H + 2 * Hkv) * dh;
+	size_t grp = h / (H / Hkv), half;
+	int all = c->arch.qk_norm == EAP_QKNORM_ALL && kind < 2;
+	/* the columns to project: the head's (its group's), or all of q / k */
+	size_t c0 = kind == 0 ? (all ? 0 : h * dh)
+		    : kind == 1 ? hd + (all ? 0 : grp * dh)
+				: hd + (Hkv + grp) * dh;
+	size_t w = all ? (kind == 0 ? hd : Hkv * dh) : dh;
+	size_t off = all ? (kind == 0 ? h : grp) * dh : 0; /* slice in tmp */
+	float *dst = qkv + ((size_t)kind * H + h) * dh;
+	const float *cs = eap_model_rope_table(c, &r->fwd, l, &half);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < w; j++)
+			tmp[i * w + j] = W->b_qkv ? W->b_qkv[c0 + j] : 0.0f;
+	eap_sgemm(0, 0, n, w, d, 1.0f, ln, d, W->w_qkv + c0, wp, 1.0f, tmp, w);
+	for (size_t i = 0; i < n; i++) {
+		float *t = tmp + i * w, st;
+
+		if (c->arch.qk_norm && kind < 2) {
+			const float *wn = kind ? W->k_norm : W->q_norm;
+
+			/* per head: the head's dh; all: the whole width */
+			eap_rmsnorm_forward(t, &st, t, wn, 1, w, c->ln_eps);
+		}
+		memcpy(dst + i * 3 * hd, t + off, dh * sizeof(float));
+	}
+	if (half && kind < 2)
+		eap_rope_apply(dst, n, np, 1, dh, 3 * hd, half, cs, 1);
+}
+
+/*
+ * eap_run_patched for every family's blocks (README "Model families"):
+ * each backward input computes from its own residual copy; a post-norm
+ * head's output uses this run's rms(o).
+ */
+static int patched_general(struct eap_run *r, const struct eap_batch *bt,
+			   enum eap_metric metric, const uint8_t *keep,
+			   const float *y_ablate, size_t start_layer,
+			   double *metric_out, struct eap_err *err)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_arch *a = &c->arch;
+	const struct eap_graph *g = r->graph;
+	size_t nb = bt->nb, np = bt->np, n = nb * np, d = c->d_model;
+	size_t dm = c->d_mlp, dh = c->d_head, H = c->n_head, V = c->n_vocab;
+	size_t L = c->n_layer, nd = n * d, hd = H * dh;
+	size_t wp = (H + 2 * c->n_kv_head) * dh, wfc = dm * (a->gated ? 2 : 1);
+	struct patch_ctx p = { r, keep, y_ablate ? y_ablate : r->y_corr,
+			       start_layer, n, d };
+	struct views v;
+	float *rc, *ra, *rc_in, *ra_in;
+
+	views_size(r, &v);
+	rc = v.a;
+	ra = v.b;
+	rc_in = v.c;    /* a parallel block's MLP reads the layer's input */
+	ra_in = v.dpar;
+	memset(rc, 0, nd * sizeof(float));
+	memset(ra, 0, nd * sizeof(float));
+	for (size_t u = 0; u < 1 + start_layer * (H + 1); u++) {
+		axpy(rc, 1.0f, cur_out(&p, u), nd);
+		axpy(ra, 1.0f, p.abl + u * nd, nd);
+	}
+	for (size_t l = 0; l < start_layer; l++)
+		if (m->w.layers[l].b_o) {
+			add_bias(rc, m->w.layers[l].b_o, n, d);
+			add_bias(ra, m->w.layers[l].b_o, n, d);
+		}
+	for (size_t l = start_layer; l < L; l++) {
+		const struct eap_layer *W = &m->w.layers[l];
+		size_t n_par = 1 + l * (H + 1), vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
+		struct eap_attn_opts ao;
+		int any = 0;
+
+		for (int k = 0; k < 3 && !any; k++)
+			for (size_t h = 0; h < H && !any; h++)
+				any = input_copy(&p, eap_bwd_index(g, l, (enum eap_bwd_kind)k, h),
+						 n_par, rc, ra, NULL) > 0;
+		if (a->parallel) {
+			memcpy(rc_in, rc, nd * sizeof(float));
+			memcpy(ra_in, ra, nd * sizeof(float));
+		}
+		if (!any) {
+			/* as the forward: one norm, one projection */
+			float *proj = wp == 3 * hd && !a->qk_norm ? v.qkv : v.dqkv;
+
+			norm_rows(c, a->attn_pre_norm, v.lnx, v.lnstat, rc,
+				  W->ln1_w, W->ln1_b, n, d);
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < wp; j++)
+					proj[i * wp + j] = W->b_qkv ? W->b_qkv[j] : 0.0f;
+			eap_sgemm(0, 0, n, wp, d, 1.0f, v.lnx, d, W->w_qkv, wp,
+				  1.0f, proj, wp);
+			eap_model_qkv_finish(m, &r->fwd, l, v.qkv, proj,
+					     (float *)v.dfc, n, np);
+		} else {
+			for (int k = 0; k < 3; k++)
+				for (size_t h = 0; h < H; h++) {
+					input_copy(&p, eap_bwd_index(g, l, (enum eap_bwd_kind)k, h),
+						   n_par, rc, ra, v.x);
+					norm_rows(c, a->attn_pre_norm, v.lnx,
+						  v.lnstat, v.x, W->ln1_w,
+						  W->ln1_b, n, d);
+					head_input(r, l, k, h, v.lnx, v.qkv, v.dqkv,
+						   nb, np);
+				}
+		}
+		eap_model_attn_opts(c, l, &ao);
+		eap_attention_forward_opt(v.z, v.att, v.qkv, nb, np, H, dh, &ao);
+		if (W->post1_w) {
+			/* this run's rms(o) of o = z W_O (+ b_O) */
+			if (W->b_o)
+				for (size_t i = 0; i < n; i++)
+					memcpy(v.d2 + i * d, W->b_o, d * sizeof(float));
+			eap_sgemm(0, 0, n, d, hd, 1.0f, v.z, hd, W->w_o, d,
+				  W->b_o ? 1.0f : 0.0f, v.d2, d);
+			eap_rmsnorm_forward(v.d2, v.lnstat, v.d2, NULL, n, d,
+					    c->ln_eps);
+		}
+		for (size_t h = 0; h < H; h++) {
+			size_t u = eap_fwd_head(g, l, h);
+			float *y = r->y_cur + u * nd;
+
+			eap_sgemm(0, 0, n, d, dh, 1.0f, v.z + h * dh, hd,
+				  W->w_o + h * dh * d, d, 0.0f, y, d);
+			if (W->post1_w)
+				for (size_t i = 0; i < n; i++)
+					for (size_t j = 0; j < d; j++)
+						y[i * d + j] *= v.lnstat[i] *
+								W->post1_w[j];
+			axpy(rc, 1.0f, y, nd);
+			axpy(ra, 1.0f, p.abl + u * nd, nd);
+		}
+		if (W->b_o && !W->post1_w) {
+			add_bias(rc, W->b_o, n, d);
+			add_bias(ra, W->b_o, n, d);
+		}
+		/* MLP from its own copy: parents include this layer's heads
+		 * unless the block is parallel */
+		if (a->parallel)
+			input_copy(&p, vm, n_par, rc_in, ra_in, v.x);
+		else
+			input_copy(&p, vm, n_par + H, rc, ra, v.x);
+		norm_rows(c, a->mlp_pre_norm, v.lnx, v.lnstat, v.x, W->ln2_w,
+			  W->ln2_b, n, d);
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < wfc; j++)
+				v.fc[i * wfc + j] = W->b_fc ? W->b_fc[j] : 0.0f;
+		eap_sgemm(0, 0, n, wfc, d, 1.0f, v.lnx, d, W->w_fc, wfc, 1.0f,
+			  v.fc, wfc);
+		if (a->gated) {
+			for (size_t i = 0; i < n; i++) {
+				float *act = v.gelu + i * dm;
+
+				eap_model_act_forward(c, 0, act, v.fc + i * wfc, dm);
+				for (size_t j = 0; j < dm; j++)
+					act[j] *= v.fc[i * wfc + dm + j];
+			}
+		} else {
+			eap_model_act_forward(c, 0, v.gelu, v.fc, n * dm);
+		}
+		{
+			size_t u = eap_fwd_mlp(g, l);
+			float *y = r->y_cur + u * nd;
+
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < d; j++)
+					y[i * d + j] = W->b_proj ? W->b_proj[j] : 0.0f;
+			eap_sgemm(0, 0, n, d, dm, 1.0f, v.gelu, dm, W->w_proj, d,
+				  1.0f, y, d);
+			if (W->post2_w)
+				eap_rmsnorm_forward(y, v.lnstat, y, W->post2_w, n, d,
+						    c->ln_eps);
+			axpy(rc, 1.0f, y, nd);
+			axpy(ra, 1.0f, p.abl + u * nd, nd);
+		}
+	}
+	/* logits from their own copy, the final norm at the last positions */
+	input_copy(&p, eap_bwd_logits(g), g->n_fwd, rc, ra, v.x);
+	for (size_t b = 0; b < nb; b++) {
+		size_t row = b * np + (size_t)bt->lengths[b] - 1;
+		float stat[2];
+
+		norm_rows(c, 1, v.lnf_last + b * d, stat, v.x + row * d,
+			  m->w.lnf_w, m->w.lnf_b, 1, d);
+	}
+	eap_sgemm(0, 1, nb, V, d, 1.0f, v.lnf_last, d, m->w.unembed, d, 0.0f,
+		  v.logits, V);
+	if (a->logit_softcap > 0)
+		eap_softcap_forward(v.logits, nb * V, a->logit_softcap);
+	for (size_t b = 0; b < nb; b++)
+		metric_out[b] = row_metric(r, bt, metric, b, v.logits + b * V,
+					   NULL);
+	return 0;
+}
+
 /* y (n, d) = the MLP of layer l on its LayerNormed input ln (n, d). */
 static void mlp_rows(const struct eap_model *m, size_t l, const float *ln,
 		     float *fc, float *gelu, float *y, size_t n)
@@ -1552,6 +1841,17 @@ int eap_run_patched_many(struct eap_run *r, const struct eap_batch *bt,
 			 const float *y_ablate, double *metric_out,
 			 struct eap_err *err)
 {
+	const struct graph_sz { size_t e; } gs = { r->graph->n_fwd * r->graph->n_bwd };
+	int rc = 0;
+
+	/* the other families: one circuit at a time, unstacked */
+	if (!arch_gpt2(&r->model->cfg)) {
+		for (size_t k = 0; k < K && !rc; k++)
+			rc = eap_run_patched(r, bt, metric, keep + k * gs.e,
+					     y_ablate, 0, metric_out + k * bt->nb,
+					     err);
+		return rc;
+	}
 	return patched_many(r, bt, metric, keep, K, y_ablate, 0, metric_out,
 			    err);
 }
@@ -1561,6 +1861,15 @@ int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
 		    const float *y_ablate, size_t start_layer,
 		    double *metric_out, struct eap_err *err)
 {
+	if (!arch_gpt2(&r->model->cfg)) {
+		if (start_layer > r->model->cfg.n_layer || bt->nb > r->B ||
+		    bt->np > r->P)
+			return eap_err_set(err, EAP_EINVAL,
+					   "patched run: bad start layer %zu or batch shape",
+					   start_layer);
+		return patched_general(r, bt, metric, keep, y_ablate,
+				       start_layer, metric_out, err);
+	}
 	return patched_many(r, bt, metric, keep, 1, y_ablate, start_layer,
 			    metric_out, err);
 }
@@ -1953,6 +2262,57 @@ static void *exact_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Exact scores of the families without a stacked path yet: per backward
+ * input v, one patched run with every edge kept (from v's layer on) and
+ * one per edge u -> v with that edge patched, the difference of metrics.
+ */
+static int exact_general(struct eap_run *r, const struct eap_batch *bt,
+			 enum eap_metric metric, const uint8_t *edges,
+			 struct eap_score_acc *acc, struct eap_err *err)
+{
+	const struct eap_graph *g = r->graph;
+	size_t E = g->n_fwd * g->n_bwd, nb = bt->nb;
+	uint8_t *keep = malloc(E);
+	double *m0 = malloc(nb * sizeof(double)), *m1 = malloc(nb * sizeof(double));
+	int rc = 0;
+
+	if (!keep || !m0 || !m1) {
+		free(keep);
+		free(m0);
+		free(m1);
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	}
+	memset(keep, 1, E);
+	for (size_t v = 0; v < g->n_bwd && !rc; v++) {
+		size_t lv, h;
+		enum eap_bwd_kind kind;
+		int base = 0;
+
+		eap_graph_bwd_info(g, v, &lv, &kind, &h);
+		for (size_t u = 0; u < g->n_fwd && !rc; u++) {
+			size_t e = u * g->n_bwd + v;
+
+			if (!g->edge_mask[e] || (edges && !edges[e]))
+				continue;
+			if (!base && !(rc = eap_run_patched(r, bt, metric, keep,
+							     NULL, lv, m0, err)))
+				base = 1;
+			keep[e] = 0;
+			if (!rc)
+				rc = eap_run_patched(r, bt, metric, keep, NULL, lv,
+						     m1, err);
+			keep[e] = 1;
+			for (size_t b = 0; b < nb && !rc; b++)
+				acc->sum[e] += m1[b] - m0[b];
+		}
+	}
+	free(keep);
+	free(m0);
+	free(m1);
+	return rc;
+}
+
 static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 		       enum eap_metric metric, const uint8_t *edges,
 		       struct eap_score_acc *acc, struct eap_err *err)
@@ -1960,6 +2320,9 @@ static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 	size_t T, next = 0;
 	int rc, failed = 0;
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	if (!arch_gpt2(&r->model->cfg))
+		return exact_general(r, bt, metric, edges, acc, err);
 
 	if ((rc = stack_init(r, err)))
 		return rc;
@@ -2033,8 +2396,13 @@ static int score_ig_act(struct eap_run *r, const struct eap_batch *bt,
 			} else {
 				const float *b_o = m->w.layers[l].b_o;
 
+				/* a post-norm layer's heads carry all of its
+				 * output (README "Model families") */
+				if (m->w.layers[l].post1_w)
+					b_o = NULL;
 				for (size_t i = 0; i < nd; i++)
-					F->x_mid[i] = F->x_in[i] + b_o[i % d];
+					F->x_mid[i] = F->x_in[i] +
+						      (b_o ? b_o[i % d] : 0.0f);
 				for (size_t h = 0; h < g->n_head; h++) {
 					size_t u = eap_fwd_head(g, l, h);
 
@@ -2311,14 +2679,6 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 	size_t nb = bt->nb, np = bt->np, n = nb * np;
 	int rc;
 
-	/* patched runs (exact) and EAP-IG on activations run GPT-2's blocks
-	 * only so far; the gradient methods run every family */
-	if ((method == EAP_METHOD_EXACT || method == EAP_METHOD_EAP_IG_ACT) &&
-	    (rc = eap_arch_check_gpt2(&r->model->cfg,
-				      method == EAP_METHOD_EXACT
-					      ? "exact patching"
-					      : "EAP-IG on activations", err)))
-		return rc;
 	if (method == EAP_METHOD_EXACT) {
 		rc = baselines(r, bt, metric, 0, err);
 		if (!rc)

@@ -893,8 +893,7 @@ static void check_family_gradients(const char *name, const char *cfg_text)
 /*
  * Every family against its float64 reference (tests/reference/
  * family_ref.py): node outputs, baselines, gradients at every backward
- * input, and the scores of the gradient methods (exact patching, EAP-IG
- * on activations and circuits are GPT-2-only so far).
+ * input, circuits' metrics, and the scores of all five methods.
  */
 START_TEST(test_families_reference)
 {
@@ -906,10 +905,12 @@ START_TEST(test_families_reference)
 		/* the families' layer-0 gradients pass more float32 ops
 		 * (rotary, QK-norm, gates): up to 1.6e-4 of the mean
 		 * magnitude, scattered over input kinds */
-		check_graph_run_opt(fam[i], 0, 2e-4);
+		check_graph_run_opt(fam[i], 1, 2e-4);
 		check_scores(fam[i], EAP_METHOD_EAP, 1, "eap", 4);
 		check_scores(fam[i], EAP_METHOD_EAP_IG, 5, "eap_ig", 3);
 		check_scores(fam[i], EAP_METHOD_CLEAN_CORRUPTED, 1, "clean_corrupted", 2);
+		check_scores(fam[i], EAP_METHOD_EXACT, 1, "exact", 4);
+		check_scores(fam[i], EAP_METHOD_EAP_IG_ACT, 5, "eap_ig_act", 2);
 	}
 }
 END_TEST
