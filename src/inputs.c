@@ -20,7 +20,8 @@ int eap_inputs_load(struct eap_inputs *in, const char *model_dir,
 		goto fail;
 	if (!pairs_path)
 		return 0;
-	if ((rc = eap_tokenizer_load(&in->tok, model_dir, err)))
+	/* the folder the model came from (a cache folder's snapshot) */
+	if ((rc = eap_tokenizer_load(&in->tok, in->model.dir, err)))
 		goto fail;
 	if (in->tok.n_vocab > in->model.cfg.n_vocab) {
 		rc = eap_err_set(err, EAP_EINVAL,

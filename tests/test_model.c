@@ -871,6 +871,67 @@ START_TEST(test_llama_gqa_and_shards)
 }
 END_TEST
 
+/*
+ * A Hugging Face cache folder (models--org--name: refs/main names the
+ * snapshot, whose files link into blobs/) loads as its snapshot.
+ */
+START_TEST(test_hf_cache_folder)
+{
+	struct eap_model a, b;
+	struct eap_err err = { 0 };
+	char root[64], p[256], q[512], cwd[256];
+	FILE *f;
+	static const char *const files[] = { "config.json", "model.safetensors" };
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	snprintf(root, sizeof(root), "/tmp/eap-hub-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/models--org--tiny", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/models--org--tiny/refs", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/models--org--tiny/snapshots", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/models--org--tiny/snapshots/abc123", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/models--org--tiny/snapshots/abc123/%s",
+			 root, files[i]);
+		snprintf(q, sizeof(q), "%s/" FIXTURE("models/tiny-qwen2/%s"), cwd,
+			 files[i]);
+		ck_assert_int_eq(symlink(q, p), 0);
+	}
+	snprintf(p, sizeof(p), "%s/models--org--tiny/refs/main", root);
+	f = fopen(p, "w");
+	fputs("abc123\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/models--org--tiny", root);
+	ck_assert_msg(eap_model_load(&a, p, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(strstr(a.dir, "snapshots/abc123"));
+	ck_assert_int_eq(eap_model_load(&b, FIXTURE("models/tiny-qwen2"), &err), 0);
+	ck_assert_uint_eq(a.n_params, b.n_params);
+	ck_assert_mem_eq(a.params, b.params, a.n_params * sizeof(float));
+	eap_model_release(&a);
+	eap_model_release(&b);
+	for (int i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/models--org--tiny/snapshots/abc123/%s",
+			 root, files[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/models--org--tiny/snapshots/abc123", root);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/models--org--tiny/snapshots", root);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/models--org--tiny/refs/main", root);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/models--org--tiny/refs", root);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/models--org--tiny", root);
+	rmdir(p);
+	rmdir(root);
+}
+END_TEST
+
 /* One error line for each bad folder: file and problem. */
 START_TEST(test_family_bad_configs)
 {
@@ -992,6 +1053,7 @@ Suite *model_suite(void)
 	tcase_add_test(fwd, test_bad_model_dirs);
 	tcase_add_test(fwd, test_llama_gqa_and_shards);
 	tcase_add_test(fwd, test_family_bad_configs);
+	tcase_add_test(fwd, test_hf_cache_folder);
 	tcase_add_test(fwd, test_family_tables);
 	tcase_set_timeout(fwd, 120);
 	suite_add_tcase(s, ops);
