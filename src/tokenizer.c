@@ -2278,11 +2278,6 @@ out:
 	return rc;
 }
 
-static int is_ws(unsigned char c)
-{
-	return is_space(c);
-}
-
 /* Split on added tokens (leftmost-longest), encode each section. */
 static int encode_hf(const struct eap_tokenizer *tok, const char *text,
 		     size_t len, struct ids *out, struct eap_err *err)
@@ -2310,10 +2305,10 @@ static int encode_hf(const struct eap_tokenizer *tok, const char *text,
 		/* the text section [start, i), trimmed by the neighbours' flags */
 		size_t s0 = start, s1 = i;
 		if (rstrip)
-			while (s0 < s1 && is_ws((unsigned char)text[s0]))
+			while (s0 < s1 && is_space((unsigned char)text[s0]))
 				s0++;
 		if (best && best->lstrip)
-			while (s1 > s0 && is_ws((unsigned char)text[s1 - 1]))
+			while (s1 > s0 && is_space((unsigned char)text[s1 - 1]))
 				s1--;
 		if (i > start) {
 			if ((rc = hf_section(m, text + s0, s1 - s0, section == 0,
