@@ -296,7 +296,7 @@ int main(int argc, char **argv)
 	struct eap_batcher bt = { 0 };
 	struct eap_run run = { 0 };
 	struct eap_err err = { 0 };
-	struct tool_progress prog;
+	struct eap_progress prog = { 0 };
 	struct eap_faith *fa = NULL;
 	double *mc = NULL, *mr = NULL, *mC = NULL, *mv = NULL, *msum = NULL;
 	float *abl = NULL;
@@ -351,7 +351,8 @@ int main(int argc, char **argv)
 		    (rc = mean_outputs(&o, &in, msum, &mcount, &err)))
 			goto fail;
 	}
-	tool_progress_start(&prog, T, o.progress);
+	eap_progress_start(&prog, T, o.out, "examples", N, o.progress);
+	eap_progress_update(&prog, 0, NULL);
 	for (size_t s = 0; s < N; s += o.batch) {
 		size_t nb = N - s < o.batch ? N - s : o.batch;
 		struct eap_batch b;
@@ -373,7 +374,7 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < K; k++)
 			for (size_t i = 0; i < nb; i++)
 				mC[k * N + s + i] = mv[k * nb + i];
-		tool_progress(&prog, s + nb, N, "examples");
+		eap_progress_update(&prog, s + nb, NULL);
 	}
 	for (size_t k = 0; k < K; k++)
 		eap_faith_compute(mc, mr, mC + k * N, N, o.n_boot, o.seed, &fa[k]);
@@ -387,6 +388,7 @@ int main(int argc, char **argv)
 			unlink(o.summary);
 	}
 fail:
+	eap_progress_end(&prog);
 	if (rc)
 		fprintf(stderr, "%s: %s\n", T, err.msg);
 	free(mc);

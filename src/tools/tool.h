@@ -77,25 +77,6 @@ static inline size_t tool_threads(size_t opt)
 	return errno || end == s || *end || s[0] == '-' || v > 1024 ? 0 : (size_t)v;
 }
 
-/* The older form, for eap-eval until it moves to eap/progress.h. */
-struct tool_progress {
-	struct eap_progress p;
-};
-
-static inline void tool_progress_start(struct tool_progress *p,
-				       const char *tool, int forced)
-{
-	eap_progress_start(&p->p, tool, NULL, "examples", 0, forced);
-}
-
-static inline void tool_progress(struct tool_progress *p, size_t done,
-				 size_t total, const char *what)
-{
-	p->p.total = total;
-	p->p.unit = what;
-	eap_progress_update(&p->p, done, NULL);
-}
-
 /*
  * Temporary outputs are removed on SIGINT, SIGTERM and SIGHUP, so that an
  * interrupted run leaves nothing behind (SPEC §11; SIGKILL may still

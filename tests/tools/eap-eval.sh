@@ -34,7 +34,13 @@ h5mean=$(h5dump -d /metric/circuit -s 3,0 -c 1,5 -y -w 0 "$T/curve.h5" | sed -n 
 csvm=$(awk -F, 'NR == 5 { printf "%.6f", $8 }' "$T/curve3.csv")
 awk -v a="$h5mean" -v b="$csvm" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 1e-5 && a != "") }' && ok || bad "/metric/circuit mean $h5mean != CSV $csvm"
 # same seed, same bytes
-bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" -o "$T/curve2.csv" && cmp -s "$T/curve.csv" "$T/curve2.csv" && ok || bad "not reproducible"
+bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" -o "$T/curve2.csv" 2>"$T/quiet.err" && cmp -s "$T/curve.csv" "$T/curve2.csv" && ok || bad "not reproducible"
+[ ! -s "$T/quiet.err" ] && ok || bad "output on stderr without --progress: $(cat "$T/quiet.err")"
+# --progress: the progress line (eap/progress.h), ending in done; same curve
+n=$(($(wc -l < "$T/pairs.csv") - 1))
+bin/eap-eval --model $M --pairs "$T/pairs.csv" --circuit "$T/c.h5" --progress -o "$T/curve4.csv" 2>"$T/prog.err" &&
+	tail -1 "$T/prog.err" | grep -q "^eap-eval $T/curve4.csv: $n/$n examples (100%), [0-9]*s elapsed, done$" &&
+	cmp -s "$T/curve.csv" "$T/curve4.csv" && ok || bad "--progress: $(cat "$T/prog.err")"
 # circuits stacked along the rows (the default) or one at a time, on one
 # or two threads: the same per-example metrics up to BLAS's rounding
 metrics() { h5dump -m %.17g -d /metric/circuit -y -w 0 "$1" | sed -n '/DATA {/,/}/p' | tr ',' '\n' | grep -E '^ *-?[0-9]'; }
