@@ -196,8 +196,8 @@ out:
 	return rc;
 }
 
-int eap_safetensors_open(struct eap_safetensors *st, const char *path,
-			 struct eap_err *err)
+static int open_file(struct eap_safetensors *st, const char *path,
+		     struct eap_err *err)
 {
 	struct stat sb;
 	uint64_t hlen = 0;
@@ -237,6 +237,17 @@ int eap_safetensors_open(struct eap_safetensors *st, const char *path,
 	st->data = (const unsigned char *)st->map + 8 + hlen;
 	rc = parse_header(st, (const char *)st->map + 8, (size_t)hlen,
 			  st->map_size - 8 - (size_t)hlen, err);
+	return rc;
+}
+
+/* A failed open releases what it holds: nothing is left to the caller. */
+int eap_safetensors_open(struct eap_safetensors *st, const char *path,
+			 struct eap_err *err)
+{
+	int rc = open_file(st, path, err);
+
+	if (rc)
+		eap_safetensors_release(st);
 	return rc;
 }
 

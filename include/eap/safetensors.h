@@ -15,6 +15,7 @@
  *   const struct eap_st_tensor *t = eap_safetensors_find(&st, "wte.weight");
  *   eap_safetensors_read_f32(&st, t, dst, t->numel, &err);
  *   eap_safetensors_release(&st);
+ * A failed open leaves st zeroed: nothing to release.
  */
 #ifndef EAP_SAFETENSORS_H
 #define EAP_SAFETENSORS_H
