@@ -135,9 +135,9 @@ void eap_curve_release(struct eap_curve *cv);
  * The default sizes for a graph of n_edges edges: SPEC §9's 10..90 by 10
  * and 100..1000 by 100, then the 1-2-5 series 2000, 5000, 10000, 20000,
  * ..., all below n_edges, then n_edges itself: log-spaced above 1000, so
- * 24 sizes on GPT-2 small (32,491 edges) and 29 on a 1.6M-edge graph
- * where SPEC §9's "then by 1000" gave 51 and 1,619.  *sizes is malloc'd
- * (the caller frees it), *K its length.
+ * 24 sizes on GPT-2 small (32,491 edges) and 29 on Pythia-2.8B's graph
+ * (1,591,857 edges), where SPEC §9's "then by 1000" gave 51 and 1,610.
+ * *sizes is malloc'd (the caller frees it), *K its length.
  */
 int eap_curve_default_sizes(size_t n_edges, size_t **sizes, size_t *K,
 			    struct eap_err *err);
