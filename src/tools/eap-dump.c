@@ -115,18 +115,6 @@ int main(int argc, char **argv)
 	if ((rc = eap_batcher_init(&bt, &in.ids, batch, &err)) ||
 	    (rc = eap_run_init(&run, &in.model, &in.graph, batch, bt.P, &err)))
 		goto fail;
-	{
-		size_t sz = in.graph.n_fwd * batch * bt.P * in.model.cfg.d_model;
-
-		ac = malloc(sz * sizeof(float));
-		ar = malloc(sz * sizeof(float));
-		mc = malloc(batch * sizeof(float));
-		mr = malloc(batch * sizeof(float));
-		if (!ac || !ar || !mc || !mr) {
-			rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
-			goto fail;
-		}
-	}
 	snprintf(meta.metric, sizeof(meta.metric), "%s", eap_metric_name(metric));
 	meta.n_examples = in.ids.n;
 	meta.n_layer = in.graph.n_layer;
@@ -138,6 +126,20 @@ int main(int argc, char **argv)
 
 		K = keep_all ? in.ids.n : keep ? keep : KEEP_BUDGET / ex;
 		K = K < 1 ? 1 : K > in.ids.n ? in.ids.n : K;
+	}
+	{
+		/* the file's layout for the batch's first rows below K only */
+		size_t rows = batch < K ? batch : K;
+		size_t sz = in.graph.n_fwd * rows * bt.P * in.model.cfg.d_model;
+
+		ac = malloc(sz * sizeof(float));
+		ar = malloc(sz * sizeof(float));
+		mc = malloc(batch * sizeof(float));
+		mr = malloc(batch * sizeof(float));
+		if (!ac || !ar || !mc || !mr) {
+			rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+			goto fail;
+		}
 	}
 	if ((rc = eap_acts_create(&w, out, in.ids.n, K, bt.P, in.graph.n_fwd,
 				  in.model.cfg.d_model, &meta, &err)))
@@ -155,10 +157,13 @@ int main(int argc, char **argv)
 		/* node-major (n_fwd, nb, P, d) -> the file's (nb, P, n_fwd, d),
 		 * for the examples below K only; positions past each length are
 		 * zeroed: nothing reads them */
-		if (s < K) {
-			eap_acts_transpose(ac, run.y_clean, nf, nb * b.np, d);
-			eap_acts_transpose(ar, run.y_corr, nf, nb * b.np, d);
-		}
+		for (size_t i = 0; s < K && i < (K - s < nb ? K - s : nb) * b.np; i++)
+			for (size_t u = 0; u < nf; u++) {
+				size_t from = (u * nb * b.np + i) * d, to = (i * nf + u) * d;
+
+				memcpy(ac + to, run.y_clean + from, d * sizeof(float));
+				memcpy(ar + to, run.y_corr + from, d * sizeof(float));
+			}
 		for (size_t r = 0; r < nb; r++) {
 			size_t len = (size_t)b.lengths[r], row = r * b.np * nf * d;
 
