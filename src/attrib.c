@@ -504,23 +504,6 @@ static void path_norm_backward(const struct eap_config *c, int has_norm,
 				 fold, 0, 1);
 }
 
-/* The activation's backward: dx (n) = act'(x) dout; y = act(x). */
-static void act_backward(const struct eap_config *c, float *dx, const float *x,
-			 const float *y, const float *dout, size_t n)
-{
-	switch (c->arch.act) {
-	case EAP_ACT_GELU_TANH:
-		eap_gelu_backward(dx, x, y, dout, n);
-		break;
-	case EAP_ACT_GELU_ERF:
-		eap_gelu_erf_backward(dx, x, dout, n);
-		break;
-	case EAP_ACT_SILU:
-		eap_silu_backward(dx, x, dout, n);
-		break;
-	}
-}
-
 /*
  * The MLP of layer l backward from the gradient at its output dmo (n, d)
  * to the gradient at its norm's output, into dln (n, d).
@@ -552,10 +535,10 @@ static void mlp_backward(struct eap_run *r, const struct views *v, size_t l,
 				dg[j] = dh[j] * fc[dm + j];
 				dg[dm + j] = dh[j] * act[j];
 			}
-			act_backward(c, dg, fc, act, dg, dm);
+			eap_model_act_backward(c, dg, fc, act, dg, dm);
 		}
 	} else {
-		act_backward(c, v->dfc, F->fc, F->gelu, v->gelu, n * dm);
+		eap_model_act_backward(c, v->dfc, F->fc, F->gelu, v->gelu, n * dm);
 	}
 	eap_sgemm(0, 1, n, d, wfc, 1.0f, v->dfc, wfc, W->w_fc, wfc, 0.0f, dln,
 		  d);

@@ -343,6 +343,34 @@ int eap_cfg_rope_scaling(const cJSON *root, struct eap_rope *r,
 	return 0;
 }
 
+int eap_cfg_rms_decoder(struct eap_config *c, const cJSON *root,
+			const char *act_key, const char *act_default,
+			const char *path, struct eap_err *err)
+{
+	struct eap_arch *a = &c->arch;
+	double eps, theta;
+	int rc;
+
+	if ((rc = eap_cfg_common_hf(c, root, path, err)))
+		return rc;
+	a->norm = EAP_NORM_RMS;
+	a->gated = 1;
+	if ((rc = eap_cfg_num(root, "rms_norm_eps", 1e-6, 0, 1 - 1e-9, &eps,
+			      path, err)) ||
+	    (rc = eap_cfg_act(root, act_key, act_default, &a->act, path, err)) ||
+	    (rc = eap_cfg_bool(root, "attention_bias", 0, &a->qkv_bias, path,
+			       err)) ||
+	    (rc = eap_cfg_num(root, "rope_theta", 10000, 0, 1e12, &theta, path,
+			      err)) ||
+	    (rc = eap_cfg_rope_scaling(root, &a->rope, path, err)))
+		return rc;
+	a->norm_eps = (float)eps;
+	a->o_bias = a->qkv_bias; /* attention_bias covers o_proj too */
+	a->rope.dim = c->d_head;
+	a->rope.theta = theta;
+	return 0;
+}
+
 int eap_cfg_common_hf(struct eap_config *c, const cJSON *root,
 		      const char *path, struct eap_err *err)
 {

@@ -18,32 +18,17 @@ static int gemma_like(struct eap_config *c, const cJSON *root,
 		      const char *path, struct eap_err *err)
 {
 	struct eap_arch *a = &c->arch;
-	double eps, theta, scalar;
+	double scalar;
 	int rc;
 
-	if ((rc = eap_cfg_common_hf(c, root, path, err)))
-		return rc;
-	a->norm = EAP_NORM_RMS;
-	a->attn_pre_norm = a->mlp_pre_norm = 1;
-	a->gated = 1;
 	/* Gemma's checkpoints say hidden_act "gelu" but every Gemma runs
 	 * hidden_activation, gelu_pytorch_tanh by default */
-	if ((rc = eap_cfg_num(root, "rms_norm_eps", 1e-6, 0, 1 - 1e-9, &eps,
-			      path, err)) ||
-	    (rc = eap_cfg_act(root, "hidden_activation", "gelu_pytorch_tanh",
-			      &a->act, path, err)) ||
-	    (rc = eap_cfg_bool(root, "attention_bias", 0, &a->qkv_bias, path,
-			       err)) ||
-	    (rc = eap_cfg_num(root, "rope_theta", 10000, 0, 1e12, &theta, path,
-			      err)) ||
-	    (rc = eap_cfg_rope_scaling(root, &a->rope, path, err)) ||
+	if ((rc = eap_cfg_rms_decoder(c, root, "hidden_activation",
+				      "gelu_pytorch_tanh", path, err)) ||
 	    (rc = eap_cfg_num(root, "query_pre_attn_scalar", (double)c->d_head,
 			      0, 1e9, &scalar, path, err)))
 		return rc;
-	a->norm_eps = (float)eps;
-	a->o_bias = a->qkv_bias;
-	a->rope.dim = c->d_head;
-	a->rope.theta = theta;
+	a->attn_pre_norm = a->mlp_pre_norm = 1;
 	a->attn_scale = (float)(1.0 / sqrt(scalar));
 	/* HF: a tensor of hidden_size**0.5 in the model's dtype */
 	a->embed_scale = (float)sqrt((double)c->d_model);

@@ -117,34 +117,16 @@ int eap_cfg_layer_types(const cJSON *root, struct eap_config *c,
 	return 1;
 }
 
-/* RMSNorm, SwiGLU, rotary on every dim: what these four share. */
+/* RMSNorm before attention and MLP, SwiGLU: what these four share. */
 static int llama_like(struct eap_config *c, const cJSON *root,
 		      const char *path, struct eap_err *err)
 {
-	struct eap_arch *a = &c->arch;
-	double eps, theta;
-	int rc;
+	int rc = eap_cfg_rms_decoder(c, root, "hidden_act", "silu", path, err);
 
-	if ((rc = eap_cfg_common_hf(c, root, path, err)))
+	if (rc)
 		return rc;
-	a->norm = EAP_NORM_RMS;
-	a->attn_pre_norm = a->mlp_pre_norm = 1;
-	a->gated = 1;
-	if ((rc = eap_cfg_num(root, "rms_norm_eps", 1e-6, 0, 1 - 1e-9, &eps,
-			      path, err)) ||
-	    (rc = eap_cfg_act(root, "hidden_act", "silu", &a->act, path, err)) ||
-	    (rc = eap_cfg_bool(root, "attention_bias", 0, &a->qkv_bias, path,
-			       err)) ||
-	    (rc = eap_cfg_bool(root, "mlp_bias", 0, &a->mlp_bias, path, err)) ||
-	    (rc = eap_cfg_num(root, "rope_theta", 10000, 0, 1e12, &theta, path,
-			      err)) ||
-	    (rc = eap_cfg_rope_scaling(root, &a->rope, path, err)))
-		return rc;
-	a->norm_eps = (float)eps;
-	a->o_bias = a->qkv_bias; /* Llama's attention_bias covers o_proj */
-	a->rope.dim = c->d_head;
-	a->rope.theta = theta;
-	return 0;
+	c->arch.attn_pre_norm = c->arch.mlp_pre_norm = 1;
+	return eap_cfg_bool(root, "mlp_bias", 0, &c->arch.mlp_bias, path, err);
 }
 
 /* A sliding window on the layers that layer_types (or all) name. */

@@ -9,30 +9,11 @@
 static int config(struct eap_config *c, const cJSON *root, const char *path,
 		  struct eap_err *err)
 {
-	struct eap_arch *a = &c->arch;
-	double eps, theta;
-	int rc;
+	int rc = eap_cfg_rms_decoder(c, root, "hidden_act", "silu", path, err);
 
-	if ((rc = eap_cfg_common_hf(c, root, path, err)))
-		return rc;
-	a->norm = EAP_NORM_RMS;
-	a->attn_post_norm = a->mlp_post_norm = 1;
-	a->qk_norm = EAP_QKNORM_ALL;
-	a->gated = 1;
-	if ((rc = eap_cfg_num(root, "rms_norm_eps", 1e-6, 0, 1 - 1e-9, &eps,
-			      path, err)) ||
-	    (rc = eap_cfg_act(root, "hidden_act", "silu", &a->act, path, err)) ||
-	    (rc = eap_cfg_bool(root, "attention_bias", 0, &a->qkv_bias, path,
-			       err)) ||
-	    (rc = eap_cfg_num(root, "rope_theta", 10000, 0, 1e12, &theta, path,
-			      err)) ||
-	    (rc = eap_cfg_rope_scaling(root, &a->rope, path, err)))
-		return rc;
-	a->norm_eps = (float)eps;
-	a->o_bias = a->qkv_bias;
-	a->rope.dim = c->d_head;
-	a->rope.theta = theta;
-	return 0;
+	c->arch.attn_post_norm = c->arch.mlp_post_norm = 1;
+	c->arch.qk_norm = EAP_QKNORM_ALL;
+	return rc;
 }
 
 static void params(struct eap_table *t)

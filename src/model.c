@@ -395,90 +395,58 @@ static void shape_str(char *buf, size_t n, const size_t *shape, size_t ndim)
 		snprintf(buf + k, n - k, "]");
 }
 
-/* Put a tensor's values (src, p->numel) into the canonical weights. */
-static void scatter(const struct eap_model *m, const struct eap_param *p,
-		    const float *src)
+/*
+ * Move one checkpoint tensor's values between the file's layout (buf,
+ * p->numel) and the canonical weights: load 1 puts them in (applying
+ * p->xform), load 0 takes them out (its inverse, for the writer).
+ */
+static void transfer(const struct eap_model *m, const struct eap_param *p,
+		     float *buf, int load)
 {
-	float *dst = m->params + p->offset;
+	float *canon = m->params + p->offset;
 	size_t r = p->shape[0], c = p->ndim == 2 ? p->shape[1] : 1;
 	size_t H = m->cfg.n_head, dh = m->cfg.d_head;
+	int neox = p->xform == EAP_X_NEOX_QKV || p->xform == EAP_X_NEOX_QKV_BIAS;
+	/* element k of the file at canonical index at(k), visited in order */
+#define MOVE(k, idx)                                                         \
+	do {                                                                 \
+		if (load)                                                    \
+			canon[idx] = buf[k];                                 \
+		else                                                         \
+			buf[k] = canon[idx];                                 \
+	} while (0)
 
-	switch (p->xform) {
-	case EAP_X_COPY:
-		memcpy(dst, src, p->numel * sizeof(float));
-		break;
-	case EAP_X_PLUS1:
-		for (size_t i = 0; i < p->numel; i++)
-			dst[i] = 1.0f + src[i];
-		break;
-	case EAP_X_COLS:
-		memcpy(dst + p->col0, src, p->numel * sizeof(float));
-		break;
-	case EAP_X_T: /* [out r, in c] -> [in c, ld] at columns col0.. */
+	if (p->xform == EAP_X_COPY || p->xform == EAP_X_COLS) {
+		size_t c0 = p->xform == EAP_X_COLS ? p->col0 : 0;
+
+		for (size_t k = 0; k < p->numel; k++)
+			MOVE(k, c0 + k);
+	} else if (p->xform == EAP_X_PLUS1) {
+		for (size_t k = 0; k < p->numel; k++) {
+			if (load)
+				canon[k] = 1.0f + buf[k];
+			else
+				buf[k] = canon[k] - 1.0f;
+		}
+	} else if (p->xform == EAP_X_T) { /* [out r, in c] <-> [in c, ld] */
 		for (size_t o = 0; o < r; o++)
 			for (size_t i = 0; i < c; i++)
-				dst[i * p->ld + p->col0 + o] = src[o * c + i];
-		break;
-	case EAP_X_NEOX_QKV: /* row (h, j, e) -> column j H dh + h dh + e */
-	case EAP_X_NEOX_QKV_BIAS:
+				MOVE(o * c + i, i * p->ld + p->col0 + o);
+	} else if (neox) { /* row (h, j, e) <-> column j H dh + h dh + e */
+		size_t cols = p->xform == EAP_X_NEOX_QKV ? c : 1;
+
 		for (size_t h = 0; h < H; h++)
 			for (size_t j = 0; j < 3; j++)
 				for (size_t e = 0; e < dh; e++) {
 					size_t row = (h * 3 + j) * dh + e;
 					size_t col = j * H * dh + h * dh + e;
 
-					if (p->xform == EAP_X_NEOX_QKV_BIAS)
-						dst[col] = src[row];
-					else
-						for (size_t i = 0; i < c; i++)
-							dst[i * 3 * H * dh + col] =
-								src[row * c + i];
+					for (size_t i = 0; i < cols; i++)
+						MOVE(row * cols + i,
+						     i * 3 * H * dh + col);
 				}
-		break;
 	}
-}
-
-/* The inverse of scatter, for the writer. */
-static void gather(const struct eap_model *m, const struct eap_param *p,
-		   float *out)
-{
-	const float *src = m->params + p->offset;
-	size_t r = p->shape[0], c = p->ndim == 2 ? p->shape[1] : 1;
-	size_t H = m->cfg.n_head, dh = m->cfg.d_head;
-
-	switch (p->xform) {
-	case EAP_X_COPY:
-		memcpy(out, src, p->numel * sizeof(float));
-		break;
-	case EAP_X_PLUS1:
-		for (size_t i = 0; i < p->numel; i++)
-			out[i] = src[i] - 1.0f;
-		break;
-	case EAP_X_COLS:
-		memcpy(out, src + p->col0, p->numel * sizeof(float));
-		break;
-	case EAP_X_T:
-		for (size_t o = 0; o < r; o++)
-			for (size_t i = 0; i < c; i++)
-				out[o * c + i] = src[i * p->ld + p->col0 + o];
-		break;
-	case EAP_X_NEOX_QKV:
-	case EAP_X_NEOX_QKV_BIAS:
-		for (size_t h = 0; h < H; h++)
-			for (size_t j = 0; j < 3; j++)
-				for (size_t e = 0; e < dh; e++) {
-					size_t row = (h * 3 + j) * dh + e;
-					size_t col = j * H * dh + h * dh + e;
-
-					if (p->xform == EAP_X_NEOX_QKV_BIAS)
-						out[row] = src[col];
-					else
-						for (size_t i = 0; i < c; i++)
-							out[row * c + i] =
-								src[i * 3 * H * dh + col];
-				}
-		break;
-	}
+#undef MOVE
 }
 
 /*
@@ -628,7 +596,7 @@ int eap_model_load(struct eap_model *m, const char *dir_in,
 						 k.st[shard].path, t->name, e);
 				goto fail;
 			}
-		scatter(m, p, tmp);
+		transfer(m, p, tmp, 1);
 	}
 	m->dir = strdup(dir);
 	if (!m->dir) {
@@ -747,7 +715,7 @@ int eap_model_save(const struct eap_model *m, const char *dir,
 		if (table[i].xform == EAP_X_COPY) {
 			out[i].data = m->params + table[i].offset;
 		} else { /* in the checkpoint's own layout */
-			gather(m, &table[i], b);
+			transfer(m, &table[i], b, 0);
 			out[i].data = b;
 			b += table[i].numel;
 		}
@@ -1033,6 +1001,23 @@ void eap_model_act_forward(const struct eap_config *c, int fast, float *out,
 		break;
 	case EAP_ACT_SILU:
 		eap_silu_forward(out, x, n);
+		break;
+	}
+}
+
+void eap_model_act_backward(const struct eap_config *c, float *dx,
+			    const float *x, const float *y, const float *dout,
+			    size_t n)
+{
+	switch (c->arch.act) {
+	case EAP_ACT_GELU_TANH:
+		eap_gelu_backward(dx, x, y, dout, n);
+		break;
+	case EAP_ACT_GELU_ERF:
+		eap_gelu_erf_backward(dx, x, dout, n);
+		break;
+	case EAP_ACT_SILU:
+		eap_silu_backward(dx, x, dout, n);
 		break;
 	}
 }

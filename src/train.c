@@ -427,22 +427,6 @@ static void norm_backward(const struct eap_config *c, int has, float *dx,
 	}
 }
 
-static void act_backward(const struct eap_config *c, float *dx, const float *x,
-			 const float *y, const float *dout, size_t n)
-{
-	switch (c->arch.act) {
-	case EAP_ACT_GELU_TANH:
-		eap_gelu_backward(dx, x, y, dout, n);
-		break;
-	case EAP_ACT_GELU_ERF:
-		eap_gelu_erf_backward(dx, x, dout, n);
-		break;
-	case EAP_ACT_SILU:
-		eap_silu_backward(dx, x, dout, n);
-		break;
-	}
-}
-
 /* Forward and backward of one worker's slice into w->grad. */
 static void *worker_run(void *arg)
 {
@@ -507,10 +491,10 @@ static void *worker_run(void *arg)
 					dg[j] = dhi[j] * fc[dm + j];
 					dg[dm + j] = dhi[j] * act[j];
 				}
-				act_backward(c, dg, fc, act, dg, dm);
+				eap_model_act_backward(c, dg, fc, act, dg, dm);
 			}
 		} else {
-			act_backward(c, w->dfc, F->fc, F->gelu, w->dhid, n * dm);
+			eap_model_act_backward(c, w->dfc, F->fc, F->gelu, w->dhid, n * dm);
 		}
 		/* fc = b_fc + ln2 (n, d) W_fc (d, wfc) */
 		if (Lw->b_fc)

@@ -111,6 +111,16 @@ struct eap_decoder_names {
 };
 void eap_table_decoder(struct eap_table *t, const struct eap_decoder_names *n);
 
+/*
+ * What the RMSNorm decoders (Llama, Qwen, Gemma, OLMo-2) share: the
+ * common fields, RMSNorm with rms_norm_eps, a gated MLP with the
+ * activation act_key names (default act_default), attention_bias,
+ * rotary on every dim with rope_theta and rope_scaling.
+ */
+int eap_cfg_rms_decoder(struct eap_config *c, const cJSON *root,
+			const char *act_key, const char *act_default,
+			const char *path, struct eap_err *err);
+
 /* layer_types ("sliding_attention" / "full_attention") into a->sliding;
  * 0 if absent, 1 if read. */
 int eap_cfg_layer_types(const cJSON *root, struct eap_config *c,

@@ -335,6 +335,11 @@ void eap_model_attn_opts(const struct eap_config *c, size_t l,
 /* The MLP's activation (GELU tanh, fast or not; exact GELU; SiLU). */
 void eap_model_act_forward(const struct eap_config *c, int fast, float *out,
 			   const float *x, size_t n);
+/* Its backward: dx (n) = act'(x) dout, y = act(x) from the forward; dx
+ * may be dout. */
+void eap_model_act_backward(const struct eap_config *c, float *dx,
+			    const float *x, const float *y, const float *dout,
+			    size_t n);
 /* The rotary cos/sin table of layer l and its half width (0: none). */
 const float *eap_model_rope_table(const struct eap_config *c,
 				  const struct eap_fwd *f, size_t l,
