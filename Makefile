@@ -44,6 +44,12 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 NODEPS_GOALS := help clean clean-results distclean
 ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+# a stamp named by the package lists: adding a package remakes config.mk
+# (a prerequisite would not do: .SECONDARY leaves missing ones alone)
+PKG_STAMP := build/pkgs-$(shell echo '$(DEB_PKGS) $(PC_PKGS)' | cksum | cut -d' ' -f1)
+ifeq ($(wildcard $(PKG_STAMP)),)
+$(shell rm -f build/config.mk build/pkgs-*; mkdir -p build && touch $(PKG_STAMP))
+endif
 -include build/config.mk
 endif
 
