@@ -19,7 +19,11 @@
 #include "eap/tokenizer.h"
 #include "test_util.h"
 
-#define ORGANISM "data/models/organism"
+/* the committed organisms: GPT-2's, and those of other families */
+static const char *const organisms[] = {
+	"data/models/organism",
+};
+#define N_ORGANISMS (sizeof(organisms) / sizeof(organisms[0]))
 
 static const struct {
 	const char *task;
@@ -33,10 +37,13 @@ static const struct {
 	{ "hypernymy", EAP_METRIC_PROB_DIFF },
 };
 
+#define N_TASKS (sizeof(tasks) / sizeof(tasks[0]))
+
 START_TEST(test_organism_solves_task)
 {
-	const char *name = tasks[_i].task;
-	enum eap_metric metric = tasks[_i].metric;
+	const char *name = tasks[_i % N_TASKS].task;
+	const char *org = organisms[_i / N_TASKS];
+	enum eap_metric metric = tasks[_i % N_TASKS].metric;
 	struct eap_model m = { 0 };
 	struct eap_tokenizer tok = { 0 };
 	struct eap_graph g = { 0 };
@@ -52,9 +59,10 @@ START_TEST(test_organism_solves_task)
 	double sc = 0.0, sr = 0.0;
 
 	snprintf(dir, sizeof(dir), "data/tasks/%s", name);
-	ck_assert_msg(eap_model_load(&m, ORGANISM, &err) == 0, "%s", err.msg);
-	ck_assert_msg(eap_tokenizer_load(&tok, ORGANISM, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(eap_graph_init(&g, m.cfg.n_layer, m.cfg.n_head, &err), 0);
+	ck_assert_msg(eap_model_load(&m, org, &err) == 0, "%s", err.msg);
+	ck_assert_msg(eap_tokenizer_load(&tok, org, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(eap_graph_init_layout(&g, m.cfg.n_layer, m.cfg.n_head,
+					       m.cfg.arch.parallel, &err), 0);
 	ck_assert_msg(eap_task_load(&t, dir, &err) == 0, "%s", err.msg);
 	eap_rng_init(&rng, 1);
 	ck_assert_msg(eap_task_pairs(&t, EAP_SPLIT_TEST, 200, &rng, &p, &err) == 0, "%s", err.msg);
@@ -75,8 +83,8 @@ START_TEST(test_organism_solves_task)
 	}
 	sc /= (double)ids.n;
 	sr /= (double)ids.n;
-	printf("organism %-13s %-10s clean accuracy %5.1f%%  mean clean %+.3f  corrupted %+.3f  (n=%zu)\n",
-	       name, eap_metric_name(metric), 100.0 * (double)correct / (double)ids.n,
+	printf("%s %-13s %-10s clean accuracy %5.1f%%  mean clean %+.3f  corrupted %+.3f  (n=%zu)\n",
+	       strrchr(org, '/') + 1, name, eap_metric_name(metric), 100.0 * (double)correct / (double)ids.n,
 	       sc, sr, ids.n);
 	fflush(stdout);
 	ck_assert_msg((double)correct >= 0.95 * (double)ids.n, "%s: clean accuracy %zu/%zu",
@@ -99,7 +107,7 @@ Suite *organism_suite(void)
 	TCase *tc = tcase_create("tasks");
 
 	tcase_add_loop_test(tc, test_organism_solves_task, 0,
-			    (int)(sizeof(tasks) / sizeof(tasks[0])));
+			    (int)(N_ORGANISMS * sizeof(tasks) / sizeof(tasks[0])));
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
