@@ -20,7 +20,8 @@
 #   {TASK}{seed-diff|seed-lo|seed-hi}, {seeds}{n|examples|pos|neg|zero}
 #       (the tasks whose interval lies above 0, below 0, or covers it)
 #   {f80}{tiny|rest}  tasks whose exact circuit reaches F >= 0.8 within
-#       TINY edges, and the others; {f80}{TINY}
+#       TINY edges, and the others; {f80}{TINY}; {f80}{same} the tasks on
+#       which every method's smallest such circuit has the same size
 #   {TASK}{manual-f|manual-edges}, {TASK}{VARIANT-mp199|VARIANT-mr199}
 #       (edge precision and recall of the top 199 edges)
 function tex(s) { gsub(/_/, "\\_", s); return s }
@@ -54,6 +55,10 @@ f == "tables.csv" && $2 == "exact" {
 	if ($7 >= 1 && $7 <= TINY) tiny = add(tiny, $1); else rest = add(rest, $1)
 	havef80 = 1
 }
+f == "tables.csv" {
+	if (!($1 in first)) { first[$1] = $7; order[++ntab] = $1; same[$1] = 1 }
+	else if ($7 != first[$1]) same[$1] = 0
+}
 f == "manual-faith.csv" {
 	t = FILENAME; sub(/\/manual-faith\.csv$/, "", t); sub(/.*\//, "", t)
 	set(t, "manual-f", sprintf("%.2f", $7)); set(t, "manual-edges", $3)
@@ -75,4 +80,6 @@ END {
 		set("seeds", "pos", list(pos)); set("seeds", "neg", list(neg)); set("seeds", "zero", list(zero))
 	}
 	if (havef80) { set("f80", "tiny", list(tiny)); set("f80", "rest", list(rest)) }
+	for (i = 1; i <= ntab; i++) if (same[order[i]]) sames = add(sames, order[i])
+	if (ntab) set("f80", "same", list(sames))
 }
