@@ -24,6 +24,7 @@
 static const char *const organisms[] = {
 	"data/models/organism",
 	"data/models/organism-llama",
+	"data/models/organism-neox",
 };
 #define N_ORGANISMS (sizeof(organisms) / sizeof(organisms[0]))
 
