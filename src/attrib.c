@@ -524,22 +524,7 @@ static void mlp_backward(struct eap_run *r, const struct views *v, size_t l,
 	}
 	eap_sgemm(0, 1, n, dm, d, 1.0f, dmo, d, W->w_proj, d, 0.0f, v->gelu,
 		  dm);
-	if (c->arch.gated) {
-		/* h = act(gate) * up: dgate = dh up act'(gate), dup = dh act */
-		for (size_t i = 0; i < n; i++) {
-			const float *fc = F->fc + i * wfc, *act = F->gelu + i * dm;
-			const float *dh = v->gelu + i * dm;
-			float *dg = v->dfc + i * wfc;
-
-			for (size_t j = 0; j < dm; j++) {
-				dg[j] = dh[j] * fc[dm + j];
-				dg[dm + j] = dh[j] * act[j];
-			}
-			eap_model_act_backward(c, dg, fc, act, dg, dm);
-		}
-	} else {
-		eap_model_act_backward(c, v->dfc, F->fc, F->gelu, v->gelu, n * dm);
-	}
+	eap_model_mlp_act_backward(c, v->dfc, F->fc, F->gelu, v->gelu, n);
 	eap_sgemm(0, 1, n, d, wfc, 1.0f, v->dfc, wfc, W->w_fc, wfc, 0.0f, dln,
 		  d);
 }

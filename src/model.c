@@ -1022,6 +1022,30 @@ void eap_model_act_backward(const struct eap_config *c, float *dx,
 	}
 }
 
+void eap_model_mlp_act_backward(const struct eap_config *c, float *dfc,
+				const float *fc, const float *act,
+				const float *dhid, size_t n)
+{
+	size_t dm = c->d_mlp, wfc = 2 * dm;
+
+	if (!c->arch.gated) {
+		eap_model_act_backward(c, dfc, fc, act, dhid, n * dm);
+		return;
+	}
+	/* h = act(gate) * up: dgate = dh up act'(gate), dup = dh act */
+	for (size_t i = 0; i < n; i++) {
+		const float *f = fc + i * wfc, *y = act + i * dm;
+		const float *dh = dhid + i * dm;
+		float *dg = dfc + i * wfc;
+
+		for (size_t j = 0; j < dm; j++) {
+			dg[j] = dh[j] * f[dm + j];
+			dg[dm + j] = dh[j] * y[j];
+		}
+		eap_model_act_backward(c, dg, f, y, dg, dm);
+	}
+}
+
 const float *eap_model_rope_table(const struct eap_config *c,
 				  const struct eap_fwd *f, size_t l,
 				  size_t *half)

@@ -478,24 +478,7 @@ static void *worker_run(void *arg)
 			  G(Lw->w_proj), d);
 		eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, Lw->w_proj, d, 0.0f,
 			  w->dhid, dm);
-		if (a->gated) {
-			/* hid = act(gate) up: dgate = dhid up act'(gate),
-			 * dup = dhid act(gate) */
-			for (size_t i = 0; i < n; i++) {
-				const float *fc = F->fc + i * wfc;
-				const float *act = F->gelu + i * dm;
-				const float *dhi = w->dhid + i * dm;
-				float *dg = w->dfc + i * wfc;
-
-				for (size_t j = 0; j < dm; j++) {
-					dg[j] = dhi[j] * fc[dm + j];
-					dg[dm + j] = dhi[j] * act[j];
-				}
-				eap_model_act_backward(c, dg, fc, act, dg, dm);
-			}
-		} else {
-			eap_model_act_backward(c, w->dfc, F->fc, F->gelu, w->dhid, n * dm);
-		}
+		eap_model_mlp_act_backward(c, w->dfc, F->fc, F->gelu, w->dhid, n);
 		/* fc = b_fc + ln2 (n, d) W_fc (d, wfc) */
 		if (Lw->b_fc)
 			bias_grad(G(Lw->b_fc), w->colsum, w->dfc, n, wfc);

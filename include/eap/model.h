@@ -340,6 +340,15 @@ void eap_model_act_forward(const struct eap_config *c, int fast, float *out,
 void eap_model_act_backward(const struct eap_config *c, float *dx,
 			    const float *x, const float *y, const float *dout,
 			    size_t n);
+/*
+ * The MLP's activation backward over n rows: dfc (n, d_mlp; gated: n,
+ * 2 d_mlp for gate | up) from dhid (n, d_mlp), the gradient at
+ * act(fc) (gated: at act(gate) * up), with fc and act = act(fc or gate)
+ * from the forward.  dfc may be dhid when not gated.
+ */
+void eap_model_mlp_act_backward(const struct eap_config *c, float *dfc,
+				const float *fc, const float *act,
+				const float *dhid, size_t n);
 /* The rotary cos/sin table of layer l and its half width (0: none). */
 const float *eap_model_rope_table(const struct eap_config *c,
 				  const struct eap_fwd *f, size_t l,
