@@ -114,6 +114,11 @@ for sig in $SIGS; do
 	interrupt eap-score $sig "$SCORES"
 done
 run_make "$R/circuits-exact-logit_diff.h5" > "$T/log" 2>&1 || { echo "interrupt.sh: circuits: $(tail -3 "$T/log")"; exit 1; }
+# stacked eap-eval finishes 300 prompts too fast to be interrupted: ten
+# times as many test prompts (newer than what they depend on, so make
+# keeps them and redoes only the curve)
+bin/eap-corrupt --task data/tasks/ioi --split test -n 3000 --seed 1 -o "$R/pairs-test.csv" ||
+	{ echo "interrupt.sh: cannot make 3000 test pairs"; exit 1; }
 for sig in $SIGS; do
 	interrupt eap-eval $sig "$CURVE" "$SUMMARY"
 done
