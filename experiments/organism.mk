@@ -22,32 +22,47 @@ organism: bin/eap-corrupt bin/eap-train
 
 # `make organisms SEEDS="1 2 3"`: seed variants of the organism, the same
 # recipe with the corpus and the initialisation drawn from seed S, in
-# data/models/organism-sS/ (seed 1 is data/models/organism itself).  They
-# are committed, so the tool is an order-only prerequisite: a rebuilt
-# bin/eap-train does not retrain them; delete a directory to retrain it.
-# Each run takes THREADS_OPT's threads (cores / make -j jobs), so
-# `make -j2 organisms` trains two seeds at once, one core each.
+# data/models/organism-sS/ (seed 1 is data/models/organism itself).  With
+# MODEL=data/models/organism-llama (or -neox) the variants of that
+# organism: data/models/organism-llama-sS/, its --arch options
+# (experiments/families.mk).  They are committed, so the tool is an
+# order-only prerequisite: a rebuilt bin/eap-train does not retrain them;
+# delete a directory to retrain it.  Each run takes THREADS_OPT's threads
+# (cores / make -j jobs), so `make -j2 organisms` trains two seeds at once,
+# one core each.
 SEEDS ?= 1
-organism_dir = $(if $(filter 1,$(1)),data/models/organism,data/models/organism-s$(1))
-ORGANISM_SEED_MODELS := $(foreach s,$(filter-out 1,$(SEEDS)),data/models/organism-s$(s)/model.safetensors)
+ORGANISM_NAMES := organism organism-llama organism-neox
+ORGANISM_SEED_MODELS := $(foreach s,$(filter-out 1,$(SEEDS)),$(patsubst %/,%,$(MODEL))-s$(s)/model.safetensors)
 
 .PHONY: organisms
 organisms: $(ORGANISM_SEED_MODELS)
+ifneq ($(filter organisms,$(MAKECMDGOALS)),)
+ifeq ($(filter $(MODEL_NAME),$(ORGANISM_NAMES)),)
+$(error make organisms: MODEL=$(MODEL) is not an organism ($(ORGANISM_NAMES) in data/models); seed variants of other models are trained by hand)
+endif
+endif
 
-data/models/organism-s%/model.safetensors: | bin/eap-corrupt bin/eap-train
-	@mkdir -p build/organism-s$*
-	bin/eap-corrupt --vocab -o build/organism-s$*/vocab.txt
-	bin/eap-corrupt --corpus -n $(ORGANISM_SENTENCES) --seed $* -o build/organism-s$*/corpus.txt
-	rm -rf build/organism-s$*/model
-	$(call step,TRAIN,$@)
-	$(SUBMIT) bin/eap-train --corpus build/organism-s$*/corpus.txt --vocab build/organism-s$*/vocab.txt \
-	  --layers 4 --heads 8 --dim 128 --ctx 32 --steps $(ORGANISM_STEPS) --batch 64 \
-	  --lr 3e-3 --warmup 100 --seed $* $(THREADS_OPT) --progress -o build/organism-s$*/model
-	rm -rf $(@D)
-	cp -r build/organism-s$*/model $(@D)
+# $(1) organism name, $(2) its eap-train architecture options
+define organism_seed_rule
+data/models/$(1)-s%/model.safetensors: | bin/eap-corrupt bin/eap-train
+	@mkdir -p build/$(1)-s$$*
+	bin/eap-corrupt --vocab -o build/$(1)-s$$*/vocab.txt
+	bin/eap-corrupt --corpus -n $$(ORGANISM_SENTENCES) --seed $$* -o build/$(1)-s$$*/corpus.txt
+	rm -rf build/$(1)-s$$*/model
+	$$(call step,TRAIN,$$@)
+	$$(SUBMIT) bin/eap-train $(2) --corpus build/$(1)-s$$*/corpus.txt --vocab build/$(1)-s$$*/vocab.txt \
+	  --layers 4 --heads 8 --dim 128 --ctx 32 --steps $$(ORGANISM_STEPS) --batch 64 \
+	  --lr 3e-3 --warmup 100 --seed $$* $$(THREADS_OPT) --progress -o build/$(1)-s$$*/model
+	rm -rf $$(@D)
+	cp -r build/$(1)-s$$*/model $$(@D)
+endef
+$(eval $(call organism_seed_rule,organism,))
+$(eval $(call organism_seed_rule,organism-llama,$$(ORGANISM_ARCH_llama)))
+$(eval $(call organism_seed_rule,organism-neox,$$(ORGANISM_ARCH_neox)))
 
 help::
 	@echo "  organisms       seed variants of the organism, SEEDS=\"1 2 3\": data/models/organism-s<seed>/"
+	@echo "                  (MODEL=data/models/organism-llama or -neox: that organism's, <name>-s<seed>/)"
 	@echo "                  (seed 1 is data/models/organism; each about 20-30 minutes of one core)"
 	@echo "  organism        retrain the built-in model organism into data/models/organism"
 	@echo "                  (about 20 minutes on 2 cores; same seed, same bytes)"
