@@ -135,7 +135,13 @@ struct eap_train_worker {
 				   activation's (or act * up's) output */
 	float *dfc;             /* (rows, P, d_mlp or 2 d_mlp) of fc */
 	float *dpar;            /* (rows, P, d) a parallel block's MLP path */
-	float *att_scratch;     /* (P, P) */
+	float *dpost;           /* (rows, P, d) gradient at a post norm's
+				   input (attn_o, mlp_raw); NULL: none */
+	float *dqk;             /* (rows, P, (H + 2 H_kv) dh) gradient at
+				   the projection before the QK-norm; NULL:
+				   none */
+	float *ycap;            /* (V) a row's soft-capped logits */
+	float *att_scratch;     /* (P, P), (2, P, P) with soft-capped scores */
 	double *colsum;         /* (max(3 H dh, 2 d_mlp, d)) */
 	int32_t *lengths;       /* (rows) all P */
 	float *mem;
@@ -170,7 +176,7 @@ static int worker_init(struct eap_train_worker *w, const struct eap_config *cfg,
 	struct eap_config c = *cfg;
 	size_t d, dm, n = rows * P, hd, wp, wfc, nf, nd;
 	float *p;
-	int rc;
+	int rc, post;
 
 	eap_config_normalize(&c);
 	d = c.d_model;
@@ -178,9 +184,12 @@ static int worker_init(struct eap_train_worker *w, const struct eap_config *cfg,
 	hd = c.n_head * c.d_head;
 	wp = (c.n_head + 2 * c.n_kv_head) * c.d_head;
 	wfc = dm * (c.arch.gated ? 2 : 1);
+	post = c.arch.attn_post_norm || c.arch.mlp_post_norm;
 	nf = n_grad + 2 * n * d + n * hd + 3 * n * hd +
 	     (wp != 3 * hd ? n * wp : 0) + n * dm + (c.arch.gated ? n * wfc : 0) +
-	     (c.arch.parallel ? n * d : 0) + P * P;
+	     (c.arch.parallel ? n * d : 0) + (post ? n * d : 0) +
+	     (c.arch.qk_norm ? n * wp : 0) + c.n_vocab +
+	     (c.arch.attn_softcap > 0 ? 2 : 1) * P * P;
 	nd = 3 * hd > wfc ? 3 * hd : wfc;
 	nd = nd > d ? nd : d;
 	memset(w, 0, sizeof(*w));
@@ -219,6 +228,16 @@ static int worker_init(struct eap_train_worker *w, const struct eap_config *cfg,
 		w->dpar = p;
 		p += n * d;
 	}
+	if (post) {
+		w->dpost = p;
+		p += n * d;
+	}
+	if (c.arch.qk_norm) {
+		w->dqk = p;
+		p += n * wp;
+	}
+	w->ycap = p;
+	p += c.n_vocab;
 	w->att_scratch = p;
 	w->colsum = w->dmem;
 	for (size_t b = 0; b < rows; b++)
@@ -239,17 +258,6 @@ int eap_train_init(struct eap_train *t, const struct eap_config *cfg,
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	{
-		struct eap_config c = *cfg;
-
-		eap_config_normalize(&c);
-		if (c.arch.attn_post_norm || c.arch.mlp_post_norm ||
-		    c.arch.qk_norm || c.arch.attn_softcap > 0 ||
-		    c.arch.logit_softcap > 0)
-			return eap_err_set(err, EAP_EINVAL,
-					   "training of %s models is not implemented yet (post norms, QK-norm and soft-caps have no weight gradients); GPT-2, GPT-NeoX, Llama, Mistral and Qwen2 train",
-					   c.arch.family);
-	}
 	t->cfg = *cfg;
 	t->B = B;
 	t->P = P;
@@ -330,10 +338,12 @@ static void bias_grad(float *db, double *acc, const float *x, size_t n,
 /*
  * Loss and dloss/dlogits, in place over logits (n, V): the softmax minus
  * the one-hot target, divided by the number of predicted positions of the
- * whole batch.  Returns the summed loss / n_pred; log-sum-exp in double.
+ * whole batch, then through the final soft-cap (cap > 0; the logits are
+ * its output, a row at a time kept in ycap (V)).  Returns the summed loss
+ * / n_pred; log-sum-exp in double.
  */
 static double loss_backward(float *logits, const int32_t *targets, size_t n,
-			    size_t V, size_t n_pred)
+			    size_t V, size_t n_pred, float cap, float *ycap)
 {
 	double total = 0.0, inv = 1.0 / (double)n_pred;
 
@@ -347,6 +357,8 @@ static double loss_backward(float *logits, const int32_t *targets, size_t n,
 			continue;
 		}
 		lt = l[targets[i]];
+		if (cap > 0)
+			memcpy(ycap, l, V * sizeof(float));
 		for (size_t j = 1; j < V; j++)
 			if (l[j] > mx)
 				mx = l[j];
@@ -359,6 +371,8 @@ static double loss_backward(float *logits, const int32_t *targets, size_t n,
 		for (size_t j = 0; j < V; j++)
 			l[j] *= scale;
 		l[targets[i]] -= (float)inv;
+		if (cap > 0)
+			eap_softcap_backward(l, ycap, l, V, cap);
 	}
 	return total * inv;
 }
@@ -427,6 +441,69 @@ static void norm_backward(const struct eap_config *c, int has, float *dx,
 	}
 }
 
+/*
+ * Through a post norm (Gemma-2/3, OLMo-2: an RMSNorm of the attention's or
+ * MLP's output before the residual add): the gradient at its input raw
+ * (n, d), into w->dpost, with its weight's gradient; no post norm (w
+ * NULL): dout itself.
+ */
+static const float *post_backward(const struct eap_config *c,
+				  struct eap_train_worker *wk, const float *w,
+				  float *dw, const float *dout, const float *raw,
+				  const float *stat, size_t n)
+{
+	size_t d = c->d_model;
+
+	if (!w)
+		return dout;
+	memset(wk->dpost, 0, n * d * sizeof(float));
+	eap_rmsnorm_backward(wk->dpost, dw, dout, raw, w, stat, n, d);
+	return wk->dpost;
+}
+
+/*
+ * The QK-norm's backward, from w->dproj (n, (H + 2 H_kv) dh), the gradient
+ * at the normed projection, to the gradient at the projection itself, in
+ * w->dqk (returned), with the q_norm and k_norm weight gradients: the
+ * RMSNorm of each head's d_head slice (Qwen3, Gemma-3; statistics at
+ * qk_stat[i (H + H_kv) + head], K heads after the H query heads) or of
+ * all of q and all of k (OLMo-2; statistics at [0] and [1]).  V passes.
+ */
+static const float *qk_norm_backward(const struct eap_config *c,
+				     struct eap_train_worker *wk,
+				     const struct eap_layer *W, float *dqn,
+				     float *dkn, const struct eap_fwd_layer *F,
+				     size_t n)
+{
+	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head;
+	size_t wp = (H + 2 * Hkv) * dh, sst = H + Hkv;
+	int head = c->arch.qk_norm == EAP_QKNORM_HEAD;
+
+	memset(wk->dqk, 0, n * wp * sizeof(float));
+	for (size_t i = 0; i < n; i++) {
+		size_t r = i * wp, k0 = r + H * dh;
+		const float *st = F->qk_stat + i * sst;
+
+		if (head) {
+			eap_rmsnorm_backward(wk->dqk + r, dqn, wk->dproj + r,
+					     F->proj + r, W->q_norm, st, H, dh);
+			eap_rmsnorm_backward(wk->dqk + k0, dkn, wk->dproj + k0,
+					     F->proj + k0, W->k_norm, st + H, Hkv,
+					     dh);
+		} else {
+			eap_rmsnorm_backward(wk->dqk + r, dqn, wk->dproj + r,
+					     F->proj + r, W->q_norm, st, 1,
+					     H * dh);
+			eap_rmsnorm_backward(wk->dqk + k0, dkn, wk->dproj + k0,
+					     F->proj + k0, W->k_norm, st + 1, 1,
+					     Hkv * dh);
+		}
+		memcpy(wk->dqk + k0 + Hkv * dh, wk->dproj + k0 + Hkv * dh,
+		       Hkv * dh * sizeof(float));
+	}
+	return wk->dqk;
+}
+
 /* Forward and backward of one worker's slice into w->grad. */
 static void *worker_run(void *arg)
 {
@@ -451,7 +528,8 @@ static void *worker_run(void *arg)
 	w->rc = eap_model_forward(m, f, w->tokens, w->lengths, nb, np, &w->err);
 	if (w->rc)
 		return NULL;
-	w->loss = loss_backward(f->logits, w->targets, n, V, w->n_pred);
+	w->loss = loss_backward(f->logits, w->targets, n, V, w->n_pred,
+				a->logit_softcap, w->ycap);
 
 	/* logits (n, V) = lnf (n, d) U^T, U (V, d) */
 	eap_sgemm(1, 0, V, d, n, 1.0f, f->logits, V, f->lnf, d, 1.0f,
@@ -467,16 +545,19 @@ static void *worker_run(void *arg)
 		const struct eap_fwd_layer *F = &f->layers[l];
 		const float *hid = a->gated ? F->glu : F->gelu;
 		float *dmlp = a->parallel ? w->dpar : dres;
+		const float *dmo, *dp;
 		size_t half;
 		const float *cs = eap_model_rope_table(c, f, l, &half);
 		struct eap_attn_opts ao;
 
-		/* x_next = x_mid + b_proj + hid (n, dm) W_proj (dm, d) */
+		/* x_next = x_mid + post2(b_proj + hid (n, dm) W_proj (dm, d)) */
+		dmo = post_backward(c, w, Lw->post2_w, G(Lw->post2_w), dres,
+				    F->mlp_raw, F->post2_stat, n);
 		if (Lw->b_proj)
-			bias_grad(G(Lw->b_proj), w->colsum, dres, n, d);
-		eap_sgemm(1, 0, dm, d, n, 1.0f, hid, dm, dres, d, 1.0f,
+			bias_grad(G(Lw->b_proj), w->colsum, dmo, n, d);
+		eap_sgemm(1, 0, dm, d, n, 1.0f, hid, dm, dmo, d, 1.0f,
 			  G(Lw->w_proj), d);
-		eap_sgemm(0, 1, n, dm, d, 1.0f, dres, d, Lw->w_proj, d, 0.0f,
+		eap_sgemm(0, 1, n, dm, d, 1.0f, dmo, d, Lw->w_proj, d, 0.0f,
 			  w->dhid, dm);
 		eap_model_mlp_act_backward(c, w->dfc, F->fc, F->gelu, w->dhid, n);
 		/* fc = b_fc + ln2 (n, d) W_fc (d, wfc) */
@@ -495,12 +576,14 @@ static void *worker_run(void *arg)
 			      a->parallel ? F->x_in : F->x_mid, Lw->ln2_w,
 			      F->ln2_stat, n, d);
 
-		/* x_mid = x_in + b_o + z (n, H dh) W_o (H dh, d) */
+		/* x_mid = x_in + post1(b_o + z (n, H dh) W_o (H dh, d)) */
+		dmo = post_backward(c, w, Lw->post1_w, G(Lw->post1_w), dres,
+				    F->attn_o, F->post1_stat, n);
 		if (Lw->b_o)
-			bias_grad(G(Lw->b_o), w->colsum, dres, n, d);
-		eap_sgemm(1, 0, hd, d, n, 1.0f, F->z, hd, dres, d, 1.0f,
+			bias_grad(G(Lw->b_o), w->colsum, dmo, n, d);
+		eap_sgemm(1, 0, hd, d, n, 1.0f, F->z, hd, dmo, d, 1.0f,
 			  G(Lw->w_o), d);
-		eap_sgemm(0, 1, n, hd, d, 1.0f, dres, d, Lw->w_o, d, 0.0f, w->dz,
+		eap_sgemm(0, 1, n, hd, d, 1.0f, dmo, d, Lw->w_o, d, 0.0f, w->dz,
 			  hd);
 		memset(w->dqkv, 0, n * 3 * hd * sizeof(float));
 		eap_model_attn_opts(c, l, &ao);
@@ -529,12 +612,15 @@ static void *worker_run(void *arg)
 					}
 			}
 		}
-		/* proj = b_qkv + ln1 (n, d) W_qkv (d, wp) */
+		/* proj = b_qkv + ln1 (n, d) W_qkv (d, wp), QK-normed */
+		dp = a->qk_norm ? qk_norm_backward(c, w, Lw, G(Lw->q_norm),
+						   G(Lw->k_norm), F, n)
+				: w->dproj;
 		if (Lw->b_qkv)
-			bias_grad(G(Lw->b_qkv), w->colsum, w->dproj, n, wp);
-		eap_sgemm(1, 0, d, wp, n, 1.0f, F->ln1, d, w->dproj, wp, 1.0f,
+			bias_grad(G(Lw->b_qkv), w->colsum, dp, n, wp);
+		eap_sgemm(1, 0, d, wp, n, 1.0f, F->ln1, d, dp, wp, 1.0f,
 			  G(Lw->w_qkv), wp);
-		eap_sgemm(0, 1, n, d, wp, 1.0f, w->dproj, wp, Lw->w_qkv, wp,
+		eap_sgemm(0, 1, n, d, wp, 1.0f, dp, wp, Lw->w_qkv, wp,
 			  0.0f, w->dln, d);
 		/* dres becomes dloss/dx_in */
 		norm_backward(c, a->attn_pre_norm, dres, G(Lw->ln1_w),

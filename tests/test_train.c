@@ -156,19 +156,22 @@ static double loss_of(struct eap_train *t, const struct eap_model *m,
 
 /*
  * dloss/dp for a few elements of every tensor against central differences
- * with Richardson extrapolation (error O(h^4)), h = 1e-2; the forward is
- * float32, so agreement is to about 1e-3 of the tensor's gradient scale.
+ * with Richardson extrapolation (error O(h^4)), h = h0 (1e-2); the
+ * forward is float32, so agreement is to about 1e-3 of the tensor's
+ * gradient scale.
  */
-static void check_fd_cfg(struct eap_config c, const char *label, int tied);
+static void check_fd_cfg(struct eap_config c, const char *label, int tied,
+			 double h0);
 
 static void check_fd(int tied)
 {
 	check_fd_cfg(tied ? tiny_cfg(2, 2, 8, 20, 6, 11, 1)
 			  : tiny_cfg(1, 4, 8, 32, 7, 9, 0),
-		     tied ? "tied" : "untied", tied);
+		     tied ? "tied" : "untied", tied, 1e-2);
 }
 
-static void check_fd_cfg(struct eap_config c, const char *label, int tied)
+static void check_fd_cfg(struct eap_config c, const char *label, int tied,
+			 double h0)
 {
 	enum { B = 2, P = 5 };
 	struct eap_model m;
@@ -193,7 +196,8 @@ static void check_fd_cfg(struct eap_config c, const char *label, int tied)
 
 		eap_slot_table(&m.cfg, st, ns);
 		for (size_t i = 0; i < ns; i++) {
-			int norm = strstr(st[i].name, "ln") || strstr(st[i].name, "norm");
+			int norm = strstr(st[i].name, "ln") || strstr(st[i].name, "norm") ||
+				   strstr(st[i].name, "post");
 			double scale = st[i].ndim == 2 ? 0.5 : norm ? 0.2 : 0.1;
 
 			for (size_t k = 0; k < st[i].numel; k++)
@@ -233,7 +237,7 @@ static void check_fd_cfg(struct eap_config c, const char *label, int tied)
 		}
 		for (size_t j = 0; j < 5; j++) {
 			float *x = m.params + p->offset + pick[j], keep = *x;
-			double d[2], h = 1e-2, fd, e;
+			double d[2], h = h0, fd, e;
 
 			for (int s = 0; s < 2; s++, h /= 2) {
 				double lp, lm;
@@ -300,14 +304,72 @@ START_TEST(test_grad_fd_families)
 		       "\"max_position_embeddings\": 8, \"rotary_pct\": 0.5, "
 		       "\"rotary_emb_base\": 100}");
 	c.tied = 0;
-	check_fd_cfg(c, "gpt_neox", 0);
+	check_fd_cfg(c, "gpt_neox", 0, 1e-2);
 	c = family_cfg("{\"model_type\": \"llama\", \"num_hidden_layers\": 2, "
 		       "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
 		       "\"hidden_size\": 8, \"intermediate_size\": 12, "
 		       "\"vocab_size\": 11, \"max_position_embeddings\": 8, "
 		       "\"rope_theta\": 100.0}");
 	c.tied = 0;
-	check_fd_cfg(c, "llama", 0);
+	check_fd_cfg(c, "llama", 0, 1e-2);
+}
+END_TEST
+
+/*
+ * The families with the remaining ops, each against finite differences,
+ * on shapes where every op matters: Qwen2 (q/k/v biases, 2 K/V heads),
+ * Qwen3 (per-head QK-norm), Gemma-2 (post-attention and post-feedforward
+ * norms, attention and final soft-caps small enough to bend, a window of
+ * 3 on the even layers of 5-position rows, query_pre_attn_scalar, the
+ * embedding times sqrt(d), GeGLU), Gemma-3 (per-head QK-norm, sandwich
+ * norms, local layers with a window of 2 and their own rotary base),
+ * OLMo-2 (no pre norms, post norms, QK-norm over all of q and k).
+ * Gemma-3's first k_norm has gradients near 1e-3, where the float32
+ * forward's noise is 2e-5 at h = 1e-2 (its difference quotients at
+ * h = 5e-3, 1e-2, 2e-2 scatter 1.04e-3, 0.995e-3, 1.015e-3 around ours,
+ * 1.005e-3), so it takes h = 4e-2; Gemma-2's soft-caps curve too much
+ * for that (2.4e-2 at h = 4e-2), so it keeps 1e-2.
+ */
+static const char *const fd_families[][3] = {
+	{ "qwen2", "1e-2", "{\"model_type\": \"qwen2\", \"num_hidden_layers\": 2, "
+		   "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+		   "\"hidden_size\": 8, \"intermediate_size\": 12, "
+		   "\"vocab_size\": 11, \"max_position_embeddings\": 8, "
+		   "\"rope_theta\": 100.0, \"tie_word_embeddings\": false}" },
+	{ "qwen3", "1e-2", "{\"model_type\": \"qwen3\", \"num_hidden_layers\": 2, "
+		   "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+		   "\"head_dim\": 4, \"hidden_size\": 8, "
+		   "\"intermediate_size\": 12, \"vocab_size\": 11, "
+		   "\"max_position_embeddings\": 8, \"rope_theta\": 100.0, "
+		   "\"tie_word_embeddings\": true}" },
+	{ "gemma2", "1e-2", "{\"model_type\": \"gemma2\", \"num_hidden_layers\": 2, "
+		    "\"num_attention_heads\": 2, \"num_key_value_heads\": 1, "
+		    "\"head_dim\": 6, \"hidden_size\": 8, "
+		    "\"intermediate_size\": 12, \"vocab_size\": 11, "
+		    "\"max_position_embeddings\": 8, \"rope_theta\": 100.0, "
+		    "\"query_pre_attn_scalar\": 3, \"sliding_window\": 3, "
+		    "\"attn_logit_softcapping\": 1.5, "
+		    "\"final_logit_softcapping\": 2.0}" },
+	{ "gemma3_text", "4e-2", "{\"model_type\": \"gemma3_text\", "
+			 "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+			 "\"num_key_value_heads\": 2, \"head_dim\": 4, "
+			 "\"hidden_size\": 8, \"intermediate_size\": 12, "
+			 "\"vocab_size\": 11, \"max_position_embeddings\": 8, "
+			 "\"rope_theta\": 1000.0, \"rope_local_base_freq\": 10.0, "
+			 "\"sliding_window\": 2, \"sliding_window_pattern\": 2}" },
+	{ "olmo2", "1e-2", "{\"model_type\": \"olmo2\", \"num_hidden_layers\": 2, "
+		   "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+		   "\"hidden_size\": 8, \"intermediate_size\": 12, "
+		   "\"vocab_size\": 11, \"max_position_embeddings\": 8, "
+		   "\"rope_theta\": 100.0, \"tie_word_embeddings\": false}" },
+};
+#define N_FD_FAMILIES (sizeof(fd_families) / sizeof(fd_families[0]))
+
+START_TEST(test_grad_fd_new_families)
+{
+	struct eap_config c = family_cfg(fd_families[_i][2]);
+
+	check_fd_cfg(c, fd_families[_i][0], c.tied, atof(fd_families[_i][1]));
 }
 END_TEST
 
@@ -493,11 +555,11 @@ END_TEST
  * n steps on rows cut from a repeating sequence of period 7 (V = 10);
  * params end in out (m->n_params floats), losses in loss[n].
  */
-static void train_tiny(uint64_t seed, size_t threads, size_t n, float *out,
-		       double *loss)
+static void train_tiny_cfg(const struct eap_config *cp, uint64_t seed,
+			   size_t threads, size_t n, float *out, double *loss)
 {
 	enum { B = 4, P = 8 };
-	struct eap_config c = tiny_cfg(2, 2, 16, 64, 8, 10, 1);
+	struct eap_config c = *cp;
 	struct eap_model m;
 	struct eap_train t = { 0 };
 	struct eap_train_hparams hp;
@@ -527,9 +589,18 @@ static void train_tiny(uint64_t seed, size_t threads, size_t n, float *out,
 					     &err) == 0, "%s", err.msg);
 		loss[k] = s.loss;
 	}
-	memcpy(out, m.params, m.n_params * sizeof(float));
+	if (out)
+		memcpy(out, m.params, m.n_params * sizeof(float));
 	eap_train_release(&t);
 	eap_model_release(&m);
+}
+
+static void train_tiny(uint64_t seed, size_t threads, size_t n, float *out,
+		       double *loss)
+{
+	struct eap_config c = tiny_cfg(2, 2, 16, 64, 8, 10, 1);
+
+	train_tiny_cfg(&c, seed, threads, n, out, loss);
 }
 
 START_TEST(test_loss_decreases)
@@ -693,6 +764,7 @@ Suite *train_suite(void)
 	tcase_add_test(tc, test_grad_fd_tied);
 	tcase_add_test(tc, test_grad_fd_untied);
 	tcase_add_test(tc, test_grad_fd_families);
+	tcase_add_loop_test(tc, test_grad_fd_new_families, 0, N_FD_FAMILIES);
 	tcase_add_test(tc, test_reference_tied);
 	tcase_add_test(tc, test_reference_untied);
 	tcase_add_test(tc, test_loss_decreases);

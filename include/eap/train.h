@@ -1,7 +1,12 @@
 /*
- * train.h - training a GPT-2 (SPEC §3) from scratch: next-token loss, the
- * full backward pass with weight gradients, AdamW with warm-up and cosine
- * decay, global-norm clipping, GPT-2 initialisation.
+ * train.h - training a model of any family (SPEC §3, README "Model
+ * families") from scratch: next-token loss, the full backward pass with
+ * the weight gradients of every op the forward has (LayerNorm, RMSNorm,
+ * pre and post norms, parallel blocks, rotary, grouped K/V heads, QK-norm
+ * per head or over all of q and k, soft-capped scores and logits, sliding
+ * windows, gated MLPs, the embedding scale), AdamW with warm-up and cosine
+ * decay, global-norm clipping, GPT-2 initialisation (norm weights 1:
+ * Gemma's 1 + w is trained as its folded value, so w starts at 0).
  *
  * The gradient, and each AdamW moment, is one float32 allocation laid out
  * by the parameter table exactly like eap_model.params (eap_model_params),
