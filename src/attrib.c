@@ -789,12 +789,15 @@ struct patch_stack {
 			      MLP's copy uses slot 0 */
 	float *x;          /* (R, d) the MLP's input copy */
 	float *stat;       /* (R, 2) */
-	float *qkv;        /* (R, 3d) */
+	float *qkv;        /* (R, 3 H dh) q|k|v of every query head */
 	float *att;        /* (R, H, P) */
-	float *z;          /* (R, d) */
-	float *fc, *gelu;  /* (R, d_mlp) */
+	float *z;          /* (R, H dh) */
+	float *fc;         /* (R, d_mlp), gated (R, 2 d_mlp): gate | up */
+	float *gelu;       /* (R, d_mlp) act(fc), gated act(gate) * up */
 	float *lnf;        /* (R / P, d) LN_f at each prompt's last position */
 	float *logits;     /* (R / P, V) */
+	float *proj;       /* (R, H dh) all of q or k before a whole-width
+			      QK-norm (OLMo-2); else NULL */
 	size_t *par;       /* (3H + 1, n_fwd) parents each copy adds */
 	size_t *n_par;     /* (3H + 1) their counts */
 	uint8_t *from_ra;  /* (3H + 1) copy built from ra (else rc) */
@@ -806,7 +809,7 @@ struct eap_patch {
 	float *ra;         /* (2L + 1, cap, d) all-ablated residual entering
 			      layer l's attention (2l), its MLP (2l + 1) and
 			      the logits (2L) */
-	float *qkv_ra;     /* (L, cap, 3d) q|k|v from ra */
+	float *qkv_ra;     /* (L, cap, 3 H dh) q|k|v from ra */
 	float *mlp_ra;     /* (L, cap, d) the MLP's output from ra */
 	struct patch_stack *st;
 	size_t n_st, R;    /* stacks (one per BLAS thread), their rows */
@@ -844,10 +847,12 @@ static void patch_release(struct eap_patch *p)
 static size_t stack_floats(const struct eap_run *r, size_t R)
 {
 	const struct eap_config *c = &r->model->cfg;
-	size_t d = c->d_model, H = c->n_head, P = r->P;
+	size_t d = c->d_model, H = c->n_head, P = r->P, hd = H * c->d_head;
+	size_t wfc = c->d_mlp * (c->arch.gated ? 2 : 1);
+	size_t proj = c->arch.qk_norm == EAP_QKNORM_ALL ? hd : 0;
 
-	return R * (r->graph->n_fwd * d + d + 3 * H * d + d + 2 + 3 * d +
-		    H * P + d + 2 * c->d_mlp) +
+	return R * (r->graph->n_fwd * d + d + 3 * H * d + d + 2 + 3 * hd +
+		    H * P + hd + wfc + c->d_mlp + proj) +
 	       (R / P) * (d + c->n_vocab);
 }
 
@@ -856,6 +861,7 @@ static int stack_alloc(struct eap_run *r, struct patch_stack *s, size_t R)
 	const struct eap_config *c = &r->model->cfg;
 	const struct eap_graph *g = r->graph;
 	size_t d = c->d_model, H = c->n_head, P = r->P, nr = R / P;
+	size_t hd = H * c->d_head, wfc = c->d_mlp * (c->arch.gated ? 2 : 1);
 	float *q;
 
 	memset(s, 0, sizeof(*s));
@@ -877,13 +883,15 @@ static int stack_alloc(struct eap_run *r, struct patch_stack *s, size_t R)
 	s->lnq = q;    q += 3 * H * R * d;
 	s->x = q;      q += R * d;
 	s->stat = q;   q += 2 * R;
-	s->qkv = q;    q += 3 * R * d;
+	s->qkv = q;    q += 3 * R * hd;
 	s->att = q;    q += R * H * P;
-	s->z = q;      q += R * d;
-	s->fc = q;     q += R * c->d_mlp;
+	s->z = q;      q += R * hd;
+	s->fc = q;     q += R * wfc;
 	s->gelu = q;   q += R * c->d_mlp;
 	s->lnf = q;    q += nr * d;
-	s->logits = q;
+	s->logits = q; q += nr * c->n_vocab;
+	if (c->arch.qk_norm == EAP_QKNORM_ALL)
+		s->proj = q;
 	return 0;
 }
 
@@ -935,7 +943,8 @@ static int patch_init(struct eap_run *r, size_t G, size_t nbp, size_t T,
 			return eap_err_set(err, EAP_ENOMEM, "out of memory");
 		p->cap = cap;
 		p->ra = malloc((2 * L + 1) * cap * d * sizeof(float));
-		p->qkv_ra = malloc(L * cap * 3 * d * sizeof(float));
+		p->qkv_ra = malloc(L * cap * 3 * c->n_head * c->d_head *
+				   sizeof(float));
 		p->mlp_ra = malloc(L * cap * d * sizeof(float));
 		if (!p->ra || !p->qkv_ra || !p->mlp_ra)
 			goto oom;
@@ -1027,323 +1036,80 @@ static void add_bias(float *x, const float *bias, size_t n, size_t d)
 			x[i * d + j] += bias[j];
 }
 
-/* The general (unstacked) patched run's view of one circuit. */
-struct patch_ctx {
-	const struct eap_run *r;
-	const uint8_t *keep;
-	const float *abl;
-	size_t start, n, d;
-};
-
-/* The current-run output of node u: the clean run before start_layer. */
-static const float *cur_out(const struct patch_ctx *p, size_t u)
-{
-	long lu = eap_graph_fwd_layer(p->r->graph, u);
-	const float *y = lu < (long)p->start ? p->r->y_clean : p->r->y_cur;
-
-	return y + u * p->n * p->d;
-}
-
 /*
- * x (n, d) = the input copy of backward node v, whose parents are the
- * forward nodes 0..n_par-1: from rc (all parents current) minus the
- * patched ones, or from ra (all parents ablated) plus the kept ones,
- * whichever touches fewer nodes.  Returns the number of patched parents.
+ * The model's norm of n rows (in place is fine): LayerNorm in ln_rows'
+ * order, RMSNorm (stat: n floats), or a copy when the block has none.
  */
-static size_t input_copy(const struct patch_ctx *p, size_t v, size_t n_par,
-			 const float *rc, const float *ra, float *x)
-{
-	const struct eap_graph *g = p->r->graph;
-	size_t nd = p->n * p->d, patched = 0;
-
-	for (size_t u = 0; u < n_par; u++)
-		patched += g->edge_mask[u * g->n_bwd + v] &&
-			   !p->keep[u * g->n_bwd + v];
-	if (!x)
-		return patched;
-	if (2 * patched <= n_par) {
-		memcpy(x, rc, nd * sizeof(float));
-		for (size_t u = 0; u < n_par; u++)
-			if (g->edge_mask[u * g->n_bwd + v] &&
-			    !p->keep[u * g->n_bwd + v]) {
-				const float *yc = cur_out(p, u), *ya = p->abl + u * nd;
-
-				for (size_t i = 0; i < nd; i++)
-					x[i] -= yc[i] - ya[i];
-			}
-	} else {
-		memcpy(x, ra, nd * sizeof(float));
-		for (size_t u = 0; u < n_par; u++)
-			if (g->edge_mask[u * g->n_bwd + v] &&
-			    p->keep[u * g->n_bwd + v]) {
-				const float *yc = cur_out(p, u), *ya = p->abl + u * nd;
-
-				for (size_t i = 0; i < nd; i++)
-					x[i] += yc[i] - ya[i];
-			}
-	}
-	return patched;
-}
-
-/* Whether the model runs GPT-2's blocks (the optimised patched paths). */
-static int arch_gpt2(const struct eap_config *c)
-{
-	return eap_arch_check_gpt2(c, "", NULL) == 0;
-}
-
-/* The model's norm of n rows: LayerNorm, RMSNorm, or a copy (none). */
 static void norm_rows(const struct eap_config *c, int has, float *out,
 		      float *stat, const float *x, const float *w,
 		      const float *b, size_t n, size_t d)
 {
-	if (!has)
-		memcpy(out, x, n * d * sizeof(float));
-	else if (c->arch.norm == EAP_NORM_LAYER)
-		eap_layernorm_forward(out, stat, x, w, b, n, d, c->ln_eps);
-	else
+	if (!has) {
+		if (out != x)
+			memcpy(out, x, n * d * sizeof(float));
+	} else if (c->arch.norm == EAP_NORM_LAYER) {
+		ln_rows(out, stat, x, w, b, n, d, c->ln_eps);
+	} else {
 		eap_rmsnorm_forward(out, stat, x, w, n, d, c->ln_eps);
+	}
 }
 
 /*
- * One query head's q (kind 0), k (1) or v (2) from its own normed input
- * copy ln (n, d), into its slot of the attention core's qkv (n, 3 H dh):
- * projection and bias, QK-norm (OLMo-2's over all of q or k: computed
- * whole, then sliced), rotary.  tmp holds n (H + 2 H_kv) dh floats.
+ * y (n, d) = the MLP of layer l on its normed input ln (n, d): with its
+ * output bias, gated or not, after its post norm if any.  fc (n, wfc)
+ * and act (n, d_mlp) are work space, stat (n) the post norm's.
  */
-static void head_input(const struct eap_run *r, size_t l, int kind, size_t h,
-		       const float *ln, float *qkv, float *tmp, size_t nb,
-		       size_t np)
+static void mlp_rows(const struct eap_model *m, size_t l, const float *ln,
+		     float *fc, float *act, float *y, float *stat, size_t n)
 {
-	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
 	const struct eap_layer *W = &m->w.layers[l];
-	size_t n = nb * np, d = c->d_model, H = c->n_head, Hkv = c->n_kv_head;
-	size_t dh = c->d_head, hd = H * dh, wp = (H + 2 * Hkv) * dh;
-	size_t grp = h / (H / Hkv), half;
-	int all = c->arch.qk_norm == EAP_QKNORM_ALL && kind < 2;
-	/* the columns to project: the head's (its group's), or all of q / k */
-	size_t c0 = kind == 0 ? (all ? 0 : h * dh)
-		    : kind == 1 ? hd + (all ? 0 : grp * dh)
-				: hd + (Hkv + grp) * dh;
-	size_t w = all ? (kind == 0 ? hd : Hkv * dh) : dh;
-	size_t off = all ? (kind == 0 ? h : grp) * dh : 0; /* slice in tmp */
-	float *dst = qkv + ((size_t)kind * H + h) * dh;
-	const float *cs = eap_model_rope_table(c, &r->fwd, l, &half);
+	size_t d = c->d_model, dm = c->d_mlp, wfc = dm * (c->arch.gated ? 2 : 1);
 
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < w; j++)
-			tmp[i * w + j] = W->b_qkv ? W->b_qkv[c0 + j] : 0.0f;
-	eap_sgemm(0, 0, n, w, d, 1.0f, ln, d, W->w_qkv + c0, wp, 1.0f, tmp, w);
-	for (size_t i = 0; i < n; i++) {
-		float *t = tmp + i * w, st;
+	if (W->b_fc)
+		for (size_t i = 0; i < n; i++)
+			memcpy(fc + i * wfc, W->b_fc, wfc * sizeof(float));
+	eap_sgemm(0, 0, n, wfc, d, 1.0f, ln, d, W->w_fc, wfc,
+		  W->b_fc ? 1.0f : 0.0f, fc, wfc);
+	if (c->arch.gated) {
+		for (size_t i = 0; i < n; i++) {
+			float *ai = act + i * dm;
+			const float *up = fc + i * wfc + dm;
 
-		if (c->arch.qk_norm && kind < 2) {
-			const float *wn = kind ? W->k_norm : W->q_norm;
-
-			/* per head: the head's dh; all: the whole width */
-			eap_rmsnorm_forward(t, &st, t, wn, 1, w, c->ln_eps);
+			eap_model_act_forward(c, 1, ai, fc + i * wfc, dm);
+			for (size_t j = 0; j < dm; j++)
+				ai[j] *= up[j];
 		}
-		memcpy(dst + i * 3 * hd, t + off, dh * sizeof(float));
+	} else {
+		eap_model_act_forward(c, 1, act, fc, n * dm);
 	}
-	if (half && kind < 2)
-		eap_rope_apply(dst, n, np, 1, dh, 3 * hd, half, cs, 1);
+	if (W->b_proj)
+		for (size_t i = 0; i < n; i++)
+			memcpy(y + i * d, W->b_proj, d * sizeof(float));
+	eap_sgemm(0, 0, n, d, dm, 1.0f, act, dm, W->w_proj, d,
+		  W->b_proj ? 1.0f : 0.0f, y, d);
+	if (W->post2_w)
+		eap_rmsnorm_forward(y, stat, y, W->post2_w, n, d, c->ln_eps);
 }
 
 /*
- * eap_run_patched for every family's blocks (README "Model families"):
- * each backward input computes from its own residual copy; a post-norm
- * head's output uses this run's rms(o).
+ * The batch's shared part: ra and the outputs of fully ablated inputs
+ * from layer start on; abl (n_fwd, n, d) are the ablated values.  The
+ * MLP's ra (2l + 1) is the stream after the layer's attention, or in a
+ * parallel block the layer's input; the output bias joins it unless a
+ * post-attention norm takes it in.
  */
-static int patched_general(struct eap_run *r, const struct eap_batch *bt,
-			   enum eap_metric metric, const uint8_t *keep,
-			   const float *y_ablate, size_t start_layer,
-			   double *metric_out, struct eap_err *err)
+static void patch_shared(struct eap_run *r, const float *abl, size_t nb,
+			 size_t np, size_t start)
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
 	const struct eap_arch *a = &c->arch;
 	const struct eap_graph *g = r->graph;
-	size_t nb = bt->nb, np = bt->np, n = nb * np, d = c->d_model;
-	size_t dm = c->d_mlp, dh = c->d_head, H = c->n_head, V = c->n_vocab;
-	size_t L = c->n_layer, nd = n * d, hd = H * dh;
-	size_t wp = (H + 2 * c->n_kv_head) * dh, wfc = dm * (a->gated ? 2 : 1);
-	struct patch_ctx p = { r, keep, y_ablate ? y_ablate : r->y_corr,
-			       start_layer, n, d };
-	struct views v;
-	float *rc, *ra, *rc_in, *ra_in;
-
-	views_size(r, &v);
-	rc = v.a;
-	ra = v.b;
-	rc_in = v.c;    /* a parallel block's MLP reads the layer's input */
-	ra_in = v.dpar;
-	memset(rc, 0, nd * sizeof(float));
-	memset(ra, 0, nd * sizeof(float));
-	for (size_t u = 0; u < 1 + start_layer * (H + 1); u++) {
-		axpy(rc, 1.0f, cur_out(&p, u), nd);
-		axpy(ra, 1.0f, p.abl + u * nd, nd);
-	}
-	for (size_t l = 0; l < start_layer; l++)
-		if (m->w.layers[l].b_o) {
-			add_bias(rc, m->w.layers[l].b_o, n, d);
-			add_bias(ra, m->w.layers[l].b_o, n, d);
-		}
-	for (size_t l = start_layer; l < L; l++) {
-		const struct eap_layer *W = &m->w.layers[l];
-		size_t n_par = 1 + l * (H + 1), vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
-		struct eap_attn_opts ao;
-		int any = 0;
-
-		for (int k = 0; k < 3 && !any; k++)
-			for (size_t h = 0; h < H && !any; h++)
-				any = input_copy(&p, eap_bwd_index(g, l, (enum eap_bwd_kind)k, h),
-						 n_par, rc, ra, NULL) > 0;
-		if (a->parallel) {
-			memcpy(rc_in, rc, nd * sizeof(float));
-			memcpy(ra_in, ra, nd * sizeof(float));
-		}
-		if (!any) {
-			/* as the forward: one norm, one projection */
-			float *proj = wp == 3 * hd && !a->qk_norm ? v.qkv : v.dqkv;
-
-			norm_rows(c, a->attn_pre_norm, v.lnx, v.lnstat, rc,
-				  W->ln1_w, W->ln1_b, n, d);
-			for (size_t i = 0; i < n; i++)
-				for (size_t j = 0; j < wp; j++)
-					proj[i * wp + j] = W->b_qkv ? W->b_qkv[j] : 0.0f;
-			eap_sgemm(0, 0, n, wp, d, 1.0f, v.lnx, d, W->w_qkv, wp,
-				  1.0f, proj, wp);
-			eap_model_qkv_finish(m, &r->fwd, l, v.qkv, proj,
-					     (float *)v.dfc, n, np);
-		} else {
-			for (int k = 0; k < 3; k++)
-				for (size_t h = 0; h < H; h++) {
-					input_copy(&p, eap_bwd_index(g, l, (enum eap_bwd_kind)k, h),
-						   n_par, rc, ra, v.x);
-					norm_rows(c, a->attn_pre_norm, v.lnx,
-						  v.lnstat, v.x, W->ln1_w,
-						  W->ln1_b, n, d);
-					head_input(r, l, k, h, v.lnx, v.qkv, v.dqkv,
-						   nb, np);
-				}
-		}
-		eap_model_attn_opts(c, l, &ao);
-		eap_attention_forward_opt(v.z, v.att, v.qkv, nb, np, H, dh, &ao);
-		if (W->post1_w) {
-			/* this run's rms(o) of o = z W_O (+ b_O) */
-			if (W->b_o)
-				for (size_t i = 0; i < n; i++)
-					memcpy(v.d2 + i * d, W->b_o, d * sizeof(float));
-			eap_sgemm(0, 0, n, d, hd, 1.0f, v.z, hd, W->w_o, d,
-				  W->b_o ? 1.0f : 0.0f, v.d2, d);
-			eap_rmsnorm_forward(v.d2, v.lnstat, v.d2, NULL, n, d,
-					    c->ln_eps);
-		}
-		for (size_t h = 0; h < H; h++) {
-			size_t u = eap_fwd_head(g, l, h);
-			float *y = r->y_cur + u * nd;
-
-			eap_sgemm(0, 0, n, d, dh, 1.0f, v.z + h * dh, hd,
-				  W->w_o + h * dh * d, d, 0.0f, y, d);
-			if (W->post1_w)
-				for (size_t i = 0; i < n; i++)
-					for (size_t j = 0; j < d; j++)
-						y[i * d + j] *= v.lnstat[i] *
-								W->post1_w[j];
-			axpy(rc, 1.0f, y, nd);
-			axpy(ra, 1.0f, p.abl + u * nd, nd);
-		}
-		if (W->b_o && !W->post1_w) {
-			add_bias(rc, W->b_o, n, d);
-			add_bias(ra, W->b_o, n, d);
-		}
-		/* MLP from its own copy: parents include this layer's heads
-		 * unless the block is parallel */
-		if (a->parallel)
-			input_copy(&p, vm, n_par, rc_in, ra_in, v.x);
-		else
-			input_copy(&p, vm, n_par + H, rc, ra, v.x);
-		norm_rows(c, a->mlp_pre_norm, v.lnx, v.lnstat, v.x, W->ln2_w,
-			  W->ln2_b, n, d);
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < wfc; j++)
-				v.fc[i * wfc + j] = W->b_fc ? W->b_fc[j] : 0.0f;
-		eap_sgemm(0, 0, n, wfc, d, 1.0f, v.lnx, d, W->w_fc, wfc, 1.0f,
-			  v.fc, wfc);
-		if (a->gated) {
-			for (size_t i = 0; i < n; i++) {
-				float *act = v.gelu + i * dm;
-
-				eap_model_act_forward(c, 0, act, v.fc + i * wfc, dm);
-				for (size_t j = 0; j < dm; j++)
-					act[j] *= v.fc[i * wfc + dm + j];
-			}
-		} else {
-			eap_model_act_forward(c, 0, v.gelu, v.fc, n * dm);
-		}
-		{
-			size_t u = eap_fwd_mlp(g, l);
-			float *y = r->y_cur + u * nd;
-
-			for (size_t i = 0; i < n; i++)
-				for (size_t j = 0; j < d; j++)
-					y[i * d + j] = W->b_proj ? W->b_proj[j] : 0.0f;
-			eap_sgemm(0, 0, n, d, dm, 1.0f, v.gelu, dm, W->w_proj, d,
-				  1.0f, y, d);
-			if (W->post2_w)
-				eap_rmsnorm_forward(y, v.lnstat, y, W->post2_w, n, d,
-						    c->ln_eps);
-			axpy(rc, 1.0f, y, nd);
-			axpy(ra, 1.0f, p.abl + u * nd, nd);
-		}
-	}
-	/* logits from their own copy, the final norm at the last positions */
-	input_copy(&p, eap_bwd_logits(g), g->n_fwd, rc, ra, v.x);
-	for (size_t b = 0; b < nb; b++) {
-		size_t row = b * np + (size_t)bt->lengths[b] - 1;
-		float stat[2];
-
-		norm_rows(c, 1, v.lnf_last + b * d, stat, v.x + row * d,
-			  m->w.lnf_w, m->w.lnf_b, 1, d);
-	}
-	eap_sgemm(0, 1, nb, V, d, 1.0f, v.lnf_last, d, m->w.unembed, d, 0.0f,
-		  v.logits, V);
-	if (a->logit_softcap > 0)
-		eap_softcap_forward(v.logits, nb * V, a->logit_softcap);
-	for (size_t b = 0; b < nb; b++)
-		metric_out[b] = row_metric(r, bt, metric, b, v.logits + b * V,
-					   NULL);
-	return 0;
-}
-
-/* y (n, d) = the MLP of layer l on its LayerNormed input ln (n, d). */
-static void mlp_rows(const struct eap_model *m, size_t l, const float *ln,
-		     float *fc, float *gelu, float *y, size_t n)
-{
-	const struct eap_layer *W = &m->w.layers[l];
-	size_t d = m->cfg.d_model, dm = m->cfg.d_mlp;
-
-	for (size_t i = 0; i < n; i++)
-		memcpy(fc + i * dm, W->b_fc, dm * sizeof(float));
-	eap_sgemm(0, 0, n, dm, d, 1.0f, ln, d, W->w_fc, dm, 1.0f, fc, dm);
-	eap_gelu_forward_fast(gelu, fc, n * dm);
-	for (size_t i = 0; i < n; i++)
-		memcpy(y + i * d, W->b_proj, d * sizeof(float));
-	eap_sgemm(0, 0, n, d, dm, 1.0f, gelu, dm, W->w_proj, d, 1.0f, y, d);
-}
-
-/*
- * The batch's shared part: ra and the outputs of fully ablated inputs
- * from layer start on; abl (n_fwd, n, d) are the ablated values.
- */
-static void patch_shared(struct eap_run *r, const float *abl, size_t n,
-			 size_t start)
-{
-	const struct eap_model *m = r->model;
-	const struct eap_config *c = &m->cfg;
-	const struct eap_graph *g = r->graph;
 	struct eap_patch *p = r->patch;
-	size_t d = c->d_model, H = c->n_head, nd = n * d, cd = p->cap * d;
+	size_t n = nb * np, d = c->d_model, H = c->n_head, nd = n * d;
+	size_t cd = p->cap * d, hd = H * c->d_head, w3 = 3 * hd;
+	size_t wp = (H + 2 * c->n_kv_head) * c->d_head;
 	struct views v;
 
 	views_size(r, &v);
@@ -1352,27 +1118,47 @@ static void patch_shared(struct eap_run *r, const float *abl, size_t n,
 	for (size_t l = 0; l < c->n_layer; l++) {
 		const struct eap_layer *W = &m->w.layers[l];
 		float *ra_att = p->ra + 2 * l * cd, *ra_mlp = ra_att + cd;
+		float *ra_next = ra_mlp + cd;
+		const float *b_o = W->post1_w ? NULL : W->b_o;
 
 		if (l >= start) {
-			float *q = p->qkv_ra + l * 3 * cd;
+			float *q = p->qkv_ra + l * p->cap * w3;
+			/* the projection straight into q|k|v when nothing
+			 * regroups or normalises it (GPT-2) */
+			float *proj = wp == w3 && !a->qk_norm ? q : v.dqkv;
 
-			ln_rows(v.lnx, v.lnstat, ra_att, W->ln1_w, W->ln1_b, n,
-				d, c->ln_eps);
-			eap_sgemm(0, 0, n, 3 * d, d, 1.0f, v.lnx, d, W->w_qkv,
-				  3 * d, 0.0f, q, 3 * d);
-			add_bias(q, W->b_qkv, n, 3 * d);
+			norm_rows(c, a->attn_pre_norm, v.lnx, v.lnstat, ra_att,
+				  W->ln1_w, W->ln1_b, n, d);
+			eap_sgemm(0, 0, n, wp, d, 1.0f, v.lnx, d, W->w_qkv, wp,
+				  0.0f, proj, wp);
+			if (W->b_qkv)
+				add_bias(proj, W->b_qkv, n, wp);
+			eap_model_qkv_finish(m, &r->fwd, l, q, proj,
+					     a->qk_norm ? v.dfc : NULL, n, np);
 		}
-		memcpy(ra_mlp, ra_att, nd * sizeof(float));
-		for (size_t h = 0; h < H; h++)
-			axpy(ra_mlp, 1.0f, abl + eap_fwd_head(g, l, h) * nd, nd);
-		add_bias(ra_mlp, W->b_o, n, d);
+		if (a->parallel) {
+			memcpy(ra_mlp, ra_att, nd * sizeof(float));
+			memcpy(ra_next, ra_att, nd * sizeof(float));
+		} else {
+			memcpy(ra_mlp, ra_att, nd * sizeof(float));
+		}
+		{
+			float *rh = a->parallel ? ra_next : ra_mlp;
+
+			for (size_t h = 0; h < H; h++)
+				axpy(rh, 1.0f, abl + eap_fwd_head(g, l, h) * nd, nd);
+			if (b_o)
+				add_bias(rh, b_o, n, d);
+		}
 		if (l >= start) {
-			ln_rows(v.lnx, v.lnstat, ra_mlp, W->ln2_w, W->ln2_b, n,
-				d, c->ln_eps);
-			mlp_rows(m, l, v.lnx, v.fc, v.gelu, p->mlp_ra + l * cd, n);
+			norm_rows(c, a->mlp_pre_norm, v.lnx, v.lnstat, ra_mlp,
+				  W->ln2_w, W->ln2_b, n, d);
+			mlp_rows(m, l, v.lnx, v.fc, v.gelu, p->mlp_ra + l * cd,
+				 v.lnstat, n);
 		}
-		memcpy(ra_mlp + cd, ra_mlp, nd * sizeof(float));
-		axpy(ra_mlp + cd, 1.0f, abl + eap_fwd_mlp(g, l) * nd, nd);
+		if (!a->parallel)
+			memcpy(ra_next, ra_mlp, nd * sizeof(float));
+		axpy(ra_next, 1.0f, abl + eap_fwd_mlp(g, l) * nd, nd);
 	}
 }
 
@@ -1505,6 +1291,63 @@ static void set_output(const struct patch_chunk *ch, struct patch_stack *s,
 }
 
 /*
+ * One query head's q (kind 0), k (1) or v (2) for N stacked rows of np
+ * positions from their normed input copies ln (N, d), into its columns
+ * dst (row stride 3 H dh) of q|k|v: projection and bias, QK-norm
+ * (OLMo-2's over all of q or k: projected whole into s->proj, normalised,
+ * then sliced), rotary.
+ */
+static void head_rows(const struct eap_run *r, struct patch_stack *s,
+		      size_t l, int kind, size_t h, const float *ln,
+		      float *dst, size_t N, size_t np)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_layer *W = &m->w.layers[l];
+	size_t d = c->d_model, H = c->n_head, Hkv = c->n_kv_head;
+	size_t dh = c->d_head, hd = H * dh, w3 = 3 * hd, half;
+	size_t wp = (H + 2 * Hkv) * dh, grp = h / (H / Hkv);
+	/* the head's (its group's) columns of the projection */
+	size_t c0 = kind == 0 ? h * dh
+		    : kind == 1 ? hd + grp * dh : hd + (Hkv + grp) * dh;
+	const float *cs = eap_model_rope_table(c, &r->fwd, l, &half);
+	const float *wn = kind ? W->k_norm : W->q_norm;
+
+	if (c->arch.qk_norm == EAP_QKNORM_ALL && kind < 2) {
+		size_t w = kind ? Hkv * dh : hd, a0 = kind ? hd : 0;
+		size_t off = (kind ? grp : h) * dh;
+
+		eap_sgemm(0, 0, N, w, d, 1.0f, ln, d, W->w_qkv + a0, wp, 0.0f,
+			  s->proj, w);
+		if (W->b_qkv)
+			add_bias(s->proj, W->b_qkv + a0, N, w);
+		for (size_t i = 0; i < N; i++) {
+			float st, *t = s->proj + i * w;
+
+			eap_rmsnorm_forward(t, &st, t, wn, 1, w, c->ln_eps);
+			memcpy(dst + i * w3, t + off, dh * sizeof(float));
+		}
+	} else {
+		eap_sgemm(0, 0, N, dh, d, 1.0f, ln, d, W->w_qkv + c0, wp, 0.0f,
+			  dst, w3);
+		if (W->b_qkv)
+			for (size_t j = 0; j < N; j++)
+				for (size_t e = 0; e < dh; e++)
+					dst[j * w3 + e] += W->b_qkv[c0 + e];
+		if (c->arch.qk_norm == EAP_QKNORM_HEAD && kind < 2)
+			for (size_t i = 0; i < N; i++) {
+				float st;
+
+				eap_rmsnorm_forward(dst + i * w3, &st,
+						    dst + i * w3, wn, 1, dh,
+						    c->ln_eps);
+			}
+	}
+	if (half && kind < 2)
+		eap_rope_apply(dst, N, np, 1, dh, w3, half, cs, 1);
+}
+
+/*
  * q, k, v of every head of layer l for the stack: each circuit's copy of
  * each input, built a few rows at a time so that the parents' dy rows
  * stay in cache across the 3H copies, then LN1; one matmul per input
@@ -1522,9 +1365,9 @@ static void patch_qkv(struct eap_run *r, struct patch_stack *s,
 	const struct eap_patch *p = r->patch;
 	size_t d = c->d_model, H = c->n_head, dh = c->d_head, Rd = s->R * d;
 	size_t n_par = 1 + l * (H + 1), nq = 3 * H, off0 = ch->b0 * ch->bt->np;
-	size_t tile = (size_t)65536 / (n_par * d), G = ch->G;
+	size_t tile = (size_t)65536 / (n_par * d), G = ch->G, w3 = 3 * H * dh;
 	const float *ra = p->ra + 2 * l * p->cap * d + off0 * d;
-	const float *qra = p->qkv_ra + l * p->cap * 3 * d + off0 * 3 * d;
+	const float *qra = p->qkv_ra + l * p->cap * w3 + off0 * w3;
 	uint8_t own[G * nq];
 
 	if (tile < 1)
@@ -1552,13 +1395,14 @@ static void patch_qkv(struct eap_run *r, struct patch_stack *s,
 				copy_rows(x, s->from_ra[i] ? ra + t0 * d : s->rc + off,
 					  s->from_ra[i], s->dy, Rd, off,
 					  s->par + i * g->n_fwd, s->n_par[i], nt * d);
-				ln_rows(x, s->stat + 2 * (row0 + t0), x, W->ln1_w,
-					W->ln1_b, nt, d, c->ln_eps);
+				norm_rows(c, c->arch.attn_pre_norm, x,
+					  s->stat + 2 * (row0 + t0), x, W->ln1_w,
+					  W->ln1_b, nt, d);
 			}
 		}
 	}
 	for (size_t i = 0; i < nq; i++) {
-		size_t c0 = (i / H) * d + (i % H) * dh;
+		size_t col = i * dh; /* the input's columns in q|k|v */
 
 		for (size_t g0 = 0; g0 < G;) {
 			size_t g1 = g0 + 1;
@@ -1566,19 +1410,15 @@ static void patch_qkv(struct eap_run *r, struct patch_stack *s,
 			while (g1 < G && own[g1 * nq + i] == own[g0 * nq + i])
 				g1++;
 			if (own[g0 * nq + i]) {
-				float *q = s->qkv + g0 * n1 * 3 * d + c0;
-
-				eap_sgemm(0, 0, (g1 - g0) * n1, dh, d, 1.0f,
-					  s->lnq + i * Rd + g0 * n1 * d, d,
-					  W->w_qkv + c0, 3 * d, 0.0f, q, 3 * d);
-				for (size_t j = 0; j < (g1 - g0) * n1; j++)
-					for (size_t e = 0; e < dh; e++)
-						q[j * 3 * d + e] += W->b_qkv[c0 + e];
+				head_rows(r, s, l, (int)(i / H), i % H,
+					  s->lnq + i * Rd + g0 * n1 * d,
+					  s->qkv + g0 * n1 * w3 + col,
+					  (g1 - g0) * n1, ch->bt->np);
 			} else {
 				for (size_t gi = g0; gi < g1; gi++)
 					for (size_t j = 0; j < n1; j++)
-						memcpy(s->qkv + (gi * n1 + j) * 3 * d + c0,
-						       qra + j * 3 * d + c0,
+						memcpy(s->qkv + (gi * n1 + j) * w3 + col,
+						       qra + j * w3 + col,
 						       dh * sizeof(float));
 			}
 			g0 = g1;
@@ -1587,7 +1427,11 @@ static void patch_qkv(struct eap_run *r, struct patch_stack *s,
 	(void)n;
 }
 
-/* Layer l's heads: attention, then each head's output z_h W_O[h]. */
+/*
+ * Layer l's heads: attention, then each head's output z_h W_O[h]; with a
+ * post-attention norm, its share w * z_h W_O[h] / rms(o) with this run's
+ * o = z W_O + b_O.
+ */
 static void patch_heads(struct eap_run *r, struct patch_stack *s,
 			const struct patch_chunk *ch, size_t l, size_t n,
 			size_t n1)
@@ -1596,20 +1440,43 @@ static void patch_heads(struct eap_run *r, struct patch_stack *s,
 	const struct eap_config *c = &m->cfg;
 	const struct eap_layer *W = &m->w.layers[l];
 	size_t d = c->d_model, dh = c->d_head, H = c->n_head, N = ch->G * n1;
+	size_t hd = H * dh;
+	struct eap_attn_opts ao;
 
-	eap_attention_forward(s->z, s->att, s->qkv, ch->G * ch->nbp,
-			      ch->bt->np, H, dh);
+	eap_model_attn_opts(c, l, &ao);
+	eap_attention_forward_opt(s->z, s->att, s->qkv, ch->G * ch->nbp,
+				  ch->bt->np, H, dh, &ao);
+	if (W->post1_w) {
+		/* s->x: o, then its statistic into s->stat (N) */
+		if (W->b_o)
+			for (size_t i = 0; i < N; i++)
+				memcpy(s->x + i * d, W->b_o, d * sizeof(float));
+		eap_sgemm(0, 0, N, d, hd, 1.0f, s->z, hd, W->w_o, d,
+			  W->b_o ? 1.0f : 0.0f, s->x, d);
+		eap_rmsnorm_forward(s->x, s->stat, s->x, NULL, N, d, c->ln_eps);
+	}
 	for (size_t h = 0; h < H; h++) {
 		size_t u = eap_fwd_head(r->graph, l, h);
+		float *y = s->dy + u * s->R * d;
 
-		eap_sgemm(0, 0, N, d, dh, 1.0f, s->z + h * dh, d,
-			  W->w_o + h * dh * d, d, 0.0f, s->dy + u * s->R * d, d);
+		eap_sgemm(0, 0, N, d, dh, 1.0f, s->z + h * dh, hd,
+			  W->w_o + h * dh * d, d, 0.0f, y, d);
+		if (W->post1_w)
+			for (size_t i = 0; i < N; i++)
+				for (size_t j = 0; j < d; j++)
+					y[i * d + j] *= s->stat[i] * W->post1_w[j];
 		set_output(ch, s, u, n, n1, d);
 	}
-	add_bias(s->rc, W->b_o, N, d);
+	if (W->b_o && !W->post1_w)
+		add_bias(s->rc, W->b_o, N, d);
 }
 
-/* Layer l's MLP from each circuit's own copy of its input. */
+/*
+ * Layer l's MLP from each circuit's own copy of its input, into dy[m{l}]
+ * (set_output adds it to rc afterwards).  Its parents are the nodes
+ * before layer l and, in sequential blocks, the layer's heads; a parallel
+ * block runs it before the heads, so rc is still the layer's input.
+ */
 static void patch_mlp(struct eap_run *r, struct patch_stack *s,
 		      const struct patch_chunk *ch, size_t l, size_t n,
 		      size_t n1)
@@ -1620,7 +1487,8 @@ static void patch_mlp(struct eap_run *r, struct patch_stack *s,
 	const struct eap_layer *W = &m->w.layers[l];
 	const struct eap_patch *p = r->patch;
 	size_t d = c->d_model, H = c->n_head, G = ch->G, Rd = s->R * d;
-	size_t n_par = 1 + l * (H + 1) + H, v = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
+	size_t n_par = 1 + l * (H + 1) + (c->arch.parallel ? 0 : H);
+	size_t v = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
 	size_t u = eap_fwd_mlp(g, l), off0 = ch->b0 * ch->bt->np;
 	const float *ra = p->ra + (2 * l + 1) * p->cap * d + off0 * d;
 	const float *yra = p->mlp_ra + l * p->cap * d + off0 * d;
@@ -1637,8 +1505,9 @@ static void patch_mlp(struct eap_run *r, struct patch_stack *s,
 			continue;
 		copy_rows(s->x + off, s->from_ra[0] ? ra : s->rc + off,
 			  s->from_ra[0], s->dy, Rd, off, s->par, k, n1 * d);
-		ln_rows(s->lnq + off, s->stat + 2 * gi * n1, s->x + off,
-			W->ln2_w, W->ln2_b, n1, d, c->ln_eps);
+		norm_rows(c, c->arch.mlp_pre_norm, s->lnq + off,
+			  s->stat + 2 * gi * n1, s->x + off, W->ln2_w, W->ln2_b,
+			  n1, d);
 	}
 	for (size_t g0 = 0; g0 < G;) {
 		size_t g1 = g0 + 1;
@@ -1647,16 +1516,19 @@ static void patch_mlp(struct eap_run *r, struct patch_stack *s,
 			g1++;
 		if (own[g0])
 			mlp_rows(m, l, s->lnq + g0 * n1 * d, s->fc, s->gelu,
-				 y + g0 * n1 * d, (g1 - g0) * n1);
+				 y + g0 * n1 * d, s->stat, (g1 - g0) * n1);
 		else
 			for (size_t gi = g0; gi < g1; gi++)
 				memcpy(y + gi * n1 * d, yra, n1 * d * sizeof(float));
 		g0 = g1;
 	}
-	set_output(ch, s, u, n, n1, d);
+	(void)n;
 }
 
-/* The logits from their own copy, LN_f at the last real positions. */
+/*
+ * The logits from their own copy, the final norm at the last real
+ * positions, soft-capped if the model caps them.
+ */
 static void patch_logits(struct eap_run *r, struct patch_stack *s,
 			 const struct patch_chunk *ch, size_t n, size_t n1)
 {
@@ -1680,12 +1552,15 @@ static void patch_logits(struct eap_run *r, struct patch_stack *s,
 
 			copy_rows(s->x, s->from_ra[0] ? ra + row * d : s->rc + off,
 				  s->from_ra[0], s->dy, Rd, off, s->par, k, d);
-			ln_rows(s->lnf + (gi * ch->nbp + b) * d, stat, s->x,
-				m->w.lnf_w, m->w.lnf_b, 1, d, c->ln_eps);
+			norm_rows(c, 1, s->lnf + (gi * ch->nbp + b) * d, stat,
+				  s->x, m->w.lnf_w, m->w.lnf_b, 1, d);
 		}
 	}
 	eap_sgemm(0, 1, ch->G * ch->nbp, V, d, 1.0f, s->lnf, d, m->w.unembed,
 		  d, 0.0f, s->logits, V);
+	if (c->arch.logit_softcap > 0)
+		eap_softcap_forward(s->logits, ch->G * ch->nbp * V,
+				    c->arch.logit_softcap);
 	for (size_t gi = 0; gi < ch->G; gi++)
 		for (size_t b = 0; b < ch->nbp; b++)
 			ch->out[(ch->c0 + gi) * bt->nb + ch->b0 + b] =
@@ -1708,19 +1583,25 @@ static void patch_run(struct eap_run *r, struct patch_stack *s,
 	memset(s->rc, 0, ch->G * n1 * d * sizeof(float));
 	for (size_t u = 0; u < 1 + ch->start * (H + 1); u++) {
 		const float *yc = r->y_clean + u * n * d + ch->b0 * np * d;
+		const struct eap_layer *W = &m->w.layers[u ? (u - 1) / (H + 1) : 0];
 
 		for (size_t gi = 0; gi < ch->G; gi++)
 			memcpy(s->dy + u * Rd + gi * n1 * d, yc,
 			       n1 * d * sizeof(float));
 		set_output(ch, s, u, n, n1, d);
-		if (u && (u - 1) % (H + 1) == H - 1)
-			add_bias(s->rc, m->w.layers[(u - 1) / (H + 1)].b_o,
-				 ch->G * n1, d);
+		if (u && (u - 1) % (H + 1) == H - 1 && W->b_o && !W->post1_w)
+			add_bias(s->rc, W->b_o, ch->G * n1, d);
 	}
 	for (size_t l = ch->start; l < c->n_layer; l++) {
+		size_t u = eap_fwd_mlp(r->graph, l);
+
 		patch_qkv(r, s, ch, l, n, n1);
+		if (c->arch.parallel)
+			patch_mlp(r, s, ch, l, n, n1);
 		patch_heads(r, s, ch, l, n, n1);
-		patch_mlp(r, s, ch, l, n, n1);
+		if (!c->arch.parallel)
+			patch_mlp(r, s, ch, l, n, n1);
+		set_output(ch, s, u, n, n1, d);
 	}
 	patch_logits(r, s, ch, n, n1);
 }
@@ -1772,9 +1653,6 @@ static int patched_many(struct eap_run *r, const struct eap_batch *bt,
 				     start_layer, 0, 0, 0, 0, metric_out };
 	int rc;
 
-	if ((rc = eap_arch_check_gpt2(&r->model->cfg,
-				      "circuit evaluation (patched runs)", err)))
-		return rc;
 	if (start_layer > r->model->cfg.n_layer || nb > r->B || bt->np > r->P)
 		return eap_err_set(err, EAP_EINVAL,
 				   "patched run: bad start layer %zu or batch shape",
@@ -1792,7 +1670,7 @@ static int patched_many(struct eap_run *r, const struct eap_batch *bt,
 	}
 	if ((rc = patch_init(r, G, nbp, T, err)))
 		return rc;
-	patch_shared(r, proto.abl, nb * bt->np, start_layer);
+	patch_shared(r, proto.abl, nb, bt->np, start_layer);
 	{
 		struct patch_job job[T];
 
@@ -1809,17 +1687,6 @@ int eap_run_patched_many(struct eap_run *r, const struct eap_batch *bt,
 			 const float *y_ablate, double *metric_out,
 			 struct eap_err *err)
 {
-	const struct graph_sz { size_t e; } gs = { r->graph->n_fwd * r->graph->n_bwd };
-	int rc = 0;
-
-	/* the other families: one circuit at a time, unstacked */
-	if (!arch_gpt2(&r->model->cfg)) {
-		for (size_t k = 0; k < K && !rc; k++)
-			rc = eap_run_patched(r, bt, metric, keep + k * gs.e,
-					     y_ablate, 0, metric_out + k * bt->nb,
-					     err);
-		return rc;
-	}
 	return patched_many(r, bt, metric, keep, K, y_ablate, 0, metric_out,
 			    err);
 }
@@ -1829,15 +1696,6 @@ int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
 		    const float *y_ablate, size_t start_layer,
 		    double *metric_out, struct eap_err *err)
 {
-	if (!arch_gpt2(&r->model->cfg)) {
-		if (start_layer > r->model->cfg.n_layer || bt->nb > r->B ||
-		    bt->np > r->P)
-			return eap_err_set(err, EAP_EINVAL,
-					   "patched run: bad start layer %zu or batch shape",
-					   start_layer);
-		return patched_general(r, bt, metric, keep, y_ablate,
-				       start_layer, metric_out, err);
-	}
 	return patched_many(r, bt, metric, keep, 1, y_ablate, start_layer,
 			    metric_out, err);
 }
@@ -1946,9 +1804,22 @@ static int stack_init(struct eap_run *r, struct eap_err *err)
 		T = 1;
 	if (r->n_stacks == T)
 		return 0;
-	per_row = c->n_layer * (P * d * 7 + P * 4 + P * 3 * d +
-				c->n_head * P * P + 2 * P * c->d_mlp) +
-		  2 * P * d + 2 * P + d + c->n_vocab;
+	{
+		const struct eap_arch *a = &c->arch;
+		size_t hd = c->n_head * c->d_head, dm = c->d_mlp;
+		size_t wp = (c->n_head + 2 * c->n_kv_head) * c->d_head;
+
+		/* about eap_fwd_init's buffers (GPT-2: 7 d + 3 d for x_in,
+		 * ln1, x_mid, ln2, mlp_out, z and qkv, and one d more) */
+		per_row = c->n_layer * (P * d * 6 + P * 4 + P * 3 * hd +
+					P * hd + c->n_head * P * P +
+					P * dm * (a->gated ? 3 : 1) + P * dm +
+					(a->qk_norm || c->n_kv_head != c->n_head ?
+						 P * wp : 0) +
+					(a->attn_post_norm ? P * (d + 1) : 0) +
+					(a->mlp_post_norm ? P * (d + 1) : 0)) +
+			  2 * P * d + 2 * P + d + c->n_vocab;
+	}
 	groups = STACK_BUDGET / T / sizeof(float) / per_row / r->B;
 	if (groups < 2)
 		groups = 2;
@@ -1982,6 +1853,19 @@ static void repeat_rows(float *dst, const float *src, size_t n, size_t d,
 		memcpy(dst + g * n * d, src, n * d * sizeof(float));
 }
 
+/* The model's norm of n rows (LayerNorm as the forward computes it). */
+static void stack_norm(const struct eap_config *c, int has, float *out,
+		       float *stat, const float *x, const float *w,
+		       const float *b, size_t n, size_t d)
+{
+	if (!has)
+		memcpy(out, x, n * d * sizeof(float));
+	else if (c->arch.norm == EAP_NORM_LAYER)
+		eap_layernorm_forward(out, stat, x, w, b, n, d, c->ln_eps);
+	else
+		eap_rmsnorm_forward(out, stat, x, w, n, d, c->ln_eps);
+}
+
 /*
  * The MLP of layer l on stacked rows: x_mid (N, d) is the residual stream
  * after attention, mlp_in (N, d) the MLP's own input copy (may be x_mid);
@@ -1994,22 +1878,122 @@ static void stack_mlp(struct eap_run *r, struct eap_fwd *sf, size_t l,
 	const struct eap_config *c = &m->cfg;
 	const struct eap_layer *W = &m->w.layers[l];
 	struct eap_fwd_layer *S = &sf->layers[l];
-	size_t d = c->d_model, dm = c->d_mlp;
+	size_t d = c->d_model;
 	float *x_next = l + 1 < c->n_layer ? sf->layers[l + 1].x_in
 					   : sf->x_out;
 
-	eap_layernorm_forward(S->ln2, S->ln2_stat, mlp_in, W->ln2_w, W->ln2_b,
-			      N, d, c->ln_eps);
-	for (size_t i = 0; i < N; i++)
-		memcpy(S->fc + i * dm, W->b_fc, dm * sizeof(float));
-	eap_sgemm(0, 0, N, dm, d, 1.0f, S->ln2, d, W->w_fc, dm, 1.0f, S->fc, dm);
-	eap_gelu_forward_fast(S->gelu, S->fc, N * dm);
-	for (size_t i = 0; i < N; i++)
-		memcpy(S->mlp_out + i * d, W->b_proj, d * sizeof(float));
-	eap_sgemm(0, 0, N, d, dm, 1.0f, S->gelu, dm, W->w_proj, d, 1.0f,
-		  S->mlp_out, d);
+	stack_norm(c, c->arch.mlp_pre_norm, S->ln2, S->ln2_stat, mlp_in,
+		   W->ln2_w, W->ln2_b, N, d);
+	mlp_rows(m, l, S->ln2, S->fc, S->gelu, S->mlp_out, S->ln2_stat, N);
 	for (size_t i = 0; i < N * d; i++)
 		x_next[i] = S->x_mid[i] + S->mlp_out[i];
+}
+
+/*
+ * Head h's q (kind 0), k (1) or v (2) in v's layer lv, from the stacked
+ * copies X (N, d) of its input, and what follows in that layer: the
+ * head's attention over its own q, k, v (the other two the clean run's),
+ * x_mid with the head's new output (a post-attention norm with this
+ * copy's rms(o)), then the MLP (a parallel block's is the clean run's).
+ */
+static void stack_head(struct eap_run *r, struct eap_fwd *sf, size_t lv,
+		       int kind, size_t h, const float *X, size_t nb,
+		       size_t np, size_t G)
+{
+	const struct eap_model *m = r->model;
+	const struct eap_config *c = &m->cfg;
+	const struct eap_graph *g = r->graph;
+	const struct eap_layer *W = &m->w.layers[lv];
+	const struct eap_fwd_layer *F = &r->fwd.layers[lv];
+	struct eap_fwd_layer *S = &sf->layers[lv];
+	size_t n = nb * np, N = G * n, d = c->d_model, nd = n * d;
+	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head, hd = H * dh;
+	size_t wp = (H + 2 * Hkv) * dh, grp = h / (H / Hkv), half;
+	size_t c0 = kind == 0 ? h * dh
+		    : kind == 1 ? hd + grp * dh : hd + (Hkv + grp) * dh;
+	size_t u_h = eap_fwd_head(g, lv, h);
+	float *qkv = S->qkv; /* (N, 3 dh) */
+	float *dst = qkv + (size_t)kind * dh;
+	const float *cs = eap_model_rope_table(c, sf, lv, &half);
+	const float *wn = kind ? W->k_norm : W->q_norm;
+	struct eap_attn_opts ao;
+
+	stack_norm(c, c->arch.attn_pre_norm, S->ln1, S->ln1_stat, X, W->ln1_w,
+		   W->ln1_b, N, d);
+	for (size_t i = 0; i < N; i++)
+		for (int p = 0; p < 3; p++)
+			memcpy(qkv + i * 3 * dh + p * dh,
+			       F->qkv + (i % n) * 3 * hd + p * hd + h * dh,
+			       dh * sizeof(float));
+	if (c->arch.qk_norm == EAP_QKNORM_ALL && kind < 2) {
+		/* all of q or k, normalised, then the head's slice */
+		size_t w = kind ? Hkv * dh : hd, a0 = kind ? hd : 0;
+		size_t off = (kind ? grp : h) * dh;
+
+		eap_sgemm(0, 0, N, w, d, 1.0f, S->ln1, d, W->w_qkv + a0, wp,
+			  0.0f, S->proj, w);
+		if (W->b_qkv)
+			add_bias(S->proj, W->b_qkv + a0, N, w);
+		for (size_t i = 0; i < N; i++) {
+			float st, *t = S->proj + i * w;
+
+			eap_rmsnorm_forward(t, &st, t, wn, 1, w, c->ln_eps);
+			memcpy(dst + i * 3 * dh, t + off, dh * sizeof(float));
+		}
+	} else {
+		if (W->b_qkv)
+			for (size_t i = 0; i < N; i++)
+				memcpy(dst + i * 3 * dh, W->b_qkv + c0,
+				       dh * sizeof(float));
+		eap_sgemm(0, 0, N, dh, d, 1.0f, S->ln1, d, W->w_qkv + c0, wp,
+			  W->b_qkv ? 1.0f : 0.0f, dst, 3 * dh);
+		if (c->arch.qk_norm == EAP_QKNORM_HEAD && kind < 2)
+			for (size_t i = 0; i < N; i++) {
+				float st;
+
+				eap_rmsnorm_forward(dst + i * 3 * dh, &st,
+						    dst + i * 3 * dh, wn, 1, dh,
+						    c->ln_eps);
+			}
+	}
+	if (half && kind < 2)
+		eap_rope_apply(dst, N, np, 1, dh, 3 * dh, half, cs, 1);
+	eap_model_attn_opts(c, lv, &ao);
+	eap_attention_forward_opt(S->z, S->att, qkv, G * nb, np, 1, dh, &ao);
+	if (W->post1_w) {
+		/* o = o(clean) + (z_h - z_h(clean)) W_O[h], then x_mid = x_in
+		 * + norm(o) */
+		for (size_t i = 0; i < N; i++)
+			for (size_t e = 0; e < dh; e++)
+				S->z[i * dh + e] -= F->z[(i % n) * hd + h * dh + e];
+		repeat_rows(S->attn_o, F->attn_o, n, d, G);
+		eap_sgemm(0, 0, N, d, dh, 1.0f, S->z, dh, W->w_o + h * dh * d,
+			  d, 1.0f, S->attn_o, d);
+		eap_rmsnorm_forward(S->x_mid, S->post1_stat, S->attn_o,
+				    W->post1_w, N, d, c->ln_eps);
+		for (size_t k = 0; k < G; k++)
+			for (size_t i = 0; i < nd; i++)
+				S->x_mid[k * nd + i] += F->x_in[i];
+	} else {
+		/* x_mid += z_h W_O[h] - y_h(clean) */
+		repeat_rows(S->x_mid, F->x_mid, n, d, G);
+		eap_sgemm(0, 0, N, d, dh, 1.0f, S->z, dh, W->w_o + h * dh * d,
+			  d, 1.0f, S->x_mid, d);
+		for (size_t k = 0; k < G; k++)
+			for (size_t i = 0; i < nd; i++)
+				S->x_mid[k * nd + i] -= r->y_clean[u_h * nd + i];
+	}
+	if (c->arch.parallel) {
+		float *x_next = lv + 1 < c->n_layer ? sf->layers[lv + 1].x_in
+						     : sf->x_out;
+
+		for (size_t k = 0; k < G; k++)
+			for (size_t i = 0; i < nd; i++)
+				x_next[k * nd + i] = S->x_mid[k * nd + i] +
+						     F->mlp_out[i];
+	} else {
+		stack_mlp(r, sf, lv, S->x_mid, N);
+	}
 }
 
 /*
@@ -2029,7 +2013,7 @@ static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
 	const struct eap_graph *g = r->graph;
 	const struct eap_fwd *f = &r->fwd;
 	size_t nb = bt->nb, np = bt->np, n = nb * np, d = c->d_model;
-	size_t dh = c->d_head, V = c->n_vocab, nd = n * d;
+	size_t V = c->n_vocab, nd = n * d;
 	size_t G = E + 1, rows = G * nb, N = G * n, lv, h;
 	enum eap_bwd_kind kind;
 	int32_t *len = malloc(rows * sizeof(int32_t));
@@ -2046,7 +2030,7 @@ static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
 	eap_graph_bwd_info(g, v, &lv, &kind, &h);
 
 	if (kind == EAP_BWD_LOGITS) {
-		/* only LN_f at each row's last position changes */
+		/* only the final norm at each row's last position changes */
 		for (size_t k = 0; k < G; k++)
 			for (size_t b = 0; b < nb; b++) {
 				size_t row = b * np + (size_t)bt->lengths[b] - 1;
@@ -2057,18 +2041,22 @@ static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
 					for (size_t j = 0; j < d; j++)
 						x[j] -= r->y_clean[us[k - 1] * nd + row * d + j] -
 							r->y_corr[us[k - 1] * nd + row * d + j];
-				eap_layernorm_forward(sf->lnf_last + (k * nb + b) * d, stat,
-						      x, m->w.lnf_w, m->w.lnf_b, 1, d,
-						      c->ln_eps);
+				stack_norm(c, 1, sf->lnf_last + (k * nb + b) * d,
+					   stat, x, m->w.lnf_w, m->w.lnf_b, 1, d);
 			}
 		eap_sgemm(0, 1, rows, V, d, 1.0f, sf->lnf_last, d, m->w.unembed,
 			  d, 0.0f, sf->logits, V);
+		if (c->arch.logit_softcap > 0)
+			eap_softcap_forward(sf->logits, rows * V,
+					    c->arch.logit_softcap);
 	} else {
 		const struct eap_fwd_layer *F = &f->layers[lv];
 		struct eap_fwd_layer *S = &sf->layers[lv];
 
-		/* the input copy of v, per stacked copy */
-		const float *base = kind == EAP_BWD_MLP ? F->x_mid : F->x_in;
+		/* the input copy of v, per stacked copy: a sequential
+		 * block's MLP reads the stream after attention */
+		const float *base = kind == EAP_BWD_MLP && !c->arch.parallel
+					    ? F->x_mid : F->x_in;
 		float *X = S->x_in;
 
 		repeat_rows(X, base, n, d, G);
@@ -2079,36 +2067,13 @@ static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
 			for (size_t i = 0; i < nd; i++)
 				X[k * nd + i] -= yc[i] - ya[i];
 		}
-		repeat_rows(S->x_mid, F->x_mid, n, d, G);
 		if (kind == EAP_BWD_MLP) {
+			repeat_rows(S->x_mid, F->x_mid, n, d, G);
 			stack_mlp(r, sf, lv, X, N);
 		} else {
 			/* head h's q, k or v from its own copy; the other two
 			 * paths and every other head are the clean run's */
-			const struct eap_layer *W = &m->w.layers[lv];
-			size_t c0 = (size_t)kind * d + h * dh, u_h = eap_fwd_head(g, lv, h);
-			float *qkv = S->qkv; /* (N, 3 dh) */
-
-			eap_layernorm_forward(S->ln1, S->ln1_stat, X, W->ln1_w,
-					      W->ln1_b, N, d, c->ln_eps);
-			for (size_t i = 0; i < N; i++)
-				for (int p = 0; p < 3; p++)
-					memcpy(qkv + i * 3 * dh + p * dh,
-					       F->qkv + (i % n) * 3 * d + p * d + h * dh,
-					       dh * sizeof(float));
-			for (size_t i = 0; i < N; i++)
-				memcpy(qkv + i * 3 * dh + kind * dh, W->b_qkv + c0,
-				       dh * sizeof(float));
-			eap_sgemm(0, 0, N, dh, d, 1.0f, S->ln1, d, W->w_qkv + c0,
-				  3 * d, 1.0f, qkv + kind * dh, 3 * dh);
-			eap_attention_forward(S->z, S->att, qkv, rows, np, 1, dh);
-			/* x_mid += z_h W_O[h] - y_h(clean) */
-			eap_sgemm(0, 0, N, d, dh, 1.0f, S->z, dh,
-				  W->w_o + h * dh * d, d, 1.0f, S->x_mid, d);
-			for (size_t k = 0; k < G; k++)
-				for (size_t i = 0; i < nd; i++)
-					S->x_mid[k * nd + i] -= r->y_clean[u_h * nd + i];
-			stack_mlp(r, sf, lv, S->x_mid, N);
+			stack_head(r, sf, lv, (int)kind, h, X, nb, np, G);
 		}
 		rc = eap_model_forward_from(m, sf, lv + 1, len, rows, np, err);
 	}
@@ -2230,57 +2195,6 @@ static void *exact_main(void *arg)
 	return NULL;
 }
 
-/*
- * Exact scores of the families without a stacked path yet: per backward
- * input v, one patched run with every edge kept (from v's layer on) and
- * one per edge u -> v with that edge patched, the difference of metrics.
- */
-static int exact_general(struct eap_run *r, const struct eap_batch *bt,
-			 enum eap_metric metric, const uint8_t *edges,
-			 struct eap_score_acc *acc, struct eap_err *err)
-{
-	const struct eap_graph *g = r->graph;
-	size_t E = g->n_fwd * g->n_bwd, nb = bt->nb;
-	uint8_t *keep = malloc(E);
-	double *m0 = malloc(nb * sizeof(double)), *m1 = malloc(nb * sizeof(double));
-	int rc = 0;
-
-	if (!keep || !m0 || !m1) {
-		free(keep);
-		free(m0);
-		free(m1);
-		return eap_err_set(err, EAP_ENOMEM, "out of memory");
-	}
-	memset(keep, 1, E);
-	for (size_t v = 0; v < g->n_bwd && !rc; v++) {
-		size_t lv, h;
-		enum eap_bwd_kind kind;
-		int base = 0;
-
-		eap_graph_bwd_info(g, v, &lv, &kind, &h);
-		for (size_t u = 0; u < g->n_fwd && !rc; u++) {
-			size_t e = u * g->n_bwd + v;
-
-			if (!g->edge_mask[e] || (edges && !edges[e]))
-				continue;
-			if (!base && !(rc = eap_run_patched(r, bt, metric, keep,
-							     NULL, lv, m0, err)))
-				base = 1;
-			keep[e] = 0;
-			if (!rc)
-				rc = eap_run_patched(r, bt, metric, keep, NULL, lv,
-						     m1, err);
-			keep[e] = 1;
-			for (size_t b = 0; b < nb && !rc; b++)
-				acc->sum[e] += m1[b] - m0[b];
-		}
-	}
-	free(keep);
-	free(m0);
-	free(m1);
-	return rc;
-}
-
 static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 		       enum eap_metric metric, const uint8_t *edges,
 		       struct eap_score_acc *acc, struct eap_err *err)
@@ -2288,9 +2202,6 @@ static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 	size_t T, next = 0;
 	int rc, failed = 0;
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-	if (!arch_gpt2(&r->model->cfg))
-		return exact_general(r, bt, metric, edges, acc, err);
 
 	if ((rc = stack_init(r, err)))
 		return rc;
