@@ -126,17 +126,6 @@ size_t eap_circuit_nodes(const struct eap_graph *g, const uint8_t *in_graph,
 	return n;
 }
 
-/* The forward node that owns backward input v; n_fwd for logits. */
-static size_t owner(const struct eap_graph *g, size_t v)
-{
-	size_t l, h;
-	enum eap_bwd_kind kind;
-
-	eap_graph_bwd_info(g, v, &l, &kind, &h);
-	if (kind == EAP_BWD_LOGITS)
-		return g->n_fwd;
-	return kind == EAP_BWD_MLP ? eap_fwd_mlp(g, l) : eap_fwd_head(g, l, h);
-}
 
 /*
  * One pruning pass over in_graph; returns the number of edges dropped.
@@ -195,7 +184,7 @@ int eap_circuit_prune(struct eap_circuit *c, const struct eap_graph *g,
 		goto out;
 	}
 	for (size_t v = 0; v < g->n_bwd; v++)
-		own[v] = owner(g, v);
+		own[v] = eap_graph_bwd_owner(g, v);
 	/* One pass already reaches the fixed point (every edge left lies on
 	 * a kept input -> logits path); looping makes that a checked
 	 * property, not an assumption. */

@@ -29,6 +29,17 @@ void eap_graph_bwd_info(const struct eap_graph *g, size_t v, size_t *layer,
 	}
 }
 
+size_t eap_graph_bwd_owner(const struct eap_graph *g, size_t v)
+{
+	size_t l, h;
+	enum eap_bwd_kind kind;
+
+	eap_graph_bwd_info(g, v, &l, &kind, &h);
+	if (kind == EAP_BWD_LOGITS)
+		return g->n_fwd;
+	return kind == EAP_BWD_MLP ? eap_fwd_mlp(g, l) : eap_fwd_head(g, l, h);
+}
+
 /* Whether u feeds v (SPEC §5). */
 static int has_edge(const struct eap_graph *g, size_t u, size_t v)
 {

@@ -420,9 +420,18 @@ static void put_edge(FILE *f, const struct eap_graph *g, const float *scores,
 	*first = 0;
 }
 
+/* A score in the reference's sign, never "-0". */
+static double ref_sign(float s)
+{
+	float r = -s;
+
+	return r == 0.0f ? 0.0 : (double)r;
+}
+
 static void write_json(FILE *f, const struct eap_graph *g, size_t d_model,
 		       const float *scores, const uint8_t *in_graph,
-		       const uint8_t *nodes)
+		       const uint8_t *nodes, const float *node,
+		       const float *neuron)
 {
 	size_t H = g->n_head;
 	int first = 1;
@@ -430,9 +439,24 @@ static void write_json(FILE *f, const struct eap_graph *g, size_t d_model,
 	fprintf(f, "{\"cfg\": {\"n_layers\": %zu, \"n_heads\": %zu, "
 		"\"parallel_attn_mlp\": false, \"d_model\": %zu}, \"nodes\": {",
 		g->n_layer, H, d_model);
-	for (size_t u = 0; u < g->n_fwd; u++)
-		fprintf(f, "\"%s\": {\"in_graph\": %s}, ", g->fwd_names[u],
+	for (size_t u = 0; u < g->n_fwd; u++) {
+		fprintf(f, "\"%s\": {\"in_graph\": %s", g->fwd_names[u],
 			nodes[u] ? "true" : "false");
+		if (node)
+			fprintf(f, ", \"score\": %.9g", ref_sign(node[u]));
+		if (neuron) {
+			fputs(", \"neurons\": [", f);
+			for (size_t j = 0; j < d_model; j++)
+				fprintf(f, "%s%s", j ? ", " : "",
+					nodes[u] ? "true" : "false");
+			fputs("], \"neurons_scores\": [", f);
+			for (size_t j = 0; j < d_model; j++)
+				fprintf(f, "%s%.9g", j ? ", " : "",
+					ref_sign(neuron[u * d_model + j]));
+			fputc(']', f);
+		}
+		fputs("}, ", f);
+	}
 	/* the reference's logits node is always in the graph */
 	fputs("\"logits\": {\"in_graph\": true}}, \"edges\": {", f);
 	/* Graph.from_model order: the residual stream before layer l is
@@ -460,6 +484,16 @@ int eap_graph_json_write(const char *path, const struct eap_graph *g,
 			 const uint8_t *in_graph, const uint8_t *nodes_in_graph,
 			 struct eap_err *err)
 {
+	return eap_graph_json_write_nodes(path, g, d_model, scores, in_graph,
+					  nodes_in_graph, NULL, NULL, err);
+}
+
+int eap_graph_json_write_nodes(const char *path, const struct eap_graph *g,
+			       size_t d_model, const float *scores,
+			       const uint8_t *in_graph,
+			       const uint8_t *nodes_in_graph, const float *node,
+			       const float *neuron, struct eap_err *err)
+{
 	size_t len = strlen(path);
 	char *tmp, name[128];
 	FILE *f;
@@ -484,6 +518,16 @@ int eap_graph_json_write(const char *path, const struct eap_graph *g,
 							       i % g->n_bwd, name,
 							       sizeof(name)));
 	}
+	for (size_t i = 0; i < g->n_fwd * (neuron ? d_model : 0); i++)
+		if (!isfinite(neuron[i]))
+			return eap_err_set(err, EAP_EINVAL,
+					   "%s: neuron score %zu of node %s is not finite",
+					   path, i % d_model, g->fwd_names[i / d_model]);
+	for (size_t u = 0; node && u < g->n_fwd; u++)
+		if (!isfinite(node[u]))
+			return eap_err_set(err, EAP_EINVAL,
+					   "%s: score of node %s is not finite", path,
+					   g->fwd_names[u]);
 	if (!(tmp = malloc(len + 5)))
 		return eap_err_set(err, EAP_ENOMEM, "out of memory");
 	memcpy(tmp, path, len);
@@ -493,7 +537,7 @@ int eap_graph_json_write(const char *path, const struct eap_graph *g,
 				 strerror(errno));
 		goto out;
 	}
-	write_json(f, g, d_model, scores, in_graph, nodes_in_graph);
+	write_json(f, g, d_model, scores, in_graph, nodes_in_graph, node, neuron);
 	fputc('\n', f);
 	if (ferror(f) | fclose(f)) {
 		rc = eap_err_set(err, EAP_EIO, "%s: write failed: %s", tmp,

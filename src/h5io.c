@@ -1194,6 +1194,32 @@ int eap_scores_write_part(const char *path, const struct eap_graph *g,
 			  const float *scores, const uint8_t *scored,
 			  const struct eap_h5_meta *meta, struct eap_err *err)
 {
+	return eap_scores_write_ext(path, g, scores, scored, NULL, 0, meta, err);
+}
+
+/* The extra datasets must be finite and of rank 1 or 2. */
+static int check_extra(const struct eap_h5_extra *x, size_t nx,
+		       const char *path, struct eap_err *err)
+{
+	for (size_t k = 0; k < nx; k++) {
+		size_t n = x[k].dims[0] * (x[k].rank == 2 ? x[k].dims[1] : 1);
+
+		if (x[k].rank < 1 || x[k].rank > 2)
+			return fail(err, EAP_EINVAL, path, "%s: rank %d",
+				    x[k].name, x[k].rank);
+		for (size_t i = 0; i < n; i++)
+			if (!isfinite(x[k].data[i]))
+				return fail(err, EAP_EINVAL, path,
+					    "%s[%zu] is not finite", x[k].name, i);
+	}
+	return 0;
+}
+
+int eap_scores_write_ext(const char *path, const struct eap_graph *g,
+			 const float *scores, const uint8_t *scored,
+			 const struct eap_h5_extra *x, size_t nx,
+			 const struct eap_h5_meta *meta, struct eap_err *err)
+{
 	hsize_t dims[2] = { g->n_fwd, g->n_bwd };
 	struct eap_h5_meta m;
 	struct out o = { 0 };
@@ -1204,7 +1230,8 @@ int eap_scores_write_part(const char *path, const struct eap_graph *g,
 		return rc;
 	if ((rc = check_scores(g, scores, path, EAP_EINVAL, err)) ||
 	    (scored && (rc = check_scored(g, scores, scored, path, EAP_EINVAL,
-					  err))))
+					  err))) ||
+	    (rc = check_extra(x, nx, path, err)))
 		return rc;
 	quiet_on(&q);
 	rc = out_create(&o, path, err);
@@ -1236,6 +1263,13 @@ int eap_scores_write_part(const char *path, const struct eap_graph *g,
 		rc = write_names(o.file, "/backward_nodes", g->bwd_names,
 				 g->n_bwd, "downstream inputs, the columns", path,
 				 err);
+	for (size_t k = 0; k < nx && !rc; k++) {
+		hsize_t xd[2] = { x[k].dims[0], x[k].dims[1] };
+
+		rc = write_ds(o.file, x[k].name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+			      x[k].rank, xd, NULL, -1, x[k].desc, x[k].data,
+			      path, err);
+	}
 	if (!rc)
 		rc = out_commit(&o, path, err);
 	out_abort(&o);
@@ -1269,6 +1303,57 @@ static int check_mask(hid_t f, const struct eap_graph *g, const char *path,
 						      i % g->n_bwd, e, sizeof(e)),
 				  g->n_layer, g->n_head, g->edge_mask[i]);
 	free(mask);
+	return rc;
+}
+
+/* An optional float32 dataset of want's shape into *out (NULL if absent). */
+static int read_opt_f32(hid_t f, const char *path, const char *name, int rank,
+			const hsize_t *want, hsize_t *got, float **out,
+			struct eap_err *err)
+{
+	hsize_t dims[2] = { 0, 0 };
+	size_t n;
+	hid_t ds;
+	int rc = link_exists(f, name);
+
+	*out = NULL;
+	if (rc < 0)
+		return h5fail(err, EAP_EFORMAT, path, "cannot look up %s", name);
+	if (rc == 0)
+		return 0;
+	if ((rc = open_ds(f, path, name, K_F32, rank, want, dims, &ds, err)))
+		return rc;
+	n = (size_t)dims[0] * (rank == 2 ? (size_t)dims[1] : 1);
+	if (!(*out = malloc((n ? n : 1) * sizeof(float))))
+		rc = fail(err, EAP_ENOMEM, path, "out of memory");
+	else
+		rc = read_all(ds, K_F32, *out, path, name, err);
+	H5Dclose(ds);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (!isfinite((*out)[i]))
+			rc = fail(err, EAP_EFORMAT, path, "%s[%zu] is not finite",
+				  name, i);
+	if (got)
+		memcpy(got, dims, (size_t)rank * sizeof(hsize_t));
+	return rc;
+}
+
+/* /node_scores (n_fwd) and /neuron_scores (n_fwd, d), when present. */
+static int read_node_scores(hid_t f, const char *path, struct eap_scores *s,
+			    size_t n_fwd, struct eap_err *err)
+{
+	hsize_t w1[1] = { n_fwd }, w2[2] = { n_fwd, 0 }, got[2] = { 0, 0 };
+	int rc = read_opt_f32(f, path, "/node_scores", 1, w1, NULL,
+			      &s->node_scores, err);
+
+	if (!rc)
+		rc = read_opt_f32(f, path, "/neuron_scores", 2, w2, got,
+				  &s->neuron_scores, err);
+	if (!rc && s->neuron_scores) {
+		if (!got[1])
+			return fail(err, EAP_EFORMAT, path, "/neuron_scores has no columns");
+		s->d = (size_t)got[1];
+	}
 	return rc;
 }
 
@@ -1320,7 +1405,9 @@ int eap_scores_read(const char *path, struct eap_scores *s,
 		    (rc = check_scored(&s->graph, s->scores, s->scored, path,
 				       EAP_EFORMAT, err)))
 			goto done;
+		close_id(&ds, H5Dclose);
 	}
+	rc = read_node_scores(f, path, s, n_fwd, err);
 done:
 	close_id(&ds, H5Dclose);
 	close_id(&f, H5Fclose);
@@ -1335,6 +1422,8 @@ void eap_scores_release(struct eap_scores *s)
 	eap_graph_release(&s->graph);
 	free(s->scores);
 	free(s->scored);
+	free(s->node_scores);
+	free(s->neuron_scores);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -18,6 +18,7 @@ Suite *circuit_suite(void);
 Suite *organism_suite(void);
 Suite *stats_suite(void);
 Suite *progress_suite(void);
+Suite *nodes_suite(void);
 
 int main(void)
 {
@@ -36,6 +37,7 @@ int main(void)
 	srunner_add_suite(sr, organism_suite());
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, progress_suite());
+	srunner_add_suite(sr, nodes_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

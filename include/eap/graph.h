@@ -83,6 +83,9 @@ long eap_graph_fwd_layer(const struct eap_graph *g, size_t u);
 void eap_graph_bwd_info(const struct eap_graph *g, size_t v, size_t *layer,
 			enum eap_bwd_kind *kind, size_t *head);
 
+/* The forward node whose input backward input v is; n_fwd for logits. */
+size_t eap_graph_bwd_owner(const struct eap_graph *g, size_t v);
+
 /* Index of a node name (forward if *is_fwd, else backward); -1 if none. */
 long eap_graph_find(const struct eap_graph *g, const char *name, int is_fwd);
 

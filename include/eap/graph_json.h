@@ -69,4 +69,20 @@ int eap_graph_json_write(const char *path, const struct eap_graph *g,
 			 const uint8_t *in_graph, const uint8_t *nodes_in_graph,
 			 struct eap_err *err);
 
+/*
+ * The same with node scores in the nodes' entries, as the reference's
+ * to_json writes them for a graph with node and neuron scores:
+ * "a0.h1": {"in_graph": true, "score": s, "neurons": [true, ...],
+ * "neurons_scores": [s0, s1, ...]} (reference sign; "neurons" and
+ * "neurons_scores" only with neuron scores; every neuron of a node counts
+ * as in the graph when the node is).  logits has no score.  node (n_fwd)
+ * or neuron (n_fwd, d_model) may be NULL.  Errors as above, and EAP_EINVAL
+ * for a non-finite node or neuron score.
+ */
+int eap_graph_json_write_nodes(const char *path, const struct eap_graph *g,
+			       size_t d_model, const float *scores,
+			       const uint8_t *in_graph,
+			       const uint8_t *nodes_in_graph, const float *node,
+			       const float *neuron, struct eap_err *err);
+
 #endif

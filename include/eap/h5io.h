@@ -102,8 +102,31 @@ struct eap_scores {
 	struct eap_graph graph;
 	float *scores;           /* (n_fwd, n_bwd) */
 	uint8_t *scored;         /* (n_fwd, n_bwd) 0/1, or NULL: all edges */
+	float *node_scores;      /* (n_fwd) /node_scores, or NULL */
+	float *neuron_scores;    /* (n_fwd, d) /neuron_scores, or NULL */
+	size_t d;                /* the neurons' width, 0 without them */
 	struct eap_h5_meta meta;
 };
+
+/*
+ * More float32 datasets of a scores.h5 (eap-score --level, --check-exact):
+ * name ("/node_scores"), rank 1 or 2, dims, data and the description
+ * written beside it.  Finite values only.  The reader takes /node_scores
+ * (n_fwd) and /neuron_scores (n_fwd, d) when present (finite, shapes
+ * checked) and ignores the others.
+ */
+struct eap_h5_extra {
+	const char *name;
+	int rank;
+	size_t dims[2];
+	const float *data;
+	const char *desc;
+};
+
+int eap_scores_write_ext(const char *path, const struct eap_graph *g,
+			 const float *scores, const uint8_t *scored,
+			 const struct eap_h5_extra *x, size_t nx,
+			 const struct eap_h5_meta *meta, struct eap_err *err);
 
 int eap_scores_write(const char *path, const struct eap_graph *g,
 		     const float *scores, const struct eap_h5_meta *meta,

@@ -37,6 +37,7 @@
 #include "eap/graph_json.h"
 #include "eap/h5io.h"
 #include "eap/model.h"
+#include "eap/nodes.h"
 #include "tool.h"
 
 #if defined(__has_include)
@@ -84,6 +85,9 @@ static void usage(FILE *f)
 		"  --unpruned         keep the selected edges as they are, without "
 		"pruning to input-to-logits paths (the paper's top-n circuits "
 		"of its overlap with manual circuits) (default: off)\n"
+		"  --level LEVEL      edge | node: node keeps the --topn N (or each "
+		"--sizes) forward nodes of largest |node score| (eap-score --level) "
+		"and every edge among them (default: edge)\n"
 		"  --as-is            with --from-json: keep the file's own circuit, "
 		"unpruned (default: off)\n"
 		"  -o, --output FILE  circuit.h5, circuits.h5 or scores.h5 to write "
@@ -129,22 +133,74 @@ static int wants_curve(int argc, char **argv)
 	return 0;
 }
 
-/* "topn 10,20,30" */
+/* "topn 10,20,30"; node circuits "node topn 1,2,3" */
 static char *curve_selection(const struct eap_select *sel, const size_t *sizes,
-			     size_t K)
+			     size_t K, int level)
 {
 	size_t cap = 32 + 21 * K, n;
 	char *s = malloc(cap);
 
 	if (!s)
 		return NULL;
-	n = (size_t)snprintf(s, cap, "%s%s%s ", sel->kind == EAP_SELECT_GREEDY
+	n = (size_t)snprintf(s, cap, "%s%s%s%s ", level == EAP_LEVEL_NODE ? "node " : "",
+			     sel->kind == EAP_SELECT_GREEDY
 			     ? "greedy" : "topn", sel->signed_rank ? " signed" : "",
 			     sel->unpruned ? " unpruned" : "");
 	for (size_t k = 0; k < K; k++)
 		n += (size_t)snprintf(s + n, cap - n, "%s%zu", k ? "," : "",
 				      sizes[k]);
 	return s;
+}
+
+/*
+ * Node circuits (--level node): the top n nodes of each size and the
+ * edges among them (eap_node_circuit), pruned unless sel->unpruned, into
+ * the K circuits of cv (allocated here, as eap_curve_init would).  Sizes
+ * are node counts, at most n_fwd.
+ */
+static int node_curve(struct eap_curve *cv, const struct eap_graph *g,
+		      const float *node, const struct eap_select *sel,
+		      const size_t *sizes, size_t K, const char *src,
+		      struct eap_err *err)
+{
+	size_t E = g->n_fwd * g->n_bwd;
+	struct eap_circuit c = { 0 };
+	int rc;
+
+	for (size_t k = 0; k < K; k++)
+		if (sizes[k] > g->n_fwd)
+			return eap_err_set(err, EAP_EINVAL,
+					   "%s: --level node: size %zu exceeds the "
+					   "graph's %zu forward nodes", src, sizes[k],
+					   g->n_fwd);
+	memset(cv, 0, sizeof(*cv));
+	cv->K = K;
+	cv->n_fwd = g->n_fwd;
+	cv->n_bwd = g->n_bwd;
+	cv->in_graph = malloc(K * E);
+	cv->nodes_in_graph = malloc(K * g->n_fwd);
+	cv->edges_requested = malloc(K * sizeof(int64_t));
+	cv->edges = malloc(K * sizeof(int64_t));
+	if (!cv->in_graph || !cv->nodes_in_graph || !cv->edges_requested ||
+	    !cv->edges)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	if ((rc = eap_circuit_init(&c, g, err)))
+		return rc;
+	for (size_t k = 0; k < K && !rc; k++) {
+		if ((rc = eap_node_circuit(g, node, sizes[k], sel->signed_rank,
+					   c.in_graph, err)))
+			break;
+		c.n_requested = eap_circuit_nodes(g, c.in_graph, c.nodes_in_graph);
+		c.n_edges = c.n_requested;
+		if (!sel->unpruned && (rc = eap_circuit_prune(&c, g, err)))
+			break;
+		memcpy(cv->in_graph + k * E, c.in_graph, E);
+		memcpy(cv->nodes_in_graph + k * g->n_fwd, c.nodes_in_graph, g->n_fwd);
+		cv->edges_requested[k] = (int64_t)c.n_requested;
+		cv->edges[k] = (int64_t)c.n_edges;
+	}
+	eap_circuit_release(&c);
+	return rc;
 }
 
 /*
@@ -191,6 +247,7 @@ int main(int argc, char **argv)
 	int n_sel = 0;                  /* selections given */
 	int as_is = 0;                  /* keep the JSON's circuit */
 	size_t d_model_opt = 0;         /* --d-model: found from the inputs */
+	int level = EAP_LEVEL_EDGE;     /* --level: edge circuits */
 
 	const int curve = wants_curve(argc, argv);
 	const int sel_arg = curve ? no_argument : required_argument;
@@ -209,6 +266,7 @@ int main(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "dot", required_argument, NULL, 'd' },
 		{ "d-model", required_argument, NULL, 'D' },
+		{ "level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -283,13 +341,20 @@ int main(int argc, char **argv)
 				return usage_error("--d-model wants a positive whole "
 						   "number, got '%s'", optarg);
 			break;
+		case 'L':
+			level = eap_level_parse(optarg);
+			if (level != EAP_LEVEL_EDGE && level != EAP_LEVEL_NODE)
+				return usage_error("--level wants edge or node "
+						   "(neuron circuits are not made), got '%s'",
+						   optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default: {
 			const char *arg = argv[optind - 1];
 
-			if (optopt && strchr("SJMntzojdD", optopt))
+			if (optopt && strchr("SJMntzojdDL", optopt))
 				return usage_error("option '%s' requires an argument",
 						   arg);
 			if (optopt)
@@ -326,6 +391,10 @@ int main(int argc, char **argv)
 		return usage_error("%s", "--json and --dot write a single circuit");
 	if (d_model_opt && !json_out)
 		return usage_error("%s", "--d-model only applies to --json");
+	if (level == EAP_LEVEL_NODE &&
+	    (!scores_path || (!curve && !n_sel) || sel.kind != EAP_SELECT_TOPN))
+		return usage_error("%s", "--level node takes --scores FILE and "
+				   "--topn N or --sizes LIST");
 	if (curve) { /* the list's syntax; its sizes need the graph */
 		if (eap_curve_sizes(sizes_arg, 1, &sizes, &K, &err))
 			return usage_error("--sizes: %s", err.msg);
@@ -383,16 +452,27 @@ int main(int argc, char **argv)
 			       &d_model, &err)))
 		goto fail;
 
+	if (level == EAP_LEVEL_NODE && !sc.node_scores) {
+		eap_err_set(&err, EAP_EFORMAT, "%s: no /node_scores (score with "
+			    "eap-score --level node)", src);
+		goto fail;
+	}
+
 	/* ---- select and write ---- */
 	if (curve) {
-		if ((rc = eap_curve_sizes(sizes_arg, g->n_edges, &sizes, &K,
+		if ((rc = eap_curve_sizes(sizes_arg, level == EAP_LEVEL_NODE
+					  ? g->n_fwd : g->n_edges, &sizes, &K,
 					  &err)))
 			goto fail;
-		if ((rc = eap_curve_init(&cv, g, scores, &sel, sizes, K, &err))) {
+		if (level == EAP_LEVEL_NODE)
+			rc = node_curve(&cv, g, sc.node_scores, &sel, sizes, K, src,
+					&err);
+		else if ((rc = eap_curve_init(&cv, g, scores, &sel, sizes, K,
+					      &err)))
 			eap_err_prefix(&err, src);
+		if (rc)
 			goto fail;
-		}
-		if (!(curve_sel = curve_selection(&sel, sizes, K))) {
+		if (!(curve_sel = curve_selection(&sel, sizes, K, level))) {
 			eap_err_set(&err, EAP_ENOMEM, "out of memory");
 			goto fail;
 		}
@@ -416,6 +496,20 @@ int main(int argc, char **argv)
 		memcpy(circ.nodes_in_graph, js.nodes_in_graph, g->n_fwd);
 		circ.n_requested = circ.n_edges = js.n_in_graph;
 		snprintf(selection, sizeof(selection), "as-is from JSON");
+	} else if (level == EAP_LEVEL_NODE) {
+		size_t n = sel.n;
+
+		if ((rc = node_curve(&cv, g, sc.node_scores, &sel, &n, 1, src,
+				     &err)) ||
+		    (rc = eap_circuit_init(&circ, g, &err)))
+			goto fail;
+		memcpy(circ.in_graph, cv.in_graph, g->n_fwd * g->n_bwd);
+		memcpy(circ.nodes_in_graph, cv.nodes_in_graph, g->n_fwd);
+		circ.n_requested = (size_t)cv.edges_requested[0];
+		circ.n_edges = (size_t)cv.edges[0];
+		snprintf(selection, sizeof(selection), "node topn %zu%s%s", n,
+			 sel.signed_rank ? " signed" : "",
+			 sel.unpruned ? " unpruned" : "");
 	} else {
 		if ((rc = eap_circuit_select(&circ, g, scores, &sel, &err))) {
 			eap_err_prefix(&err, src);
@@ -433,9 +527,13 @@ int main(int argc, char **argv)
 		wrote_out = 1;
 	}
 	if (json_out) {
-		if ((rc = eap_graph_json_write(json_out, g, d_model, scores,
-					       circ.in_graph, circ.nodes_in_graph,
-					       &err)))
+		if ((rc = eap_graph_json_write_nodes(json_out, g, d_model, scores,
+						     circ.in_graph,
+						     circ.nodes_in_graph,
+						     sc.node_scores,
+						     sc.d == d_model
+						     ? sc.neuron_scores : NULL,
+						     &err)))
 			goto fail;
 		wrote_json = 1;
 	}

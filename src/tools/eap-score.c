@@ -20,6 +20,7 @@
 #include "eap/h5io.h"
 #include "eap/inputs.h"
 #include "eap/linalg.h"
+#include "eap/nodes.h"
 #include "tool.h"
 
 static const char *const T = "eap-score";
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: eap-score --model DIR --pairs FILE [--acts FILE] --method METHOD\n"
 		"                 [--metric METRIC] [--steps N] [--batch N] [--edges FILE]\n"
-		"                 [--shard I/K] -o FILE\n"
+		"                 [--shard I/K] [--level edge|node|neuron] -o FILE\n"
 		"       eap-score --merge -o FILE SHARD...\n"
 		"Score every edge of the model's graph on the pairs and write scores.h5.\n"
 		"  --model DIR      model directory (model.safetensors, config.json, tokenizer)\n"
@@ -49,6 +50,10 @@ static void usage(FILE *f)
 		"  --merge          join the partial files SHARD... of --shard or --edges runs\n"
 		"                   (same model, pairs, method, metric, examples; every edge\n"
 		"                   scored exactly once) into one scores.h5\n"
+		"  --level LEVEL    edge | node | neuron: also write each forward node's\n"
+		"                   score (/node_scores) and, for neuron, each d_model\n"
+		"                   dimension's (/neuron_scores); exact at node level scores\n"
+		"                   edges only with --edges (default edge)\n"
 		"  --limit N        score only the first N pairs (default: all)\n"
 		"  --threads N      BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
 		"                   OpenBLAS's own choice)\n"
@@ -429,6 +434,7 @@ int main(int argc, char **argv)
 	int merging = 0, other = 0;
 	size_t steps = 5, batch = 20, threads = 0, limit = 0;
 	size_t shard_i = 0, shard_k = 0;
+	int level = EAP_LEVEL_EDGE;
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "pairs", required_argument, NULL, 'p' },
@@ -441,6 +447,7 @@ int main(int argc, char **argv)
 		{ "shard", required_argument, NULL, 'S' },
 		{ "merge", no_argument, NULL, 'g' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "level", required_argument, NULL, 'L' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "output", required_argument, NULL, 'o' },
@@ -451,6 +458,8 @@ int main(int argc, char **argv)
 	struct eap_batcher bt = { 0 };
 	struct eap_run run = { 0 };
 	struct eap_score_acc acc = { 0 };
+	struct eap_node_acc na = { 0 };
+	float *node = NULL, *neuron = NULL;
 	struct eap_h5_meta meta;
 	struct eap_err err = { 0 };
 	struct eap_progress prog = { 0 };
@@ -481,6 +490,12 @@ int main(int argc, char **argv)
 		case 'S': parse_shard(optarg, &shard_i, &shard_k); break;
 		case 'g': merging = 1; break;
 		case 'l': limit = tool_size_arg(T, "--limit", optarg, SIZE_MAX); break;
+		case 'L':
+			if ((level = eap_level_parse(optarg)) < 0) {
+				fprintf(stderr, "%s: unknown --level '%s' (edge, node, neuron)\n", T, optarg);
+				return 2;
+			}
+			break;
 		case 't': threads = tool_size_arg(T, "--threads", optarg, 1024); break;
 		case 'P': progress = 1; break;
 		case 'o': out = optarg; break;
@@ -511,6 +526,11 @@ int main(int argc, char **argv)
 			edges_path ? "--edges" : "--shard");
 		return 2;
 	}
+	if (level != EAP_LEVEL_EDGE && shard_k) {
+		fprintf(stderr, "%s: --level %s cannot be sharded (--shard)\n", T,
+			eap_level_name(level));
+		return 2;
+	}
 	tool_check_output(T, out);
 	eap_blas_threads((int)tool_threads(threads));
 
@@ -534,6 +554,12 @@ int main(int argc, char **argv)
 		if ((rc = read_edges(edges_path, &in.graph, edges, &err)))
 			goto fail;
 	}
+	if (method == EAP_METHOD_EXACT && level != EAP_LEVEL_EDGE && !edges_path &&
+	    !(edges = calloc(in.graph.n_fwd * in.graph.n_bwd, 1))) {
+		/* node level: no edge is scored exactly (a partial file) */
+		rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (shard_k) {
 		size_t E = in.graph.n_fwd * in.graph.n_bwd;
 
@@ -550,7 +576,10 @@ int main(int argc, char **argv)
 		batch = in.ids.n;
 	if ((rc = eap_batcher_init(&bt, &in.ids, batch, &err)) ||
 	    (rc = eap_run_init(&run, &in.model, &in.graph, batch, bt.P, &err)) ||
-	    (rc = eap_score_acc_init(&acc, &in.graph, &err)))
+	    (rc = eap_score_acc_init(&acc, &in.graph, &err)) ||
+	    (level != EAP_LEVEL_EDGE &&
+	     (rc = eap_node_acc_init(&na, &in.graph, in.model.cfg.d_model, batch,
+				     bt.P, &err))))
 		goto fail;
 	/* a dump holding fewer examples' node outputs than are scored is an
 	 * audit sample: dy is recomputed and checked against it */
@@ -638,9 +667,15 @@ int main(int argc, char **argv)
 				i += np;
 				eap_progress_update(&prog, s * nv + nb * i, NULL);
 			} while (i < nv && !rc);
+			if (!rc && level != EAP_LEVEL_EDGE)
+				rc = eap_node_acc_add_exact(&na, &run, &b, metric,
+							    level == EAP_LEVEL_NEURON,
+							    &err);
 		} else {
 			rc = eap_run_score(&run, &b, method, metric, (int)steps, dy,
 					   edges, &acc, &err);
+			if (!rc && level != EAP_LEVEL_EDGE)
+				eap_node_acc_add_grad(&na, &run, &b, dy);
 		}
 		/* the baselines (when scored on the dump's metric) and, from a
 		 * bounded dump, the recomputed dy must be the file's */
@@ -669,8 +704,34 @@ int main(int argc, char **argv)
 	meta.steps = method == EAP_METHOD_EAP_IG ||
 		     method == EAP_METHOD_EAP_IG_ACT ? (int)steps : 0;
 	meta.n_examples = in.ids.n;
-	/* a subset is marked as such (/scored), for --merge */
-	rc = eap_scores_write_part(out, &in.graph, scores, edges, &meta, &err);
+	if (level != EAP_LEVEL_EDGE) {
+		size_t nf = in.graph.n_fwd, d = in.model.cfg.d_model;
+
+		node = malloc(nf * sizeof(float));
+		neuron = malloc(nf * d * sizeof(float));
+		if (!node || !neuron) {
+			rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
+			goto fail;
+		}
+		eap_node_acc_finish(&na, node, neuron);
+	}
+	{
+		size_t nf = in.graph.n_fwd, d = in.model.cfg.d_model;
+		const struct eap_h5_extra x[2] = {
+			{ "/node_scores", 1, { nf, 0 }, node,
+			  "score of forward node u (forward_nodes): its output's "
+			  "dy contracted with the gradient at its output, or "
+			  "exact: the metric's change when all its outgoing "
+			  "edges are patched (README, Node and neuron scores)" },
+			{ "/neuron_scores", 2, { nf, d }, neuron,
+			  "score of dimension j of forward node u's output, as "
+			  "/node_scores for that dimension alone" } };
+		size_t nx = level == EAP_LEVEL_NEURON ? 2 : level == EAP_LEVEL_NODE;
+
+		/* a subset is marked as such (/scored), for --merge */
+		rc = eap_scores_write_ext(out, &in.graph, scores, edges, x, nx,
+					  &meta, &err);
+	}
 fail:
 	eap_progress_end(&prog);
 	if (rc)
@@ -678,6 +739,9 @@ fail:
 	free(part);
 	free(vs);
 	free(scores);
+	free(node);
+	free(neuron);
+	eap_node_acc_release(&na);
 	free(dy);
 	free(ac);
 	free(ar_buf);

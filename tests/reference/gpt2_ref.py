@@ -380,7 +380,7 @@ def bwd_names(L, H):
     return out + ["logits"]
 
 
-def graph_run(M, emb, ycorr=None, keep=None, delta=None, override=None):
+def graph_run(M, emb, ycorr=None, keep=None, delta=None, override=None, odelta=None):
     """Forward through the edge-level graph of one example (length n, no padding).
 
     emb   (B,n,d)          output of the `input` node (B = configurations)
@@ -389,10 +389,13 @@ def graph_run(M, emb, ycorr=None, keep=None, delta=None, override=None):
     delta (B,n_bwd,n,d)    added to every backward input's own copy x_v
     override {("attn"|"mlp", l): (B,k,n,d)}  constant outputs of layer l's
                            k = H heads or its MLP (nothing flows back into them)
+    odelta (B,n_fwd,n,d)   added to every node's output (nodes_ref.py: the
+                           gradient at a node's output)
     returns node outputs Y (B,n_fwd,n,d) and logits at the last position (B,V)
     """
     L, H, d = M.L, M.H, M.d
-    nodes = [emb]
+    od = (lambda u, y: y + odelta[:, u]) if odelta is not None else (lambda u, y: y)
+    nodes = [od(0, emb)]
 
     def resid(lo, hi, bias):
         U = len(nodes)
@@ -422,7 +425,7 @@ def graph_run(M, emb, ycorr=None, keep=None, delta=None, override=None):
         yh = torch.einsum("bhne,hed->bhnd", z, lay["WO"])   # z_h W_O[h], without b_O
         if override is not None and ("attn", l) in override:
             yh = override[("attn", l)]
-        nodes += [yh[:, h] for h in range(H)]
+        nodes += [od(1 + l * (H + 1) + h, yh[:, h]) for h in range(H)]
         bias = bias + lay["attn.c_proj.bias"]
         xm = resid(base + 3 * H, base + 3 * H + 1, bias)[:, 0]
         hm = layer_norm(xm, lay["ln_2.weight"], lay["ln_2.bias"], M.eps)
@@ -430,7 +433,7 @@ def graph_run(M, emb, ycorr=None, keep=None, delta=None, override=None):
             + lay["mlp.c_proj.bias"]                      # MLP output includes its bias
         if override is not None and ("mlp", l) in override:
             ym = override[("mlp", l)][:, 0]
-        nodes.append(ym)
+        nodes.append(od(1 + l * (H + 1) + H, ym))
     xl = resid(M.n_bwd - 1, M.n_bwd, bias)[:, 0, -1]      # (B,d) at the last position
     logits = layer_norm(xl, M.lnf_w, M.lnf_b, M.eps) @ M.WU.T
     return torch.stack(nodes, 1), logits
