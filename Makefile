@@ -264,7 +264,7 @@ $(R)/.vars/ACTS:
 	@$(if $(ACTS),:,touch -d @0 $@)
 # $(1) variant: the files of the variables its scores depend on
 variant_vars = $(if $(filter exact,$(1)),$(R)/.vars/N_EXACT) \
-  $(if $(filter eap-ig eap-ig-act,$(call variant_method,$(1))),$(if $(filter eap-ig-s%,$(1)),,$(R)/.vars/STEPS))
+  $(if $(filter eap-ig eap-ig-act eap-gp,$(call variant_method,$(1))),$(if $(filter eap-ig-s%,$(1)),,$(R)/.vars/STEPS))
 
 # $(1) task, $(2) variant
 define variant_rules

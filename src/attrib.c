@@ -16,7 +16,7 @@ static const char *const metric_names[] = { "logit_diff", "prob_diff", "kl",
 					    "kl_sum" };
 static const char *const method_names[] = { "eap", "eap-ig",
 					    "clean-corrupted", "exact",
-					    "eap-ig-act" };
+					    "eap-ig-act", "relp", "eap-gp" };
 
 int eap_metric_parse(const char *s)
 {
@@ -30,7 +30,7 @@ int eap_metric_parse(const char *s)
 
 int eap_method_parse(const char *s)
 {
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 7; i++)
 		if (!strcmp(s, method_names[i]))
 			return i;
 	return -1;
@@ -396,6 +396,7 @@ static void ln_xhat(float *xhat, const float *x, const float *stat, size_t n,
  * after each block: the loops vectorise, and a float sum of 8 terms loses
  * about 1e-7 relative, where a plain double chain would be latency-bound
  * (it was 9% of EAP-IG).  The order is fixed, so results reproduce.
+ * lrp: RelP's LN-rule, r held constant: g = r (u - mean(u)).
  */
 #if defined(__GNUC__) && defined(__x86_64__)
 /* 8 lanes a vector where the CPU has AVX2 (no FMA contraction under
@@ -407,7 +408,7 @@ static void path_ln_backward(float *restrict grad_v, float alpha,
 			     const float *restrict xhat,
 			     const float *restrict w,
 			     const float *restrict stat, size_t n, size_t d,
-			     size_t fold, int center, size_t ss)
+			     size_t fold, int center, size_t ss, int lrp)
 {
 	enum { LANES = 8, BLOCK = 64 };
 
@@ -447,7 +448,8 @@ static void path_ln_backward(float *restrict grad_v, float alpha,
 			tux += sux[l];
 		}
 		mu = center ? (float)(tu / (double)d) : 0.0f;
-		mux = (float)(tux / (double)d);
+		/* RelP's LN-rule: the scale r is a constant, so no xhat term */
+		mux = lrp ? 0.0f : (float)(tux / (double)d);
 		/* in blocks of LANES: loops of unknown length with an
 		 * epilogue are not vectorised at -O2 */
 		for (j = 0; j + LANES <= d; j += LANES)
@@ -488,7 +490,7 @@ static void path_norm_backward(const struct eap_config *c, int has_norm,
 			       float *grad_v, float alpha, float *dres,
 			       const float *dln, const float *xhat,
 			       const float *w, const float *stat, size_t n0,
-			       size_t d, size_t fold)
+			       size_t d, size_t fold, int lrp)
 {
 	if (!has_norm) {
 		for (size_t k = 0; k < fold; k++)
@@ -498,10 +500,75 @@ static void path_norm_backward(const struct eap_config *c, int has_norm,
 	}
 	if (c->arch.norm == EAP_NORM_LAYER)
 		path_ln_backward(grad_v, alpha, dres, dln, xhat, w, stat, n0, d,
-				 fold, 1, 2);
+				 fold, 1, 2, lrp);
 	else
 		path_ln_backward(grad_v, alpha, dres, dln, xhat, w, stat, n0, d,
-				 fold, 0, 1);
+				 fold, 0, 1, lrp);
+}
+
+/*
+ * RelP's LN-rule on whole norms (the final norm, post-norms): the
+ * backward with the scale r = 1/std or 1/rms held constant, dx += r (u -
+ * mean(u)) (LayerNorm, center) or r u (RMSNorm), u = dout w; stat holds
+ * ss floats a row, r last.
+ */
+static void norm_backward_lrp(float *dx, const float *dout, const float *w,
+			      const float *stat, size_t ss, size_t n,
+			      size_t d, int center)
+{
+	for (size_t i = 0; i < n; i++) {
+		const float *g = dout + i * d;
+		double r = stat[ss * i + ss - 1], mu = 0.0;
+
+		if (center) {
+			for (size_t j = 0; j < d; j++)
+				mu += (double)g[j] * w[j];
+			mu /= (double)d;
+		}
+		for (size_t j = 0; j < d; j++)
+			dx[i * d + j] += (float)(r * ((double)g[j] * w[j] - mu));
+	}
+}
+
+/* act(x) / x, the factor by which RelP's identity rule passes relevance
+ * through an activation, and its limit act'(0) at 0: 1/2 for GELU and
+ * SiLU, 1 for the identity */
+static float act_ratio(const struct eap_config *c, float x, float y)
+{
+	if (x != 0.0f)
+		return y / x;
+	return c->arch.act == EAP_ACT_IDENTITY ? 1.0f : 0.5f;
+}
+
+/*
+ * The MLP activation backward under RelP's rules: the identity rule
+ * (dx = dout act(x) / x, relevance x dx = act(x) dout passes through
+ * unchanged) and, in a gated MLP act(gate) * up, the half rule (each
+ * factor gets half of the product's relevance: dgate from dout up / 2,
+ * dup = dout act(gate) / 2).  Layouts as eap_model_mlp_act_backward.
+ */
+static void mlp_act_lrp(const struct eap_config *c, float *dfc,
+			const float *fc, const float *act, const float *dhid,
+			size_t n)
+{
+	size_t dm = c->d_mlp;
+
+	if (!c->arch.gated) {
+		for (size_t i = 0; i < n * dm; i++)
+			dfc[i] = dhid[i] * act_ratio(c, fc[i], act[i]);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const float *f = fc + i * 2 * dm, *y = act + i * dm;
+		const float *dh = dhid + i * dm;
+		float *dg = dfc + i * 2 * dm;
+
+		for (size_t j = 0; j < dm; j++) {
+			dg[j] = 0.5f * dh[j] * f[dm + j] *
+				act_ratio(c, f[j], y[j]);
+			dg[dm + j] = 0.5f * dh[j] * y[j];
+		}
+	}
 }
 
 /*
@@ -518,13 +585,21 @@ static void mlp_backward(struct eap_run *r, const struct views *v, size_t l,
 
 	if (W->post2_w) {
 		memset(v->d2, 0, n * d * sizeof(float));
-		eap_rmsnorm_backward(v->d2, NULL, dmo, F->mlp_raw, W->post2_w,
-				     F->post2_stat, n, d);
+		if (r->lrp)
+			norm_backward_lrp(v->d2, dmo, W->post2_w, F->post2_stat,
+					  1, n, d, 0);
+		else
+			eap_rmsnorm_backward(v->d2, NULL, dmo, F->mlp_raw,
+					     W->post2_w, F->post2_stat, n, d);
 		dmo = v->d2;
 	}
 	eap_sgemm(0, 1, n, dm, d, 1.0f, dmo, d, W->w_proj, d, 0.0f, v->gelu,
 		  dm);
-	eap_model_mlp_act_backward(c, v->dfc, F->fc, F->gelu, v->gelu, n);
+	if (r->lrp)
+		mlp_act_lrp(c, v->dfc, F->fc, F->gelu, v->gelu, n);
+	else
+		eap_model_mlp_act_backward(c, v->dfc, F->fc, F->gelu, v->gelu,
+					   n);
 	eap_sgemm(0, 1, n, d, wfc, 1.0f, v->dfc, wfc, W->w_fc, wfc, 0.0f, dln,
 		  d);
 }
@@ -615,8 +690,22 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 	dln = v.b;
 	xhat = v.c;
 	for (size_t b = 0; b < nb; b++) {
-		double mv = row_metric(r, bt, metric, b % bt->nb,
-				       f->logits + b * V, r->dlogits + b * V);
+		double mv = 0.0;
+
+		if (r->gp_target) {
+			/* EAP-GP's path: d/dlogits ||logits - target||^2 */
+			const float *t = r->gp_target + (b % bt->nb) * V;
+
+			for (size_t j = 0; j < V; j++) {
+				float e = f->logits[b * V + j] - t[j];
+
+				r->dlogits[b * V + j] = 2.0f * e;
+				mv += (double)e * e;
+			}
+		} else {
+			mv = row_metric(r, bt, metric, b % bt->nb,
+					f->logits + b * V, r->dlogits + b * V);
+		}
 		if (metric_out && b < bt->nb)
 			metric_out[b] = mv;
 	}
@@ -630,8 +719,16 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 	memset(dres, 0, n * d * sizeof(float));
 	for (size_t b = 0; b < nb; b++) {
 		size_t row = b * np + (size_t)f->lengths[b] - 1;
+		int ln = a->norm == EAP_NORM_LAYER;
 
-		if (a->norm == EAP_NORM_LAYER)
+		if (a->norm == EAP_NORM_NONE)
+			axpy(dres + row * d, 1.0f, v.lnf_last + b * d, d);
+		else if (r->lrp)
+			norm_backward_lrp(dres + row * d, v.lnf_last + b * d,
+					  m->w.lnf_w,
+					  f->lnf_stat + (ln ? 2 : 1) * row,
+					  ln ? 2 : 1, 1, d, ln);
+		else if (ln)
 			eap_layernorm_backward(dres + row * d, NULL, NULL,
 					       v.lnf_last + b * d,
 					       f->x_out + row * d, m->w.lnf_w,
@@ -668,7 +765,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 				norm_xhat(c, xhat, xm, F->ln2_stat, n, d);
 			path_norm_backward(c, a->mlp_pre_norm, r->grad + vm * ns,
 					   alpha, dmlp, dln, xhat, W->ln2_w,
-					   F->ln2_stat, n0, d, fold);
+					   F->ln2_stat, n0, d, fold, r->lrp);
 		}
 		if (cut && !cut_mlp) {
 			if (a->parallel)
@@ -680,21 +777,40 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		 * the attention core, rotary back */
 		if (W->post1_w) {
 			memset(v.d2, 0, n * d * sizeof(float));
-			eap_rmsnorm_backward(v.d2, NULL, dres, F->attn_o,
-					     W->post1_w, F->post1_stat, n, d);
+			if (r->lrp)
+				norm_backward_lrp(v.d2, dres, W->post1_w,
+						  F->post1_stat, 1, n, d, 0);
+			else
+				eap_rmsnorm_backward(v.d2, NULL, dres, F->attn_o,
+						     W->post1_w, F->post1_stat,
+						     n, d);
 			dO = v.d2;
 		}
 		eap_sgemm(0, 1, n, hd, d, 1.0f, dO, d, W->w_o, d, 0.0f, v.z, hd);
 		memset(v.dqkv, 0, 3 * n * hd * sizeof(float));
-		eap_model_attn_opts(c, l, &ao);
-		eap_attention_backward_opt(v.dqkv, v.attscr, v.z, F->att, F->qkv,
-					   nb, np, H, dh, &ao);
-		if (half)
-			eap_rope_apply(v.dqkv, n, np, 2 * H, dh, 3 * hd, half, cs,
-				       -1);
+		if (r->lrp) {
+			/* RelP's attention rule: the pattern is a constant, so
+			 * only v gets a gradient, dv = a^T dz; q and k none */
+			for (size_t b = 0; b < nb; b++)
+				for (size_t h = 0; h < H; h++)
+					eap_sgemm(1, 0, np, dh, np, 1.0f,
+						  F->att + (b * H + h) * np * np,
+						  np, v.z + b * np * hd + h * dh,
+						  hd, 1.0f,
+						  v.dqkv + b * np * 3 * hd +
+							  2 * hd + h * dh,
+						  3 * hd);
+		} else {
+			eap_model_attn_opts(c, l, &ao);
+			eap_attention_backward_opt(v.dqkv, v.attscr, v.z, F->att,
+						   F->qkv, nb, np, H, dh, &ao);
+			if (half)
+				eap_rope_apply(v.dqkv, n, np, 2 * H, dh, 3 * hd,
+					       half, cs, -1);
+		}
 		if (a->attn_pre_norm)
 			norm_xhat(c, xhat, F->x_in, F->ln1_stat, n, d);
-		if (a->qk_norm == EAP_QKNORM_ALL) {
+		if (a->qk_norm == EAP_QKNORM_ALL && !r->lrp) {
 			/* qw = qhat W_q^T, kw = khat W_k^T: the norm's shared
 			 * part of every head's q (k) path */
 			for (int k = 0; k < 2; k++) {
@@ -714,7 +830,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		}
 		/* each q/k/v input of each head: its own path's gradient
 		 * d_path W_path^T, then its own norm */
-		for (int k = 0; k < 3; k++)
+		for (int k = r->lrp ? 2 : 0; k < 3; k++)
 			for (size_t h = 0; h < H; h++) {
 				size_t grp = h / (H / Hkv);
 				size_t cq = (size_t)k * hd + h * dh;
@@ -742,7 +858,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 				path_norm_backward(c, a->attn_pre_norm,
 						   r->grad + vi * ns, alpha, dres,
 						   dln, xhat, W->ln1_w,
-						   F->ln1_stat, n0, d, fold);
+						   F->ln1_stat, n0, d, fold, r->lrp);
 			}
 		if (a->parallel)
 			axpy(dres, 1.0f, v.dpar, n * d);
@@ -1044,7 +1160,7 @@ static void norm_rows(const struct eap_config *c, int has, float *out,
 		      float *stat, const float *x, const float *w,
 		      const float *b, size_t n, size_t d)
 {
-	if (!has) {
+	if (!has || c->arch.norm == EAP_NORM_NONE) {
 		if (out != x)
 			memcpy(out, x, n * d * sizeof(float));
 	} else if (c->arch.norm == EAP_NORM_LAYER) {
@@ -2362,6 +2478,76 @@ static int ig_rows(struct eap_run *r, const struct eap_batch *bt,
 }
 
 /*
+ * EAP-GP on one lane (Zhang et al. 2025; README "RelP and EAP-GP"): the
+ * path starts at the clean embeddings e_0 and takes m steps
+ *   e_{k+1} = e_k - G_k / ||G_k||,  G_k = d/de ||logits(e_k) - logits_corr||^2
+ * at each row's last real position, normalized per example over all its
+ * positions (a zero G_k leaves the point where it is); g_v is averaged
+ * over e_1..e_m (the clean start excluded, as EAP-IG excludes its clean
+ * end).  At each point one forward serves both backward passes: the
+ * distance's (for the next step) and the metric's.  Cost: m + 2
+ * forwards and 2m backwards a batch.
+ */
+static int gp_rows(struct eap_run *r, const struct eap_batch *bt,
+		   enum eap_metric metric, int steps, struct eap_err *err)
+{
+	const struct eap_model *m = r->model;
+	size_t nb = bt->nb, np = bt->np, d = m->cfg.d_model;
+	size_t V = m->cfg.n_vocab, nd = nb * np * d;
+	float *target, *e = r->x0;
+	struct views v;
+	int rc;
+
+	if ((rc = eap_run_nodes(r, bt->corrupted, NULL, bt->lengths, nb, np,
+				r->y_corr, err)))
+		return rc;
+	target = malloc(nb * V * sizeof(float));
+	if (!target)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	memcpy(target, r->fwd.logits, nb * V * sizeof(float));
+	rc = eap_run_nodes(r, bt->clean, NULL, bt->lengths, nb, np, r->y_clean,
+			   err);
+	if (!rc) {
+		log_softmax_rows(r->clean_logp, r->fwd.logits, nb, V);
+		for (size_t b = 0; b < nb; b++) {
+			r->metric_clean[b] = row_metric(r, bt, metric, b,
+							r->fwd.logits + b * V,
+							NULL);
+			r->metric_corr[b] = row_metric(r, bt, metric, b,
+						       target + b * V, NULL);
+		}
+		memcpy(e, r->fwd.layers[0].x_in, nd * sizeof(float));
+	}
+	views_size(r, &v);
+	for (int k = 0; k < steps && !rc; k++) {
+		/* r->fwd holds the run at e_k: the distance's gradient */
+		r->gp_target = target;
+		rc = backward(r, bt, metric, 0.0f, 1, NULL, -1, 0, err);
+		r->gp_target = NULL;
+		if (rc)
+			break;
+		/* v.a = d/de after the backward: one unit step per example */
+		for (size_t b = 0; b < nb; b++) {
+			const float *gb = v.a + b * np * d;
+			double ss = 0.0;
+
+			for (size_t i = 0; i < np * d; i++)
+				ss += (double)gb[i] * gb[i];
+			if (ss > 0.0)
+				axpy(e + b * np * d, (float)(-1.0 / sqrt(ss)), gb,
+				     np * d);
+		}
+		rc = eap_model_forward_embedded(m, &r->fwd, e, bt->lengths, nb,
+						np, err);
+		if (!rc)
+			rc = backward(r, bt, metric, 1.0f / (float)steps, 1, NULL,
+				      -1, 0, err);
+	}
+	free(target);
+	return rc;
+}
+
+/*
  * The gradient part of a gradient method on one lane: baselines,
  * alpha-weighted gradients summed into grad, and dY into y_cur if
  * want_dy.  Touches only this lane's rows of the borrowed buffers.
@@ -2401,6 +2587,16 @@ static int grad_rows(struct eap_run *r, const struct eap_batch *bt,
 		rc = baselines(r, bt, metric, 0, err);
 		if (!rc)
 			rc = score_ig_act(r, bt, metric, steps, err);
+		break;
+	case EAP_METHOD_RELP:
+		rc = baselines(r, bt, metric, 0, err);
+		r->lrp = 1;
+		if (!rc)
+			rc = eap_run_backward(r, bt, metric, 1.0f, NULL, err);
+		r->lrp = 0;
+		break;
+	case EAP_METHOD_EAP_GP:
+		rc = gp_rows(r, bt, metric, steps, err);
 		break;
 	default:
 		return eap_err_set(err, EAP_EINVAL, "unknown method %d", method);
@@ -2568,7 +2764,8 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 	}
 	if (method != EAP_METHOD_EAP && method != EAP_METHOD_EAP_IG &&
 	    method != EAP_METHOD_CLEAN_CORRUPTED &&
-	    method != EAP_METHOD_EAP_IG_ACT)
+	    method != EAP_METHOD_EAP_IG_ACT && method != EAP_METHOD_RELP &&
+	    method != EAP_METHOD_EAP_GP)
 		return eap_err_set(err, EAP_EINVAL, "unknown method %d", method);
 	if (steps < 1)
 		return eap_err_set(err, EAP_EINVAL, "steps must be >= 1, got %d",

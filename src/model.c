@@ -977,8 +977,10 @@ static void norm_forward(const struct eap_config *c, float *out, float *stat,
 {
 	if (c->arch.norm == EAP_NORM_LAYER)
 		eap_layernorm_forward(out, stat, x, w, b, n, d, c->ln_eps);
-	else
+	else if (c->arch.norm == EAP_NORM_RMS)
 		eap_rmsnorm_forward(out, stat, x, w, n, d, c->ln_eps);
+	else
+		memcpy(out, x, n * d * sizeof(float));
 }
 
 void eap_model_attn_opts(const struct eap_config *c, size_t l,
@@ -1002,6 +1004,9 @@ void eap_model_act_forward(const struct eap_config *c, int fast, float *out,
 	case EAP_ACT_SILU:
 		eap_silu_forward(out, x, n);
 		break;
+	case EAP_ACT_IDENTITY:
+		memmove(out, x, n * sizeof(float));
+		break;
 	}
 }
 
@@ -1018,6 +1023,9 @@ void eap_model_act_backward(const struct eap_config *c, float *dx,
 		break;
 	case EAP_ACT_SILU:
 		eap_silu_backward(dx, x, dout, n);
+		break;
+	case EAP_ACT_IDENTITY:
+		memmove(dx, dout, n * sizeof(float));
 		break;
 	}
 }

@@ -41,6 +41,11 @@ enum eap_method {
 	EAP_METHOD_EXACT,           /* activation patching, edge by edge */
 	EAP_METHOD_EAP_IG_ACT,      /* integrated gradients on each layer's
 				       outputs in turn */
+	EAP_METHOD_RELP,            /* EAP with the LRP rules of RelP in the
+				       backward (README "RelP and EAP-GP") */
+	EAP_METHOD_EAP_GP,          /* integrated gradients along GradPath,
+				       from the clean input towards the
+				       corrupted output (EAP-GP) */
 };
 
 /* Parse "logit_diff" etc. / "eap" etc.; -1 if unknown. */
@@ -115,6 +120,17 @@ struct eap_run {
 	 */
 	struct eap_patch *patch;
 	size_t patch_group;
+	/*
+	 * Backward rules: lrp != 0 replaces the local gradients by RelP's
+	 * LRP rules (norm scales and attention patterns constant,
+	 * activations pass relevance through, gated products split half
+	 * and half).  gp_target (nb, V), if not NULL, makes the backward
+	 * differentiate ||logits - gp_target||^2 at each row's last
+	 * position instead of the metric (EAP-GP's path).  Both are set
+	 * and cleared by eap_run_score around its own backward passes.
+	 */
+	int lrp;
+	const float *gp_target;
 };
 
 int eap_run_init(struct eap_run *r, const struct eap_model *m,
@@ -201,7 +217,8 @@ void eap_score_acc_finish(const struct eap_score_acc *a,
 
 /*
  * Score one batch with method and metric into acc.  steps is the number of
- * IG steps (EAP-IG; EAP-IG-act runs (2L + 1) steps forwards and backwards).  dy (n_fwd, nb, np, d), if not NULL, is the
+ * IG steps (EAP-IG; EAP-IG-act runs (2L + 1) steps forwards and backwards;
+ * EAP-GP the number of GradPath steps).  dy (n_fwd, nb, np, d), if not NULL, is the
  * corrupted-minus-clean node output difference read from acts.h5;
  * otherwise it is computed.  edges (n_fwd, n_bwd), if not NULL, limits
  * exact scoring to a subset.

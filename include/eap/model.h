@@ -35,12 +35,16 @@ enum eap_norm_kind {
 	EAP_NORM_LAYER,   /* (x - mean) / std * w + b */
 	EAP_NORM_RMS,     /* x / rms(x) * w; Gemma's 1 + w is folded into w
 			     when loading */
+	EAP_NORM_NONE,    /* no norm at all (the final one is the identity;
+			     pre-norm flags 0): test models only, no
+			     loader sets it (RelP = EAP on such a model) */
 };
 
 enum eap_act_kind {
 	EAP_ACT_GELU_TANH, /* gelu_new, gelu_pytorch_tanh */
 	EAP_ACT_GELU_ERF,  /* gelu (exact) */
 	EAP_ACT_SILU,      /* silu / swish */
+	EAP_ACT_IDENTITY,  /* act(x) = x: test models only */
 };
 
 enum eap_qknorm_kind {

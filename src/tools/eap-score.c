@@ -38,10 +38,12 @@ static void usage(FILE *f)
 		"  --acts FILE      acts.h5 from eap-dump: read each edge's dy from it; from\n"
 		"                   a bounded dump (eap-dump --keep) recompute dy and check\n"
 		"                   it against the examples it holds; check the baselines\n"
-		"  --method METHOD  eap | eap-ig | eap-ig-act | clean-corrupted | exact\n"
+		"  --method METHOD  eap | eap-ig | eap-ig-act | clean-corrupted | exact | relp\n"
+		"                   | eap-gp\n"
 		"  --metric METRIC  logit_diff | prob_diff | kl | kl_sum (default logit_diff)\n"
 		"  --steps N        integrated-gradient steps for eap-ig (default 5); eap-ig-act\n"
-		"                   takes N steps for each of the 2L+1 layer outputs\n"
+		"                   takes N steps for each of the 2L+1 layer outputs; eap-gp\n"
+		"                   takes N GradPath steps\n"
 		"  --batch N        examples per batch; memory grows with it (default 20)\n"
 		"  --edges FILE     exact: score only these edges, one 'u->v' name a line\n"
 		"  --shard I/K      exact: score shard I (1..K) of K: the edges (of --edges,\n"
@@ -477,7 +479,7 @@ int main(int argc, char **argv)
 		case 'a': acts = optarg; break;
 		case 'M':
 			if ((method = eap_method_parse(optarg)) < 0) {
-				fprintf(stderr, "%s: unknown --method '%s' (eap, eap-ig, eap-ig-act, clean-corrupted, exact)\n", T, optarg);
+				fprintf(stderr, "%s: unknown --method '%s' (eap, eap-ig, eap-ig-act, clean-corrupted, exact, relp, eap-gp)\n", T, optarg);
 				return 2;
 			}
 			break;
@@ -702,7 +704,8 @@ int main(int argc, char **argv)
 	snprintf(meta.method, sizeof(meta.method), "%s", eap_method_name(method));
 	snprintf(meta.metric, sizeof(meta.metric), "%s", eap_metric_name(metric));
 	meta.steps = method == EAP_METHOD_EAP_IG ||
-		     method == EAP_METHOD_EAP_IG_ACT ? (int)steps : 0;
+		     method == EAP_METHOD_EAP_IG_ACT ||
+		     method == EAP_METHOD_EAP_GP ? (int)steps : 0;
 	meta.n_examples = in.ids.n;
 	if (level != EAP_LEVEL_EDGE) {
 		size_t nf = in.graph.n_fwd, d = in.model.cfg.d_model;

@@ -563,11 +563,12 @@ def gelu_exact(x):
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
 
 
-ACT = {"gelu": gelu_exact, "gelu_tanh": G.gelu, "silu": lambda x: x * torch.sigmoid(x)}
+ACT = {"gelu": lambda x: G.lrp_act(gelu_exact, x), "gelu_tanh": G.gelu,
+       "silu": lambda x: G.lrp_act(lambda t: t * torch.sigmoid(t), x)}
 
 
 def rms_norm(x, w, eps, one_plus):
-    y = x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps)
+    y = x / G.const(torch.sqrt((x * x).mean(-1, keepdim=True) + eps))
     return y * ((1.0 + w) if one_plus else w)
 
 
@@ -590,7 +591,7 @@ def mlp(M, lay, h, stats=None):
     if stats is not None:
         stats.setdefault("act_in", []).append(pre)
     if M.A["gated"]:
-        y = (act(pre) * (h @ lay["Wu"].T)) @ lay["Wd"].T
+        y = G.lrp_product(act(pre), h @ lay["Wu"].T) @ lay["Wd"].T
     else:
         y = act(pre) @ lay["W2"].T + lay["b2"]
     if lay.get("pf_w") is not None:
@@ -749,13 +750,13 @@ def graph_run(M, emb, ycorr=None, keep=None, delta=None, override=None):
         mask = causal
         if A["window"][l] is not None:
             mask = mask & ~torch.ones(n, n, dtype=torch.bool).tril(-A["window"][l])
-        a = torch.softmax(s.masked_fill(~mask, float("-inf")), -1)
+        a = G.const(torch.softmax(s.masked_fill(~mask, float("-inf")), -1))
         z = a @ v                                              # (B,H,n,dh)
         oh = torch.einsum("bhne,hed->bhnd", z, lay["WO"])      # z_h W_O[h]
         if lay.get("pa_w") is not None:
             # post-attention norm: linear given rms(o) of this run
             o = oh.sum(1, keepdim=True)
-            r = torch.sqrt((o * o).mean(-1, keepdim=True) + A["eps"])
+            r = G.const(torch.sqrt((o * o).mean(-1, keepdim=True) + A["eps"]))
             w = (1.0 + lay["pa_w"]) if A["norm"] == "rms1p" else lay["pa_w"]
             yh = w * oh / r
         else:

@@ -310,20 +310,53 @@ def make_model(name):
 # plain forward (Hugging Face style: heads concatenated, one residual stream)
 # --------------------------------------------------------------------------
 
+# RelP (methods_ref.py): LRP = True keeps every value and changes only the
+# gradients, to the LRP rules of Jafari et al. 2025 (README "RelP and
+# EAP-GP"): norm scales and attention patterns are constants, activations
+# pass relevance through (x * (act(x)/x) with the ratio constant), gated
+# products send half of it to each factor.
+LRP = False
+
+
+def const(t):
+    """t itself, or a constant (no gradient) under the LRP rules."""
+    return t.detach() if LRP else t
+
+
+def lrp_act(f, x):
+    """f(x); under the LRP rules its gradient is the constant f(x)/x (the
+    identity rule; 1/2, the limit of GELU's and SiLU's ratio, at x = 0)."""
+    y = f(x)
+    if not LRP:
+        return y
+    ratio = torch.where(x != 0, y / torch.where(x != 0, x, 1.0), torch.full_like(x, 0.5))
+    return y.detach() + (x - x.detach()) * ratio.detach()
+
+
+def lrp_product(a, b):
+    """a * b; under the LRP rules each factor gets half of its gradient."""
+    p = a * b
+    return p if not LRP else p / 2 + (p / 2).detach()
+
+
 def layer_norm(x, w, b, eps):
     mu = x.mean(-1, keepdim=True)
     var = ((x - mu) ** 2).mean(-1, keepdim=True)  # biased variance
-    return (x - mu) / torch.sqrt(var + eps) * w + b
+    return (x - mu) / const(torch.sqrt(var + eps)) * w + b
+
+
+def gelu_plain(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
 def gelu(x):
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+    return lrp_act(gelu_plain, x)
 
 
 def causal_softmax(scores):
     n = scores.shape[-1]
     mask = torch.ones(n, n, dtype=torch.bool).triu(1)
-    return torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)
+    return const(torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1))
 
 
 def forward_plain(M, toks):

@@ -14,7 +14,7 @@ CSV
 
 # same scores with and without acts.h5, and with batch 1 vs 3
 bin/eap-dump --model $M --pairs "$T/pairs.csv" -o "$T/acts.h5" --batch 3 && ok || bad "eap-dump failed"
-for m in eap eap-ig eap-ig-act clean-corrupted exact; do
+for m in eap eap-ig eap-ig-act clean-corrupted exact relp eap-gp; do
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/s-$m.h5" --batch 3 &&
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m --acts "$T/acts.h5" -o "$T/a-$m.h5" --batch 2 &&
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/b-$m.h5" --batch 1 || bad "eap-score $m failed"
@@ -29,6 +29,11 @@ h5dump -a /steps "$T/s-eap-ig.h5" | grep -q ' 5$' && ok || bad "steps attribute"
 h5dump -a /method "$T/s-eap-ig-act.h5" | grep -q '"eap-ig-act"' && ok || bad "eap-ig-act method attribute"
 h5dump -a /steps "$T/s-eap-ig-act.h5" | grep -q ' 5$' && ok || bad "eap-ig-act steps attribute"
 h5diff -q -d 1e-4 "$T/s-eap-ig.h5" "$T/s-eap-ig-act.h5" /scores /scores >/dev/null && bad "eap-ig-act == eap-ig?" || ok
+h5dump -a /method "$T/s-relp.h5" | grep -q '"relp"' && ok || bad "relp method attribute"
+h5dump -a /method "$T/s-eap-gp.h5" | grep -q '"eap-gp"' && ok || bad "eap-gp method attribute"
+h5dump -a /steps "$T/s-eap-gp.h5" | grep -q ' 5$' && ok || bad "eap-gp steps attribute"
+h5diff -q -d 1e-4 "$T/s-eap.h5" "$T/s-relp.h5" /scores /scores >/dev/null && bad "relp == eap?" || ok
+h5diff -q -d 1e-4 "$T/s-eap-ig.h5" "$T/s-eap-gp.h5" /scores /scores >/dev/null && bad "eap-gp == eap-ig?" || ok
 
 # --limit K scores the first K pairs: the same as a file of those rows
 head -3 "$T/pairs.csv" > "$T/first2.csv"
