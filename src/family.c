@@ -425,3 +425,78 @@ int eap_cfg_common_hf(struct eap_config *c, const cJSON *root,
 	c->arch.embed_scale = 1.0f;
 	return 0;
 }
+
+/* ---- writing config.json ------------------------------------------------- */
+
+const char *eap_act_name(enum eap_act_kind act, int gemma)
+{
+	switch (act) {
+	case EAP_ACT_GELU_TANH: return gemma ? "gelu_pytorch_tanh" : "gelu_new";
+	case EAP_ACT_GELU_ERF: return "gelu";
+	case EAP_ACT_SILU: return "silu";
+	}
+	return "gelu_new";
+}
+
+void eap_cfg_write_common_hf(const struct eap_config *c, cJSON *root)
+{
+	cJSON_AddStringToObject(root, "model_type", c->arch.family);
+	cJSON_AddNumberToObject(root, "num_hidden_layers", (double)c->n_layer);
+	cJSON_AddNumberToObject(root, "num_attention_heads", (double)c->n_head);
+	cJSON_AddNumberToObject(root, "num_key_value_heads",
+				(double)c->n_kv_head);
+	cJSON_AddNumberToObject(root, "head_dim", (double)c->d_head);
+	cJSON_AddNumberToObject(root, "hidden_size", (double)c->d_model);
+	cJSON_AddNumberToObject(root, "intermediate_size", (double)c->d_mlp);
+	cJSON_AddNumberToObject(root, "vocab_size", (double)c->n_vocab);
+	cJSON_AddNumberToObject(root, "max_position_embeddings",
+				(double)c->n_ctx);
+	cJSON_AddBoolToObject(root, "tie_word_embeddings", c->tied);
+	if (c->bos_id >= 0)
+		cJSON_AddNumberToObject(root, "bos_token_id", (double)c->bos_id);
+}
+
+void eap_cfg_write_rms_decoder(const struct eap_config *c, cJSON *root,
+			       const char *act_key)
+{
+	const struct eap_arch *a = &c->arch;
+	const struct eap_rope *r = &a->rope;
+
+	eap_cfg_write_common_hf(c, root);
+	/* float to double is exact, and back gives the same float */
+	cJSON_AddNumberToObject(root, "rms_norm_eps", (double)a->norm_eps);
+	cJSON_AddStringToObject(root, act_key,
+				eap_act_name(a->act, !strcmp(act_key,
+							     "hidden_activation")));
+	cJSON_AddBoolToObject(root, "attention_bias", a->qkv_bias);
+	cJSON_AddNumberToObject(root, "rope_theta", r->theta);
+	if (r->scaling != EAP_ROPE_PLAIN) {
+		cJSON *s = cJSON_AddObjectToObject(root, "rope_scaling");
+		int l3 = r->scaling == EAP_ROPE_LLAMA3;
+
+		cJSON_AddStringToObject(s, "rope_type", l3 ? "llama3" : "linear");
+		cJSON_AddNumberToObject(s, "factor", r->factor);
+		if (l3) {
+			cJSON_AddNumberToObject(s, "low_freq_factor",
+						r->low_freq_factor);
+			cJSON_AddNumberToObject(s, "high_freq_factor",
+						r->high_freq_factor);
+			cJSON_AddNumberToObject(s, "original_max_position_embeddings",
+						r->original_ctx);
+		}
+	}
+}
+
+void eap_cfg_write_layer_types(const struct eap_config *c, cJSON *root)
+{
+	cJSON *lt;
+
+	if (!c->arch.window)
+		return;
+	cJSON_AddNumberToObject(root, "sliding_window", (double)c->arch.window);
+	lt = cJSON_AddArrayToObject(root, "layer_types");
+	for (size_t l = 0; l < c->n_layer; l++)
+		cJSON_AddItemToArray(lt, cJSON_CreateString(c->arch.sliding[l]
+							    ? "sliding_attention"
+							    : "full_attention"));
+}

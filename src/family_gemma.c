@@ -128,6 +128,59 @@ static int gemma3_config(struct eap_config *c, const cJSON *root,
 	return gemma3_text_config(c, t, path, err);
 }
 
+/*
+ * What gemma_like reads: query_pre_attn_scalar from the attention scale
+ * s^-1/2 (the integer it was, when that gives the same float scale).
+ */
+static void gemma_write(const struct eap_config *c, cJSON *root)
+{
+	double s = 1.0 / ((double)c->arch.attn_scale * c->arch.attn_scale);
+
+	eap_cfg_write_rms_decoder(c, root, "hidden_activation");
+	if ((float)(1.0 / sqrt(round(s))) == c->arch.attn_scale)
+		s = round(s);
+	cJSON_AddNumberToObject(root, "query_pre_attn_scalar", s);
+}
+
+static void softcaps_write(const struct eap_config *c, cJSON *root)
+{
+	const char *key[2] = { "attn_logit_softcapping",
+			       "final_logit_softcapping" };
+	float cap[2] = { c->arch.attn_softcap, c->arch.logit_softcap };
+
+	for (int k = 0; k < 2; k++)
+		if (cap[k] > 0)
+			cJSON_AddNumberToObject(root, key[k], (double)cap[k]);
+		else
+			cJSON_AddNullToObject(root, key[k]);
+}
+
+static void gemma2_write(const struct eap_config *c, cJSON *root)
+{
+	gemma_write(c, root);
+	softcaps_write(c, root);
+	eap_cfg_write_layer_types(c, root);
+}
+
+static void gemma3_text_write(const struct eap_config *c, cJSON *root)
+{
+	gemma2_write(c, root);
+	cJSON_AddNumberToObject(root, "rope_local_base_freq",
+				c->arch.rope_local.theta);
+}
+
+/* The multimodal checkpoint's config: the text model's in text_config. */
+static void gemma3_write(const struct eap_config *c, cJSON *root)
+{
+	cJSON *t = cJSON_AddObjectToObject(root, "text_config");
+
+	gemma3_text_write(c, t);
+	cJSON_ReplaceItemInObject(t, "model_type",
+				  cJSON_CreateString("gemma3_text"));
+	cJSON_AddStringToObject(root, "model_type", "gemma3");
+	cJSON_AddBoolToObject(root, "tie_word_embeddings", c->tied);
+}
+
 static void gemma_params(struct eap_table *t)
 {
 	static const struct eap_decoder_names n = {
@@ -164,16 +217,17 @@ static void gemma3_params(struct eap_table *t)
 
 const struct eap_family eap_family_gemma = {
 	.model_type = "gemma", .config = gemma_config, .params = gemma_params,
+	.write = gemma_write,
 };
 const struct eap_family eap_family_gemma2 = {
 	.model_type = "gemma2", .config = gemma2_config,
-	.params = gemma2_params,
+	.params = gemma2_params, .write = gemma2_write,
 };
 const struct eap_family eap_family_gemma3_text = {
 	.model_type = "gemma3_text", .config = gemma3_text_config,
-	.params = gemma2_params,
+	.params = gemma2_params, .write = gemma3_text_write,
 };
 const struct eap_family eap_family_gemma3 = {
 	.model_type = "gemma3", .config = gemma3_config,
-	.params = gemma3_params,
+	.params = gemma3_params, .write = gemma3_write,
 };

@@ -43,6 +43,20 @@ static int config(struct eap_config *c, const cJSON *root, const char *path,
 	return 0;
 }
 
+static void write(const struct eap_config *c, cJSON *root)
+{
+	cJSON_AddStringToObject(root, "model_type", "gpt2");
+	cJSON_AddNumberToObject(root, "n_layer", (double)c->n_layer);
+	cJSON_AddNumberToObject(root, "n_head", (double)c->n_head);
+	cJSON_AddNumberToObject(root, "n_embd", (double)c->d_model);
+	cJSON_AddNumberToObject(root, "n_positions", (double)c->n_ctx);
+	cJSON_AddNumberToObject(root, "vocab_size", (double)c->n_vocab);
+	cJSON_AddNumberToObject(root, "n_inner", (double)c->d_mlp);
+	cJSON_AddNumberToObject(root, "layer_norm_epsilon", (double)c->ln_eps);
+	if (c->bos_id >= 0)
+		cJSON_AddNumberToObject(root, "bos_token_id", (double)c->bos_id);
+}
+
 static void params(struct eap_table *t)
 {
 	const struct eap_config *c = t->cfg;
@@ -90,4 +104,5 @@ static const char *const prefixes[] = { "transformer.", NULL };
 const struct eap_family eap_family_gpt2 = {
 	.model_type = "gpt2", .prefixes = prefixes, .config = config,
 	.params = params,
+	.write = write,
 };

@@ -200,6 +200,19 @@ static int qwen3_config(struct eap_config *c, const cJSON *root,
 	return qwen_config(c, root, path, err, 1);
 }
 
+static void llama_write(const struct eap_config *c, cJSON *root)
+{
+	eap_cfg_write_rms_decoder(c, root, "hidden_act");
+	cJSON_AddBoolToObject(root, "mlp_bias", c->arch.mlp_bias);
+	eap_cfg_write_layer_types(c, root);
+}
+
+static void qwen_write(const struct eap_config *c, cJSON *root)
+{
+	llama_write(c, root);
+	cJSON_AddBoolToObject(root, "use_sliding_window", c->arch.window > 0);
+}
+
 static void llama_params(struct eap_table *t)
 {
 	static const struct eap_decoder_names n = {
@@ -212,14 +225,17 @@ static void llama_params(struct eap_table *t)
 
 const struct eap_family eap_family_llama = {
 	.model_type = "llama", .config = llama_config, .params = llama_params,
+	.write = llama_write,
 };
 const struct eap_family eap_family_mistral = {
 	.model_type = "mistral", .config = mistral_config,
-	.params = llama_params,
+	.params = llama_params, .write = llama_write,
 };
 const struct eap_family eap_family_qwen2 = {
 	.model_type = "qwen2", .config = qwen2_config, .params = llama_params,
+	.write = qwen_write,
 };
 const struct eap_family eap_family_qwen3 = {
 	.model_type = "qwen3", .config = qwen3_config, .params = llama_params,
+	.write = qwen_write,
 };

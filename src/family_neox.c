@@ -47,6 +47,22 @@ static int config(struct eap_config *c, const cJSON *root, const char *path,
 	return 0;
 }
 
+static void write(const struct eap_config *c, cJSON *root)
+{
+	const struct eap_arch *a = &c->arch;
+
+	eap_cfg_write_common_hf(c, root);
+	cJSON_DeleteItemFromObject(root, "num_key_value_heads");
+	cJSON_DeleteItemFromObject(root, "head_dim");
+	cJSON_AddNumberToObject(root, "layer_norm_eps", (double)a->norm_eps);
+	cJSON_AddNumberToObject(root, "rope_theta", a->rope.theta);
+	cJSON_AddNumberToObject(root, "rotary_pct",
+				(double)a->rope.dim / (double)c->d_head);
+	cJSON_AddBoolToObject(root, "use_parallel_residual", a->parallel);
+	cJSON_AddBoolToObject(root, "attention_bias", a->qkv_bias);
+	cJSON_AddStringToObject(root, "hidden_act", eap_act_name(a->act, 0));
+}
+
 static void params(struct eap_table *t)
 {
 	const struct eap_config *c = t->cfg;
@@ -94,4 +110,5 @@ static void params(struct eap_table *t)
 
 const struct eap_family eap_family_gpt_neox = {
 	.model_type = "gpt_neox", .config = config, .params = params,
+	.write = write,
 };

@@ -16,6 +16,11 @@ static int config(struct eap_config *c, const cJSON *root, const char *path,
 	return rc;
 }
 
+static void write(const struct eap_config *c, cJSON *root)
+{
+	eap_cfg_write_rms_decoder(c, root, "hidden_act");
+}
+
 static void params(struct eap_table *t)
 {
 	static const struct eap_decoder_names n = {
@@ -28,4 +33,5 @@ static void params(struct eap_table *t)
 
 const struct eap_family eap_family_olmo2 = {
 	.model_type = "olmo2", .config = config, .params = params,
+	.write = write,
 };

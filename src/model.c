@@ -217,10 +217,10 @@ out:
 
 int eap_config_build(struct eap_config *c, const char *family, size_t L,
 		     size_t H, size_t Hkv, size_t d, size_t dm, size_t ctx,
-		     size_t V, int tied, struct eap_err *err)
+		     size_t V, int tied, const char *extra, struct eap_err *err)
 {
 	const struct eap_family *fam = eap_family_find(family);
-	cJSON *root;
+	cJSON *root, *more = NULL, *it;
 	int rc;
 
 	if (!fam || fam == &eap_family_gpt2) {
@@ -231,6 +231,12 @@ int eap_config_build(struct eap_config *c, const char *family, size_t L,
 					     "unknown family \"%s\"", family);
 	}
 	memset(c, 0, sizeof(*c));
+	if (extra && !cJSON_IsObject(more = cJSON_Parse(extra))) {
+		cJSON_Delete(more);
+		return eap_err_set(err, EAP_EINVAL,
+				   "%s: config fields \"%.60s\" are not a JSON object",
+				   family, extra);
+	}
 	root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "num_hidden_layers", (double)L);
 	cJSON_AddNumberToObject(root, "num_attention_heads", (double)H);
@@ -239,6 +245,14 @@ int eap_config_build(struct eap_config *c, const char *family, size_t L,
 	cJSON_AddNumberToObject(root, "intermediate_size", (double)dm);
 	cJSON_AddNumberToObject(root, "max_position_embeddings", (double)ctx);
 	cJSON_AddNumberToObject(root, "vocab_size", (double)V);
+	for (it = more ? more->child : NULL; it; it = it->next)
+		if (cJSON_GetObjectItemCaseSensitive(root, it->string))
+			cJSON_ReplaceItemInObjectCaseSensitive(root, it->string,
+							       cJSON_Duplicate(it, 1));
+		else
+			cJSON_AddItemToObject(root, it->string,
+					      cJSON_Duplicate(it, 1));
+	cJSON_Delete(more);
 	c->tied = tied;
 	rc = fam->config(c, root, family, err);
 	cJSON_Delete(root);
@@ -615,6 +629,7 @@ fail:
 	return rc;
 }
 
+/* config.json as the family's config() reads it back. */
 static int write_config(const struct eap_config *c, const char *path,
 			struct eap_err *err)
 {
@@ -623,49 +638,7 @@ static int write_config(const struct eap_config *c, const char *path,
 	FILE *f;
 	int rc = 0;
 
-	const struct eap_arch *a = &c->arch;
-
-	if (!strcmp(a->family, "gpt2")) {
-		cJSON_AddStringToObject(root, "model_type", "gpt2");
-		cJSON_AddNumberToObject(root, "n_layer", (double)c->n_layer);
-		cJSON_AddNumberToObject(root, "n_head", (double)c->n_head);
-		cJSON_AddNumberToObject(root, "n_embd", (double)c->d_model);
-		cJSON_AddNumberToObject(root, "n_positions", (double)c->n_ctx);
-		cJSON_AddNumberToObject(root, "vocab_size", (double)c->n_vocab);
-		cJSON_AddNumberToObject(root, "n_inner", (double)c->d_mlp);
-		cJSON_AddNumberToObject(root, "layer_norm_epsilon",
-					(double)c->ln_eps);
-	} else { /* the Hugging Face fields of gpt_neox and llama */
-		int neox = !strcmp(a->family, "gpt_neox");
-
-		cJSON_AddStringToObject(root, "model_type", a->family);
-		cJSON_AddNumberToObject(root, "num_hidden_layers", (double)c->n_layer);
-		cJSON_AddNumberToObject(root, "num_attention_heads", (double)c->n_head);
-		if (!neox)
-			cJSON_AddNumberToObject(root, "num_key_value_heads",
-						(double)c->n_kv_head);
-		cJSON_AddNumberToObject(root, "hidden_size", (double)c->d_model);
-		cJSON_AddNumberToObject(root, "intermediate_size", (double)c->d_mlp);
-		cJSON_AddNumberToObject(root, "vocab_size", (double)c->n_vocab);
-		cJSON_AddNumberToObject(root, "max_position_embeddings",
-					(double)c->n_ctx);
-		cJSON_AddNumberToObject(root, neox ? "layer_norm_eps" : "rms_norm_eps",
-					(double)c->ln_eps);
-		cJSON_AddNumberToObject(root, "rope_theta", a->rope.theta);
-		if (neox) {
-			cJSON_AddNumberToObject(root, "rotary_pct",
-						(double)a->rope.dim / (double)c->d_head);
-			cJSON_AddBoolToObject(root, "use_parallel_residual",
-					      a->parallel);
-		}
-		cJSON_AddStringToObject(root, "hidden_act",
-					a->act == EAP_ACT_SILU ? "silu"
-					: a->act == EAP_ACT_GELU_ERF ? "gelu"
-								     : "gelu_new");
-		cJSON_AddBoolToObject(root, "tie_word_embeddings", c->tied);
-	}
-	if (c->bos_id >= 0)
-		cJSON_AddNumberToObject(root, "bos_token_id", (double)c->bos_id);
+	family_of(c)->write(c, root);
 	text = cJSON_Print(root);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = text ? fopen(tmp, "w") : NULL;
@@ -694,12 +667,6 @@ int eap_model_save(const struct eap_model *m, const char *dir,
 	char path[4096];
 	int rc;
 
-	if (strcmp(m->cfg.arch.family, "gpt2") &&
-	    strcmp(m->cfg.arch.family, "gpt_neox") &&
-	    strcmp(m->cfg.arch.family, "llama"))
-		return eap_err_set(err, EAP_EINVAL,
-				   "%s: writing a %s model is not supported yet (gpt2, gpt_neox, llama)",
-				   dir, m->cfg.arch.family);
 	if (!table || !out ||
 	    !(buf = malloc((m->n_params ? m->n_params : 1) * sizeof(float)))) {
 		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");

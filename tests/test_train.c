@@ -378,6 +378,121 @@ END_TEST
 START_TEST(test_grad_fd_untied) { check_fd(0); }
 END_TEST
 
+/* ---- writing the families' folders -------------------------------------- */
+
+/*
+ * eap_model_save writes a Hugging Face folder of each family that loads
+ * back to the same config, the same weights bit for bit and the same
+ * logits bit for bit: the families above, Gemma-3's multimodal layout
+ * (text_config, language_model.model. names), Mistral's window on every
+ * layer, Llama-3's rope_scaling and Gemma 1.  Norm weights stay in
+ * [0.5, 2), where Gemma's w - 1 and 1 + (w - 1) are exact (Sterbenz).
+ */
+static const char *const save_families[] = {
+	"{\"model_type\": \"gemma3\", \"tie_word_embeddings\": false, "
+	"\"text_config\": {\"num_hidden_layers\": 3, "
+	"\"num_attention_heads\": 2, \"num_key_value_heads\": 1, "
+	"\"head_dim\": 4, \"hidden_size\": 8, \"intermediate_size\": 12, "
+	"\"vocab_size\": 11, \"max_position_embeddings\": 8, "
+	"\"query_pre_attn_scalar\": 7, \"attn_logit_softcapping\": 3.5, "
+	"\"rope_theta\": 1000.0, \"rope_local_base_freq\": 10.0, "
+	"\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 2.0}, "
+	"\"sliding_window\": 2, \"sliding_window_pattern\": 3, "
+	"\"bos_token_id\": 2}}",
+	"{\"model_type\": \"mistral\", \"num_hidden_layers\": 2, "
+	"\"num_attention_heads\": 4, \"num_key_value_heads\": 1, "
+	"\"hidden_size\": 8, \"intermediate_size\": 12, \"vocab_size\": 11, "
+	"\"max_position_embeddings\": 8, \"sliding_window\": 3, "
+	"\"rms_norm_eps\": 1e-5, \"tie_word_embeddings\": false}",
+	"{\"model_type\": \"llama\", \"num_hidden_layers\": 1, "
+	"\"num_attention_heads\": 2, \"hidden_size\": 8, "
+	"\"intermediate_size\": 12, \"vocab_size\": 11, "
+	"\"max_position_embeddings\": 8, \"mlp_bias\": true, "
+	"\"attention_bias\": true, \"rope_scaling\": {\"rope_type\": "
+	"\"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, "
+	"\"high_freq_factor\": 4.0, "
+	"\"original_max_position_embeddings\": 4}}",
+	"{\"model_type\": \"gemma\", \"num_hidden_layers\": 1, "
+	"\"num_attention_heads\": 2, \"num_key_value_heads\": 1, "
+	"\"head_dim\": 4, \"hidden_size\": 8, \"intermediate_size\": 12, "
+	"\"vocab_size\": 11, \"max_position_embeddings\": 8}",
+	"{\"model_type\": \"qwen2\", \"num_hidden_layers\": 3, "
+	"\"num_attention_heads\": 2, \"hidden_size\": 8, "
+	"\"intermediate_size\": 12, \"vocab_size\": 11, "
+	"\"max_position_embeddings\": 8, \"use_sliding_window\": true, "
+	"\"sliding_window\": 2, \"max_window_layers\": 1}",
+	"{\"model_type\": \"gpt_neox\", \"num_hidden_layers\": 1, "
+	"\"num_attention_heads\": 2, \"hidden_size\": 8, "
+	"\"intermediate_size\": 20, \"vocab_size\": 11, "
+	"\"max_position_embeddings\": 8, \"rotary_pct\": 0.5, "
+	"\"use_parallel_residual\": false, \"attention_bias\": false}",
+};
+#define N_SAVE (N_FD_FAMILIES + sizeof(save_families) / sizeof(save_families[0]))
+
+START_TEST(test_save_load_families)
+{
+	enum { B = 2, P = 6 };
+	const char *text = _i < (int)N_FD_FAMILIES ? fd_families[_i][2]
+						   : save_families[_i - N_FD_FAMILIES];
+	struct eap_config c = family_cfg(text);
+	struct eap_model a, b;
+	struct eap_fwd fa, fb;
+	struct eap_rng rng;
+	struct eap_err err = { 0 };
+	int32_t tok[B * P], len[B] = { P, 4 };
+	char dir[64], path[96];
+	size_t ns;
+	struct eap_param *st;
+
+	ck_assert_int_eq(eap_model_alloc(&a, &c, &err), 0);
+	eap_rng_init(&rng, 40 + (uint64_t)_i);
+	ns = eap_slot_table(&a.cfg, NULL, 0);
+	st = calloc(ns, sizeof(*st));
+	eap_slot_table(&a.cfg, st, ns);
+	for (size_t i = 0; i < ns; i++)
+		for (size_t k = 0; k < st[i].numel; k++) {
+			float *x = a.params + st[i].offset + k;
+
+			*x = (float)(0.5 * eap_rng_normal(&rng));
+			if (st[i].ndim == 1 && strstr(st[i].name, "weight"))
+				*x = (float)(0.5 + 1.5 * eap_rng_uniform(&rng));
+		}
+	free(st);
+	for (size_t i = 0; i < B * P; i++)
+		tok[i] = (int32_t)eap_rng_below(&rng, c.n_vocab);
+	snprintf(dir, sizeof(dir), "/tmp/eap-tsave-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_msg(eap_model_save(&a, dir, &err) == 0, "%s", err.msg);
+	ck_assert_msg(eap_model_load(&b, dir, &err) == 0, "%s: %s",
+		      a.cfg.arch.family, err.msg);
+	ck_assert_str_eq(b.cfg.arch.family, a.cfg.arch.family);
+	ck_assert_uint_eq(b.n_params, a.n_params);
+	ck_assert_int_eq(b.cfg.tied, a.cfg.tied);
+	ck_assert_int_eq(b.cfg.bos_id, a.cfg.bos_id);
+	ck_assert_msg(!memcmp(&b.cfg.arch, &a.cfg.arch, sizeof(a.cfg.arch)),
+		      "%s: the architecture read back differs", a.cfg.arch.family);
+	ck_assert_msg(!memcmp(a.params, b.params, a.n_params * sizeof(float)),
+		      "%s: weights differ after a round trip", a.cfg.arch.family);
+	ck_assert_int_eq(eap_fwd_init(&fa, &a.cfg, B, P, 1, &err), 0);
+	ck_assert_int_eq(eap_fwd_init(&fb, &b.cfg, B, P, 1, &err), 0);
+	ck_assert_int_eq(eap_model_forward(&a, &fa, tok, len, B, P, &err), 0);
+	ck_assert_int_eq(eap_model_forward(&b, &fb, tok, len, B, P, &err), 0);
+	ck_assert_msg(!memcmp(fa.logits, fb.logits,
+			      B * P * c.n_vocab * sizeof(float)),
+		      "%s: logits differ after a round trip", a.cfg.arch.family);
+	eap_fwd_release(&fa);
+	eap_fwd_release(&fb);
+	eap_model_release(&a);
+	eap_model_release(&b);
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir,
+			 k ? "config.json" : "model.safetensors");
+		unlink(path);
+	}
+	rmdir(dir);
+}
+END_TEST
+
 /* ---- against the PyTorch reference -------------------------------------- */
 
 static void read_f32(const struct eap_safetensors *st, const char *name,
@@ -623,6 +738,41 @@ START_TEST(test_loss_decreases)
 }
 END_TEST
 
+/*
+ * Each family of eap-train --arch learns the same corpus from the
+ * initialisation eap-train uses, with the config eap-train builds (2 K/V
+ * heads for 4, Gemma's windows of 4 on 8-position rows).
+ */
+static const char *const train_families[][3] = {
+	{ "qwen2", "qwen2", NULL },
+	{ "qwen3", "qwen3", NULL },
+	{ "gemma2", "gemma2", "{\"sliding_window\": 4}" },
+	{ "gemma3", "gemma3_text", "{\"sliding_window\": 4, "
+				   "\"sliding_window_pattern\": 2, "
+				   "\"rope_theta\": 1000000, "
+				   "\"rope_local_base_freq\": 10000}" },
+	{ "olmo2", "olmo2", NULL },
+};
+
+START_TEST(test_loss_decreases_families)
+{
+	enum { N = 60 };
+	struct eap_config c;
+	struct eap_err err = { 0 };
+	const char *const *f = train_families[_i];
+	double loss[N];
+
+	ck_assert_msg(eap_config_build(&c, f[1], 2, 4, 2, 16, 48, 8, 10,
+				       !strncmp(f[1], "gemma", 5), f[2],
+				       &err) == 0, "%s", err.msg);
+	train_tiny_cfg(&c, 1, 1, N, NULL, loss);
+	printf("train tiny corpus (%s): loss %.3f -> %.3f in %d steps\n", f[0],
+	       loss[0], loss[N - 1], N);
+	ck_assert_msg(loss[0] > 2.0, "initial loss %g, want about ln 10", loss[0]);
+	ck_assert_msg(loss[N - 1] < 0.2, "%s: final loss %g", f[0], loss[N - 1]);
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
 	struct eap_config c = tiny_cfg(2, 2, 16, 64, 8, 10, 1);
@@ -765,9 +915,12 @@ Suite *train_suite(void)
 	tcase_add_test(tc, test_grad_fd_untied);
 	tcase_add_test(tc, test_grad_fd_families);
 	tcase_add_loop_test(tc, test_grad_fd_new_families, 0, N_FD_FAMILIES);
+	tcase_add_loop_test(tc, test_save_load_families, 0, N_SAVE);
 	tcase_add_test(tc, test_reference_tied);
 	tcase_add_test(tc, test_reference_untied);
 	tcase_add_test(tc, test_loss_decreases);
+	tcase_add_loop_test(tc, test_loss_decreases_families, 0,
+			    sizeof(train_families) / sizeof(train_families[0]));
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_threads_agree);
 	tcase_add_test(tc, test_bad_batches);

@@ -67,6 +67,9 @@ struct eap_family {
 	int (*config)(struct eap_config *cfg, const cJSON *root,
 		      const char *path, struct eap_err *err);
 	void (*params)(struct eap_table *t);
+	/* the config.json fields that config() reads back into cfg (the
+	 * writer, eap_model_save) */
+	void (*write)(const struct eap_config *cfg, cJSON *root);
 };
 
 /* The family of model_type, or NULL. */
@@ -125,6 +128,20 @@ int eap_cfg_rms_decoder(struct eap_config *c, const cJSON *root,
  * 0 if absent, 1 if read. */
 int eap_cfg_layer_types(const cJSON *root, struct eap_config *c,
 			const char *path, struct eap_err *err);
+
+/* ---- writing config.json (each family's write()) ------------------------ */
+
+/* The name config.json gives an activation ("gelu_new", "gelu", "silu"). */
+const char *eap_act_name(enum eap_act_kind act, int gemma);
+/* model_type (cfg's family) and what eap_cfg_common_hf reads, with
+ * tie_word_embeddings and bos_token_id. */
+void eap_cfg_write_common_hf(const struct eap_config *c, cJSON *root);
+/* The common fields and what eap_cfg_rms_decoder reads (act_key names the
+ * activation). */
+void eap_cfg_write_rms_decoder(const struct eap_config *c, cJSON *root,
+			       const char *act_key);
+/* sliding_window and layer_types, when the model has a window. */
+void eap_cfg_write_layer_types(const struct eap_config *c, cJSON *root);
 
 extern const struct eap_family eap_family_gpt2, eap_family_gpt_neox,
 	eap_family_llama, eap_family_mistral, eap_family_qwen2,

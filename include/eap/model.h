@@ -205,11 +205,14 @@ void eap_config_normalize(struct eap_config *cfg);
 
 /*
  * The config of a new model of a family (eap-train): the family's own
- * defaults for everything but the shape.
+ * defaults for everything but the shape and the config.json fields in
+ * extra (a JSON object's text, e.g. "{\"sliding_window\": 16}"; NULL:
+ * none), read as the family reads config.json.
  */
 int eap_config_build(struct eap_config *c, const char *family, size_t L,
 		     size_t H, size_t Hkv, size_t d, size_t dm, size_t ctx,
-		     size_t V, int tied, struct eap_err *err);
+		     size_t V, int tied, const char *extra,
+		     struct eap_err *err);
 
 /* Config of a GPT-2 model of the given shape (eap-train, tests). */
 void eap_config_gpt2(struct eap_config *cfg, size_t n_layer, size_t n_head,
@@ -228,7 +231,12 @@ int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err);
 int eap_model_alloc(struct eap_model *m, const struct eap_config *cfg,
 		    struct eap_err *err);
 
-/* Write dir/model.safetensors and dir/config.json (F32). */
+/*
+ * Write dir/model.safetensors and dir/config.json (F32), a Hugging Face
+ * folder of the model's family that eap_model_load reads back to the same
+ * weights (Gemma's norm weights w are written as w - 1, exact for
+ * w >= 0.5).
+ */
 int eap_model_save(const struct eap_model *m, const char *dir,
 		   struct eap_err *err);
 

@@ -1,6 +1,6 @@
 /*
- * eap-train - train a GPT-2-architecture model from scratch on a corpus
- * (SPEC §2, §3: the built-in model organism).
+ * eap-train - train a model of one of the families from scratch on a
+ * corpus (SPEC §2, §3: the built-in model organism is a GPT-2).
  *
  *   eap-train --corpus FILE --vocab FILE [options] -o DIR
  *
@@ -58,16 +58,24 @@ static void usage(FILE *f)
 
 	eap_train_hparams_default(&hp);
 	fprintf(f,
-		"Usage: eap-train --corpus FILE --vocab FILE [--arch gpt2|gpt_neox|llama] "
-		"[--layers N] [--heads N] [--kv-heads N] [--dim N] [--ctx N] [--steps N] [--batch N] "
+		"Usage: eap-train --corpus FILE --vocab FILE [--arch NAME] "
+		"[--layers N] [--heads N] [--kv-heads N] [--dim N] [--ctx N] [--window N] [--steps N] [--batch N] "
 		"[--lr X] [--warmup N] [--seed S] [--threads T] [--progress] "
 		"-o DIR\n"
 		"Train a model from scratch on FILE (one sentence per line) "
 		"and write the model directory DIR (Hugging Face layout).\n"
 		"  --arch NAME          gpt2 (default: LayerNorm, learned "
 		"positions, GELU, tied), gpt_neox (parallel blocks, rotary on "
-		"a quarter of each head, exact GELU, untied) or llama "
-		"(RMSNorm, rotary, SwiGLU of width 8N/3, untied)\n"
+		"a quarter of each head, exact GELU, untied), llama "
+		"(RMSNorm, rotary, SwiGLU of width 8N/3, untied), qwen2 "
+		"(llama with q/k/v biases), qwen3 (llama with per-head "
+		"QK-norm), gemma2 (Gemma's 1 + w RMSNorm, embedding times "
+		"sqrt(N), GeGLU, pre and post norms, soft-capped attention "
+		"scores (50) and logits (30), --window on even layers, tied), "
+		"gemma3 (gemma2 without soft-caps, with per-head QK-norm, "
+		"every second layer global with rotary base 1e6, the others "
+		"windowed with base 1e4) or olmo2 (llama with post norms "
+		"instead of pre norms and QK-norm over all of q and k)\n"
 		"  --corpus FILE        training text: one sentence per line, "
 		"whitespace-separated words of the vocabulary\n"
 		"  --vocab FILE         vocab.txt: one token per line, with a "
@@ -76,12 +84,14 @@ static void usage(FILE *f)
 		"exist or be empty\n"
 		"  --layers N           transformer blocks (default %d)\n"
 		"  --heads N            attention heads per block (default %d)\n"
-		"  --kv-heads N         llama: key/value heads, dividing "
-		"--heads (default: --heads)\n"
+		"  --kv-heads N         llama, qwen2, qwen3, gemma2, gemma3, "
+		"olmo2: key/value heads, dividing --heads (default: --heads)\n"
 		"  --dim N              model width, a multiple of --heads "
-		"(default %d); MLP width 4N\n"
+		"(default %d); MLP width 4N, gated (all but gpt2 and gpt_neox) 8N/3 rounded up to a multiple of 16\n"
 		"  --ctx N              positions per training row = "
 		"n_positions (default %d)\n"
+		"  --window N           gemma2, gemma3: sliding window of the "
+		"local layers (default: --ctx / 2)\n"
 		"  --steps N            optimiser steps (default %d)\n"
 		"  --batch N            rows per step (default %d)\n"
 		"  --lr X               peak learning rate (default %g)\n"
@@ -309,7 +319,7 @@ static int read_corpus(struct stream *s, const struct eap_tokenizer *tok,
 
 struct opts {
 	const char *corpus, *vocab, *out;
-	size_t layers, heads, kv_heads, dim, ctx, steps, batch, threads;
+	size_t layers, heads, kv_heads, dim, ctx, window, steps, batch, threads;
 	const char *arch;
 	uint64_t seed;
 	int progress;
@@ -320,7 +330,36 @@ enum {
 	OPT_CORPUS = 256, OPT_VOCAB, OPT_LAYERS, OPT_HEADS, OPT_DIM, OPT_CTX,
 	OPT_STEPS, OPT_BATCH, OPT_LR, OPT_WARMUP, OPT_MINLR, OPT_WD, OPT_CLIP,
 	OPT_SEED, OPT_THREADS, OPT_PROGRESS, OPT_ARCH, OPT_KV_HEADS,
+	OPT_WINDOW,
 };
+
+/* --arch NAME: its family (model_type) and the config.json fields that
+ * are not the family's own defaults; NULL past the end. */
+static const struct arch {
+	const char *name, *family, *extra;
+	int tied, window;
+} ARCHS[] = {
+	{ "gpt2", "gpt2", NULL, 1, 0 },
+	{ "gpt_neox", "gpt_neox", NULL, 0, 0 },
+	{ "llama", "llama", NULL, 0, 0 },
+	{ "qwen2", "qwen2", NULL, 0, 0 },
+	{ "qwen3", "qwen3", NULL, 0, 0 },
+	{ "gemma2", "gemma2", NULL, 1, 1 },
+	/* Hugging Face's Gemma3TextConfig bases; a global layer every
+	 * second one, so a small model has both kinds */
+	{ "gemma3", "gemma3_text",
+	  "\"sliding_window_pattern\": 2, \"rope_theta\": 1000000, "
+	  "\"rope_local_base_freq\": 10000", 1, 1 },
+	{ "olmo2", "olmo2", NULL, 0, 0 },
+};
+
+static const struct arch *find_arch(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ARCHS) / sizeof(ARCHS[0]); i++)
+		if (!strcmp(ARCHS[i].name, name))
+			return &ARCHS[i];
+	return NULL;
+}
 
 /* Parse argv into o; 0, or the exit code (2 usage, or 0 after --help). */
 static int parse_args(int argc, char **argv, struct opts *o, int *done)
@@ -332,6 +371,7 @@ static int parse_args(int argc, char **argv, struct opts *o, int *done)
 		{ "layers", required_argument, NULL, OPT_LAYERS },
 		{ "heads", required_argument, NULL, OPT_HEADS },
 		{ "kv-heads", required_argument, NULL, OPT_KV_HEADS },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "dim", required_argument, NULL, OPT_DIM },
 		{ "ctx", required_argument, NULL, OPT_CTX },
@@ -370,9 +410,9 @@ static int parse_args(int argc, char **argv, struct opts *o, int *done)
 		case OPT_KV_HEADS: bad = parse_size(optarg, 1, 1024, &o->kv_heads); break;
 		case OPT_ARCH:
 			o->arch = optarg;
-			bad = strcmp(optarg, "gpt2") && strcmp(optarg, "gpt_neox") &&
-			      strcmp(optarg, "llama");
+			bad = !find_arch(optarg);
 			break;
+		case OPT_WINDOW: bad = parse_size(optarg, 1, 1 << 20, &o->window); break;
 		case OPT_DIM: bad = parse_size(optarg, 1, 65536, &o->dim); break;
 		case OPT_CTX: bad = parse_size(optarg, 1, 1 << 20, &o->ctx); break;
 		case OPT_STEPS: bad = parse_size(optarg, 1, (size_t)1 << 40, &o->steps); break;
@@ -416,8 +456,11 @@ static int parse_args(int argc, char **argv, struct opts *o, int *done)
 				   o->dim, o->heads);
 	if (!o->kv_heads)
 		o->kv_heads = o->heads;
-	if (o->kv_heads != o->heads && strcmp(o->arch, "llama"))
-		return usage_error("--kv-heads needs --arch llama");
+	if (o->kv_heads != o->heads && (!strcmp(o->arch, "gpt2") ||
+					 !strcmp(o->arch, "gpt_neox")))
+		return usage_error("--kv-heads needs --arch llama, qwen2, qwen3, gemma2, gemma3 or olmo2");
+	if (o->window && !find_arch(o->arch)->window)
+		return usage_error("--window needs --arch gemma2 or gemma3");
 	if (o->heads % o->kv_heads)
 		return usage_error("--heads %zu is not a multiple of --kv-heads %zu",
 				   o->heads, o->kv_heads);
@@ -540,14 +583,20 @@ int main(int argc, char **argv)
 		cfg.ln_eps = 1e-5f;
 		cfg.tied = 1;
 	} else {
-		/* SwiGLU's two input matrices: 8d/3 (to a multiple of 16)
-		 * keeps the MLP's size near GELU's 4d */
-		size_t dm = !strcmp(o.arch, "llama") ? (8 * o.dim / 3 + 15) / 16 * 16
-						     : 4 * o.dim;
+		const struct arch *ar = find_arch(o.arch);
+		/* a gated MLP's two input matrices: 8d/3 (to a multiple of
+		 * 16) keeps its size near GELU's 4d */
+		size_t dm = strcmp(o.arch, "gpt_neox") ? (8 * o.dim / 3 + 15) / 16 * 16
+						       : 4 * o.dim;
+		char extra[256];
 
-		if ((rc = eap_config_build(&cfg, o.arch, o.layers, o.heads,
+		snprintf(extra, sizeof(extra), "{\"sliding_window\": %zu%s%s}",
+			 o.window ? o.window : (o.ctx + 1) / 2,
+			 ar->extra ? ", " : "", ar->extra ? ar->extra : "");
+		if ((rc = eap_config_build(&cfg, ar->family, o.layers, o.heads,
 					   o.kv_heads, o.dim, dm, o.ctx,
-					   tok.n_vocab, 0, &err)))
+					   tok.n_vocab, ar->tied,
+					   ar->window ? extra : NULL, &err)))
 			goto fail;
 	}
 	cfg.bos_id = tok.bos_id;

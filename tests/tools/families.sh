@@ -1,8 +1,9 @@
 #!/bin/sh
 # families.sh - the tools on models of the other families (issue #14):
-# eap-train --arch gpt_neox and llama write Hugging Face folders that load
-# back; every scoring method, pruning and evaluation run on them end to
-# end; a GPT-NeoX scores file carries parallel = 1 and its graph has no
+# eap-train --arch gpt_neox, llama, qwen2, qwen3, gemma2, gemma3 and olmo2
+# write Hugging Face folders (config.json with the family's model_type)
+# that load back; every scoring method, pruning and evaluation run on them
+# end to end; a GPT-NeoX scores file carries parallel = 1 and its graph has no
 # same-layer attention -> MLP edges, so eap-prune and eap-eval rebuild it;
 # the whole graph's circuit gives F = 1; bad folders (unknown model_type, a missing
 # config field, a missing shard, a tensor of the wrong shape) give exit 1,
@@ -19,12 +20,14 @@ bin/eap-corrupt --vocab -o "$T/vocab.txt" &&
 	bin/eap-corrupt --task data/tasks/greater-than --split test -n 6 --seed 2 \
 		-o "$T/pairs.csv" || { echo "families.sh: cannot make inputs"; exit 1; }
 
-for a in gpt_neox llama; do
-	kv=; [ $a = llama ] && kv="--kv-heads 1"
+for a in gpt_neox llama qwen2 qwen3 gemma2 gemma3 olmo2; do
+	kv="--kv-heads 1" mt=$a
+	[ $a = gpt_neox ] && kv=
+	[ $a = gemma3 ] && mt=gemma3_text
 	run bin/eap-train --arch $a $kv --corpus "$T/corpus.txt" --vocab "$T/vocab.txt" \
 		--layers 2 --heads 2 --dim 16 --ctx 16 --steps 3 --batch 4 --threads 1 \
 		-o "$T/$a"
-	[ "$rc" -eq 0 ] && grep -q "\"model_type\":[[:space:]]*\"$a\"" "$T/$a/config.json" &&
+	[ "$rc" -eq 0 ] && grep -q "\"model_type\":[[:space:]]*\"$mt\"" "$T/$a/config.json" &&
 		ok || bad "$a: eap-train"
 	for m in eap eap-ig clean-corrupted eap-ig-act exact; do
 		run bin/eap-score --model "$T/$a" --pairs "$T/pairs.csv" --method $m \
@@ -40,6 +43,18 @@ for a in gpt_neox llama; do
 		awk -F, '{ exit !($7 > 0.9999 && $7 < 1.0001) }' &&
 		ok || bad "$a: eap-eval, F of the whole graph: $(tail -n 1 "$T/$a-curve.csv")"
 done
+
+# the windows are gemma2's and gemma3's: the local layers see --window keys
+grep -q '"sliding_window":[[:space:]]*8' "$T/gemma3/config.json" &&
+	grep -q '"layer_types":[[:space:]]*\["sliding_attention", "full_attention"\]' \
+		"$T/gemma3/config.json" && ok || bad "gemma3: window of ctx / 2, a global layer"
+run bin/eap-train --arch llama --window 4 --corpus "$T/corpus.txt" --vocab "$T/vocab.txt" -o "$T/x"
+expect_tool_err "--window without a windowed arch" 2 eap-train "--window needs --arch gemma2 or gemma3"
+run bin/eap-train --arch gpt_neox --kv-heads 1 --corpus "$T/corpus.txt" --vocab "$T/vocab.txt" -o "$T/x"
+expect_tool_err "--kv-heads on gpt_neox" 2 eap-train "--kv-heads needs --arch llama"
+run bin/eap-train --arch bert --corpus "$T/corpus.txt" --vocab "$T/vocab.txt" -o "$T/x"
+expect_tool_err "unknown --arch" 2 eap-train "--arch: invalid value \"bert\""
+check "no output after usage errors" absent "$T/x"
 
 # GPT-NeoX: parallel blocks, and so no m0 <- a0.h0 edge
 h5dump -a /parallel "$T/gpt_neox-eap.h5" 2>/dev/null | grep -q "(0): 1" &&
