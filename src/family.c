@@ -434,8 +434,9 @@ const char *eap_act_name(enum eap_act_kind act, int gemma)
 	case EAP_ACT_GELU_TANH: return gemma ? "gelu_pytorch_tanh" : "gelu_new";
 	case EAP_ACT_GELU_ERF: return "gelu";
 	case EAP_ACT_SILU: return "silu";
+	case EAP_ACT_IDENTITY: break; /* test models only: no HF name */
 	}
-	return "gelu_new";
+	return "identity";
 }
 
 void eap_cfg_write_common_hf(const struct eap_config *c, cJSON *root)
