@@ -126,7 +126,6 @@ size_t eap_circuit_nodes(const struct eap_graph *g, const uint8_t *in_graph,
 	return n;
 }
 
-
 /*
  * One pruning pass over in_graph; returns the number of edges dropped.
  * Every edge u -> v has owner(v) > u (SPEC §5 order), so reachability is

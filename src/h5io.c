@@ -1208,7 +1208,8 @@ static int check_extra(const struct eap_h5_extra *x, size_t nx,
 			return fail(err, EAP_EINVAL, path, "%s: rank %d",
 				    x[k].name, x[k].rank);
 		for (size_t i = 0; i < n; i++)
-			if (!isfinite(x[k].data[i]))
+			if (!isfinite(x[k].data[i]) &&
+			    !(x[k].nan_ok && isnan(x[k].data[i])))
 				return fail(err, EAP_EINVAL, path,
 					    "%s[%zu] is not finite", x[k].name, i);
 	}

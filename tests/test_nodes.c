@@ -14,6 +14,7 @@
 #include "eap/model.h"
 #include "eap/nodes.h"
 #include "eap/safetensors.h"
+#include "eap/stability.h"
 #include "test_util.h"
 
 static const char *const metric_keys[] = { "logit_diff", "prob_diff", "kl",
@@ -301,6 +302,68 @@ START_TEST(test_node_circuit)
 }
 END_TEST
 
+/*
+ * The exactness check's sample and statistics on hand-made scores:
+ * exact = 1..20 on 20 sampled edges, approx the same but the largest
+ * turned into -0.5: one sign differs (19/20 agree), and of the top
+ * k = 2 by |exact| (20, 19) only 19 is in approx's top 2 (19, 18).
+ */
+START_TEST(test_check_stats)
+{
+	struct eap_graph g;
+	struct eap_err err = { 0 };
+	struct eap_check_stats st;
+	uint8_t *m1, *m2;
+	float *ap, *ex;
+	size_t E, n = 0;
+
+	ck_assert_int_eq(eap_graph_init(&g, 2, 4, &err), 0);
+	E = g.n_fwd * g.n_bwd;
+	m1 = malloc(E);
+	m2 = malloc(E);
+	ap = calloc(E, sizeof(float));
+	ex = calloc(E, sizeof(float));
+	ck_assert_int_eq(eap_check_sample(&g, 20, 5, m1, &err), 0);
+	ck_assert_int_eq(eap_check_sample(&g, 20, 5, m2, &err), 0);
+	ck_assert_mem_eq(m1, m2, E);
+	ck_assert_int_eq(eap_check_sample(&g, 20, 6, m2, &err), 0);
+	ck_assert_msg(memcmp(m1, m2, E), "seeds 5 and 6 drew the same edges");
+	for (size_t i = 0; i < E; i++) {
+		ck_assert(!m1[i] || g.edge_mask[i]);
+		if (m1[i]) {
+			n++;
+			ex[i] = ap[i] = (float)n;
+		}
+	}
+	ck_assert_uint_eq(n, 20);
+	for (size_t i = E; i-- > 0;)
+		if (m1[i]) {
+			ap[i] = -0.5f;
+			break;
+		}
+	ck_assert_int_eq(eap_check_stats(&g, m1, ap, ex, &st, &err), 0);
+	ck_assert_uint_eq(st.n, 20);
+	ck_assert_uint_eq(st.k, 2);
+	ck_assert_double_eq_tol(st.sign_agreement, 0.95, 1e-12);
+	ck_assert_double_eq_tol(st.topk_recall, 0.5, 1e-12);
+	/* ranks: approx moves 20 to the bottom, the rest keep their order */
+	{
+		double d2 = 19.0 * 19.0 + 19.0; /* rank 20 -> 1, ranks 1..19 -> 2..20 */
+
+		ck_assert_double_eq_tol(st.spearman, 1.0 - 6.0 * d2 / (20.0 * 399.0), 1e-9);
+	}
+	ck_assert_int_eq(eap_check_stats(&g, m1, ex, ex, &st, &err), 0);
+	ck_assert_double_eq_tol(st.pearson, 1.0, 1e-12);
+	ck_assert_double_eq_tol(st.topk_recall, 1.0, 1e-12);
+	ck_assert_int_eq(eap_check_sample(&g, g.n_edges + 1, 5, m2, &err), EAP_EINVAL);
+	free(m1);
+	free(m2);
+	free(ap);
+	free(ex);
+	eap_graph_release(&g);
+}
+END_TEST
+
 Suite *nodes_suite(void)
 {
 	Suite *s = suite_create("nodes");
@@ -316,6 +379,7 @@ Suite *nodes_suite(void)
 	tcase_add_test(tc, test_nodes_exact_untied);
 	tcase_add_test(tc, test_nodes_exact_single_edge);
 	tcase_add_test(tc, test_node_circuit);
+	tcase_add_test(tc, test_check_stats);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -111,7 +111,8 @@ struct eap_scores {
 /*
  * More float32 datasets of a scores.h5 (eap-score --level, --check-exact):
  * name ("/node_scores"), rank 1 or 2, dims, data and the description
- * written beside it.  Finite values only.  The reader takes /node_scores
+ * written beside it.  Finite values only, unless nan_ok (NaN allowed: a
+ * correlation of a constant vector).  The reader takes /node_scores
  * (n_fwd) and /neuron_scores (n_fwd, d) when present (finite, shapes
  * checked) and ignores the others.
  */
@@ -121,6 +122,7 @@ struct eap_h5_extra {
 	size_t dims[2];
 	const float *data;
 	const char *desc;
+	int nan_ok;
 };
 
 int eap_scores_write_ext(const char *path, const struct eap_graph *g,

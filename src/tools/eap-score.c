@@ -21,6 +21,7 @@
 #include "eap/inputs.h"
 #include "eap/linalg.h"
 #include "eap/nodes.h"
+#include "eap/stability.h"
 #include "tool.h"
 
 static const char *const T = "eap-score";
@@ -30,7 +31,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: eap-score --model DIR --pairs FILE [--acts FILE] --method METHOD\n"
 		"                 [--metric METRIC] [--steps N] [--batch N] [--edges FILE]\n"
-		"                 [--shard I/K] [--level edge|node|neuron] -o FILE\n"
+		"                 [--shard I/K] [--level edge|node|neuron] [--check-exact K]\n"
+		"                 [--bootstrap B] [--sizes LIST] [--seed S] -o FILE\n"
 		"       eap-score --merge -o FILE SHARD...\n"
 		"Score every edge of the model's graph on the pairs and write scores.h5.\n"
 		"  --model DIR      model directory (model.safetensors, config.json, tokenizer)\n"
@@ -56,6 +58,18 @@ static void usage(FILE *f)
 		"                   score (/node_scores) and, for neuron, each d_model\n"
 		"                   dimension's (/neuron_scores); exact at node level scores\n"
 		"                   edges only with --edges (default edge)\n"
+		"  --check-exact K  also score K random edges exactly and record Pearson,\n"
+		"                   Spearman, sign agreement and top-k recall against them\n"
+		"                   (/check_exact, /check_exact_stats; gradient methods)\n"
+		"  --check-csv FILE the check's statistics as a one-row CSV\n"
+		"  --bootstrap B    resample the pairs B times: each edge's selection frequency\n"
+		"                   in the pruned top-n circuits of every size and their mean\n"
+		"                   pairwise Jaccard (/bootstrap_*; gradient methods)\n"
+		"  --bootstrap-csv FILE  one row per size: size, mean edges, mean Jaccard\n"
+		"  --sizes LIST     --bootstrap's circuit sizes, as eap-prune's (default\n"
+		"                   default,mib)\n"
+		"  --seed S         seed of --check-exact's sample and --bootstrap's\n"
+		"                   resamples (default 1)\n"
 		"  --limit N        score only the first N pairs (default: all)\n"
 		"  --threads N      BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
 		"                   OpenBLAS's own choice)\n"
@@ -428,6 +442,223 @@ static void part_mask(uint8_t *part, const uint8_t *mask, size_t n_fwd,
 			part[u * n_bwd + vs[i]] = mask[u * n_bwd + vs[i]];
 }
 
+/*
+ * --check-exact and --bootstrap (stability.h): the sampled edges' exact
+ * scores accumulate beside the method's, batch by batch; the bootstrap
+ * keeps every example's edge scores (N x n_fwd x n_bwd floats).
+ */
+struct aux {
+	size_t check_k, boot_b, n_sizes, E;
+	uint64_t seed;
+	uint8_t *sample;            /* (n_fwd, n_bwd) the checked edges */
+	struct eap_score_acc exact; /* their exact scores */
+	float *ex;                  /* (N, n_fwd, n_bwd) per-example scores */
+	size_t *sizes;
+	struct eap_check_stats st;
+	struct eap_bootstrap bs;
+	float *check_rows, stats[6], *boot_rows;
+};
+
+static int aux_init(struct aux *x, const struct eap_graph *g, size_t N,
+		    const char *sizes_arg, struct eap_err *err)
+{
+	int rc;
+
+	x->E = g->n_fwd * g->n_bwd;
+	if (x->check_k) {
+		if (!(x->sample = malloc(x->E)))
+			return eap_err_set(err, EAP_ENOMEM, "out of memory");
+		if ((rc = eap_check_sample(g, x->check_k, x->seed, x->sample, err)) ||
+		    (rc = eap_score_acc_init(&x->exact, g, err)))
+			return rc;
+	}
+	if (x->boot_b) {
+		if (!(x->ex = malloc(N * x->E * sizeof(float))))
+			return eap_err_set(err, EAP_ENOMEM,
+					   "out of memory for --bootstrap's %zu x %zu scores",
+					   N, x->E);
+		if ((rc = eap_curve_sizes(sizes_arg, g->n_edges, &x->sizes,
+					  &x->n_sizes, err)))
+			return rc;
+		/* sizes beyond the graph: the whole graph, as eap-prune */
+		for (size_t k = 0; k < x->n_sizes; k++)
+			if (x->sizes[k] > g->n_edges)
+				return eap_err_set(err, EAP_EINVAL,
+						   "--sizes: %zu exceeds the graph's %zu edges",
+						   x->sizes[k], g->n_edges);
+	}
+	return 0;
+}
+
+/* After the method scored the batch of examples s..s+nb-1. */
+static int aux_batch(struct aux *x, struct eap_run *run,
+		     const struct eap_batch *b, size_t s, int metric,
+		     const float *dy, struct eap_err *err)
+{
+	if (x->boot_b)
+		eap_example_scores(run, b, dy, x->ex + s * x->E);
+	if (x->check_k)
+		return eap_run_score(run, b, EAP_METHOD_EXACT, metric, 1, NULL,
+				     x->sample, &x->exact, err);
+	return 0;
+}
+
+/* The statistics, and the extra datasets into xs (from nx on). */
+static int aux_finish(struct aux *x, const struct eap_graph *g,
+		      const float *scores, size_t N, struct eap_h5_extra *xs,
+		      size_t *nx, struct eap_err *err)
+{
+	int rc;
+
+	if (x->check_k) {
+		float *ex = malloc(x->E * sizeof(float));
+		size_t n = 0;
+
+		if (!ex || !(x->check_rows = malloc(x->check_k * 4 * sizeof(float)))) {
+			free(ex);
+			return eap_err_set(err, EAP_ENOMEM, "out of memory");
+		}
+		eap_score_acc_finish(&x->exact, g, ex);
+		rc = eap_check_stats(g, x->sample, scores, ex, &x->st, err);
+		for (size_t i = 0; i < x->E && !rc; i++)
+			if (x->sample[i]) {
+				float *r = x->check_rows + 4 * n++;
+
+				r[0] = (float)(i / g->n_bwd);
+				r[1] = (float)(i % g->n_bwd);
+				r[2] = scores[i];
+				r[3] = ex[i];
+			}
+		free(ex);
+		if (rc)
+			return rc;
+		x->stats[0] = (float)x->st.n;
+		x->stats[1] = (float)x->st.k;
+		x->stats[2] = (float)x->st.pearson;
+		x->stats[3] = (float)x->st.spearman;
+		x->stats[4] = (float)x->st.sign_agreement;
+		x->stats[5] = (float)x->st.topk_recall;
+		xs[(*nx)++] = (struct eap_h5_extra){
+			"/check_exact", 2, { x->check_k, 4 }, x->check_rows,
+			"--check-exact: one row per sampled edge: forward node u, "
+			"backward input v, this method's score, its exact score", 0 };
+		xs[(*nx)++] = (struct eap_h5_extra){
+			"/check_exact_stats", 1, { 6, 0 }, x->stats,
+			"--check-exact against the sampled edges' exact scores: "
+			"edges, k, Pearson r, Spearman rho, sign agreement, top-k "
+			"recall (k = ceil(edges/10); README)", 1 };
+	}
+	if (x->boot_b) {
+		struct eap_select sel = { .kind = EAP_SELECT_TOPN };
+		size_t K = x->n_sizes;
+
+		if ((rc = eap_bootstrap_run(&x->bs, g, x->ex, N, x->boot_b, x->seed,
+					    &sel, x->sizes, K, err)))
+			return rc;
+		if (!(x->boot_rows = malloc(K * 3 * sizeof(float))))
+			return eap_err_set(err, EAP_ENOMEM, "out of memory");
+		for (size_t k = 0; k < K; k++) {
+			x->boot_rows[3 * k] = (float)x->sizes[k];
+			x->boot_rows[3 * k + 1] = (float)x->bs.edges_mean[k];
+			x->boot_rows[3 * k + 2] = (float)x->bs.jaccard[k];
+		}
+		xs[(*nx)++] = (struct eap_h5_extra){
+			"/bootstrap", 2, { K, 3 }, x->boot_rows,
+			"--bootstrap: one row per size: requested edges, mean edges "
+			"after pruning, mean pairwise Jaccard of the resamples' "
+			"pruned top-n circuits", 0 };
+		xs[(*nx)++] = (struct eap_h5_extra){
+			"/bootstrap_frequency", 2, { K, x->E }, x->bs.freq,
+			"--bootstrap: row k, read as n_fwd x n_bwd: the fraction of "
+			"the resamples whose circuit of size k holds the edge", 0 };
+	}
+	return 0;
+}
+
+static void aux_release(struct aux *x)
+{
+	free(x->sample);
+	eap_score_acc_release(&x->exact);
+	free(x->ex);
+	free(x->sizes);
+	free(x->check_rows);
+	free(x->boot_rows);
+	eap_bootstrap_release(&x->bs);
+}
+
+/* The CSVs of --check-csv and --bootstrap-csv into <path>.tmp. */
+static int aux_csv(const struct aux *x, const char *check_csv,
+		   const char *boot_csv, const struct eap_h5_meta *meta,
+		   struct eap_err *err)
+{
+	for (int w = 0; w < 2; w++) {
+		const char *path = w ? boot_csv : check_csv;
+		char *tmp;
+		FILE *f;
+		int bad;
+
+		if (!path)
+			continue;
+		if (!(tmp = tool_tmp_name(path)))
+			return eap_err_set(err, EAP_ENOMEM, "out of memory");
+		if (!(f = fopen(tmp, "w"))) {
+			eap_err_set(err, EAP_EIO, "%s: cannot create", tmp);
+			free(tmp);
+			return err->code;
+		}
+		if (!w) {
+			fprintf(f, "method,metric,steps,n_examples,seed,edges_checked,k,"
+				"pearson,spearman,sign_agreement,topk_recall\n");
+			fprintf(f, "%s,%s,%d,%zu,%llu,%zu,%zu,%.6f,%.6f,%.6f,%.6f\n",
+				meta->method, meta->metric, meta->steps,
+				meta->n_examples, (unsigned long long)x->seed,
+				x->st.n, x->st.k, x->st.pearson, x->st.spearman,
+				x->st.sign_agreement, x->st.topk_recall);
+		} else {
+			fprintf(f, "method,metric,steps,n_examples,seed,resamples,"
+				"edges_requested,edges_mean,jaccard_mean\n");
+			for (size_t k = 0; k < x->n_sizes; k++)
+				fprintf(f, "%s,%s,%d,%zu,%llu,%zu,%zu,%.2f,%.6f\n",
+					meta->method, meta->metric, meta->steps,
+					meta->n_examples,
+					(unsigned long long)x->seed, x->boot_b,
+					x->sizes[k], x->bs.edges_mean[k],
+					x->bs.jaccard[k]);
+		}
+		bad = ferror(f);
+		if (fclose(f) || bad) {
+			eap_err_set(err, EAP_EIO, "%s: write failed", tmp);
+			unlink(tmp);
+			free(tmp);
+			return err->code;
+		}
+		free(tmp);
+	}
+	return 0;
+}
+
+/* Rename <path>.tmp to path for each CSV (or remove them if !ok). */
+static int aux_commit(const char *check_csv, const char *boot_csv, int ok,
+		      struct eap_err *err)
+{
+	int rc = 0;
+
+	for (int w = 0; w < 2; w++) {
+		const char *path = w ? boot_csv : check_csv;
+		char *tmp;
+
+		if (!path || !(tmp = tool_tmp_name(path)))
+			continue;
+		if (!ok || rc)
+			unlink(tmp);
+		else if (rename(tmp, path))
+			rc = eap_err_set(err, EAP_EIO, "%s: cannot rename to %s",
+					 tmp, path);
+		free(tmp);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *model = NULL, *pairs = NULL, *acts = NULL, *out = NULL;
@@ -437,6 +668,8 @@ int main(int argc, char **argv)
 	size_t steps = 5, batch = 20, threads = 0, limit = 0;
 	size_t shard_i = 0, shard_k = 0;
 	int level = EAP_LEVEL_EDGE;
+	struct aux aux = { .seed = 1 };
+	const char *check_csv = NULL, *boot_csv = NULL, *sizes_arg = "default,mib";
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "pairs", required_argument, NULL, 'p' },
@@ -450,6 +683,12 @@ int main(int argc, char **argv)
 		{ "merge", no_argument, NULL, 'g' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "level", required_argument, NULL, 'L' },
+		{ "check-exact", required_argument, NULL, 'C' },
+		{ "check-csv", required_argument, NULL, 'c' },
+		{ "bootstrap", required_argument, NULL, 'B' },
+		{ "bootstrap-csv", required_argument, NULL, 'r' },
+		{ "sizes", required_argument, NULL, 'z' },
+		{ "seed", required_argument, NULL, 'R' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "output", required_argument, NULL, 'o' },
@@ -492,6 +731,12 @@ int main(int argc, char **argv)
 		case 'S': parse_shard(optarg, &shard_i, &shard_k); break;
 		case 'g': merging = 1; break;
 		case 'l': limit = tool_size_arg(T, "--limit", optarg, SIZE_MAX); break;
+		case 'C': aux.check_k = tool_size_arg(T, "--check-exact", optarg, SIZE_MAX); break;
+		case 'c': check_csv = optarg; break;
+		case 'B': aux.boot_b = tool_size_arg(T, "--bootstrap", optarg, 100000); break;
+		case 'r': boot_csv = optarg; break;
+		case 'z': sizes_arg = optarg; break;
+		case 'R': aux.seed = tool_size_arg(T, "--seed", optarg, SIZE_MAX); break;
 		case 'L':
 			if ((level = eap_level_parse(optarg)) < 0) {
 				fprintf(stderr, "%s: unknown --level '%s' (edge, node, neuron)\n", T, optarg);
@@ -528,12 +773,28 @@ int main(int argc, char **argv)
 			edges_path ? "--edges" : "--shard");
 		return 2;
 	}
+	if ((aux.check_k || aux.boot_b) && method == EAP_METHOD_EXACT) {
+		fprintf(stderr, "%s: --%s checks an approximate method, not exact\n",
+			T, aux.check_k ? "check-exact" : "bootstrap");
+		return 2;
+	}
+	if ((check_csv && !aux.check_k) || (boot_csv && !aux.boot_b) ||
+	    aux.boot_b == 1) {
+		fprintf(stderr, "%s: %s\n", T, aux.boot_b == 1
+			? "--bootstrap wants at least 2 resamples"
+			: "--check-csv goes with --check-exact, --bootstrap-csv with --bootstrap");
+		return 2;
+	}
 	if (level != EAP_LEVEL_EDGE && shard_k) {
 		fprintf(stderr, "%s: --level %s cannot be sharded (--shard)\n", T,
 			eap_level_name(level));
 		return 2;
 	}
 	tool_check_output(T, out);
+	if (check_csv)
+		tool_check_output(T, check_csv);
+	if (boot_csv)
+		tool_check_output(T, boot_csv);
 	eap_blas_threads((int)tool_threads(threads));
 
 	if ((rc = eap_inputs_load(&in, model, pairs, &err)) ||
@@ -581,7 +842,8 @@ int main(int argc, char **argv)
 	    (rc = eap_score_acc_init(&acc, &in.graph, &err)) ||
 	    (level != EAP_LEVEL_EDGE &&
 	     (rc = eap_node_acc_init(&na, &in.graph, in.model.cfg.d_model, batch,
-				     bt.P, &err))))
+				     bt.P, &err))) ||
+	    (rc = aux_init(&aux, &in.graph, in.ids.n, sizes_arg, &err)))
 		goto fail;
 	/* a dump holding fewer examples' node outputs than are scored is an
 	 * audit sample: dy is recomputed and checked against it */
@@ -678,6 +940,8 @@ int main(int argc, char **argv)
 					   edges, &acc, &err);
 			if (!rc && level != EAP_LEVEL_EDGE)
 				eap_node_acc_add_grad(&na, &run, &b, dy);
+			if (!rc)
+				rc = aux_batch(&aux, &run, &b, s, metric, dy, &err);
 		}
 		/* the baselines (when scored on the dump's metric) and, from a
 		 * bounded dump, the recomputed dy must be the file's */
@@ -720,20 +984,27 @@ int main(int argc, char **argv)
 	}
 	{
 		size_t nf = in.graph.n_fwd, d = in.model.cfg.d_model;
-		const struct eap_h5_extra x[2] = {
+		struct eap_h5_extra x[6] = {
 			{ "/node_scores", 1, { nf, 0 }, node,
 			  "score of forward node u (forward_nodes): its output's "
 			  "dy contracted with the gradient at its output, or "
 			  "exact: the metric's change when all its outgoing "
-			  "edges are patched (README, Node and neuron scores)" },
+			  "edges are patched (README, Node and neuron scores)", 0 },
 			{ "/neuron_scores", 2, { nf, d }, neuron,
 			  "score of dimension j of forward node u's output, as "
-			  "/node_scores for that dimension alone" } };
+			  "/node_scores for that dimension alone", 0 } };
 		size_t nx = level == EAP_LEVEL_NEURON ? 2 : level == EAP_LEVEL_NODE;
 
+		if (nx == 1)
+			x[1] = (struct eap_h5_extra){ 0 };
+		if ((rc = aux_finish(&aux, &in.graph, scores, in.ids.n, x, &nx, &err)) ||
+		    (rc = aux_csv(&aux, check_csv, boot_csv, &meta, &err)))
+			goto fail;
 		/* a subset is marked as such (/scored), for --merge */
 		rc = eap_scores_write_ext(out, &in.graph, scores, edges, x, nx,
 					  &meta, &err);
+		if (!rc && (rc = aux_commit(check_csv, boot_csv, 1, &err)))
+			unlink(out);
 	}
 fail:
 	eap_progress_end(&prog);
@@ -745,6 +1016,9 @@ fail:
 	free(node);
 	free(neuron);
 	eap_node_acc_release(&na);
+	if (rc)
+		aux_commit(check_csv, boot_csv, 0, &err);
+	aux_release(&aux);
 	free(dy);
 	free(ac);
 	free(ar_buf);
