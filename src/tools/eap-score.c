@@ -1,6 +1,6 @@
 /*
- * eap-score - edge scores by EAP, EAP-IG, clean-corrupted or exact
- * patching (SPEC §6), written to scores.h5 (SPEC §11).
+ * eap-score - edge scores by EAP, EAP-IG, clean-corrupted, exact
+ * patching (SPEC §6), RelP or EAP-GP, written to scores.h5 (SPEC §11).
  *
  * Exact scoring is one patched forward per edge, so it is split across
  * jobs: --shard I/K scores the edges into every K-th backward input, and
@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "eap/attrib.h"
 #include "eap/batch.h"
+#include "eap/cost.h"
 #include "eap/h5io.h"
 #include "eap/inputs.h"
 #include "eap/linalg.h"
@@ -71,6 +73,8 @@ static void usage(FILE *f)
 		"  --seed S         seed of --check-exact's sample and --bootstrap's\n"
 		"                   resamples (default 1)\n"
 		"  --limit N        score only the first N pairs (default: all)\n"
+		"  --cost FILE      also write what the scoring cost, one CSV row: passes and\n"
+		"                   GFLOP per example (counted), wall-clock and CPU seconds\n"
 		"  --threads N      BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
 		"                   OpenBLAS's own choice)\n"
 		"  --progress       show progress even when stderr is not a terminal\n"
@@ -659,9 +663,58 @@ static int aux_commit(const char *check_csv, const char *boot_csv, int ok,
 	return rc;
 }
 
+/* seconds of a clock */
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/*
+ * --cost FILE: one CSV row of what the scoring cost (README "Comparing
+ * the methods"): per example the passes and GFLOP counted by eap_cost_add,
+ * and the measured wall-clock and CPU seconds of the scoring loop.
+ */
+static int write_cost(const char *path, const struct eap_cost *c,
+		      const char *method, const char *metric, int steps,
+		      size_t threads, double secs, double cpu,
+		      struct eap_err *err)
+{
+	char *tmp = tool_tmp_name(path);
+	double n = c->examples ? (double)c->examples : 1.0;
+	FILE *f;
+	int bad;
+
+	if (!tmp)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	tool_remove_on_signal(path, ".tmp");
+	if (!(f = fopen(tmp, "w"))) {
+		free(tmp);
+		return eap_err_set(err, EAP_EIO, "%s: cannot write", path);
+	}
+	fprintf(f, "method,metric,steps,examples,threads,forwards,backwards,"
+		   "gflop,seconds,cpu_seconds,seconds_per_example\n"
+		   "%s,%s,%d,%zu,%zu,%.4g,%.4g,%.6g,%.3f,%.3f,%.6g\n",
+		method, metric, steps, c->examples, threads, c->forwards / n,
+		c->backwards / n, c->flops / n * 1e-9, secs, cpu, secs / n);
+	bad = ferror(f) | fclose(f);
+	if (bad || rename(tmp, path) < 0) {
+		remove(tmp);
+		free(tmp);
+		return eap_err_set(err, EAP_EIO, "%s: cannot write", path);
+	}
+	free(tmp);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *model = NULL, *pairs = NULL, *acts = NULL, *out = NULL;
+	const char *cost_path = NULL;
+	struct eap_cost cost = { 0 };
+	double t_wall = 0, t_cpu = 0;
 	const char *edges_path = NULL;
 	int method = -1, metric = EAP_METRIC_LOGIT_DIFF, progress = 0, c;
 	int merging = 0, other = 0;
@@ -689,6 +742,7 @@ int main(int argc, char **argv)
 		{ "bootstrap-csv", required_argument, NULL, 'r' },
 		{ "sizes", required_argument, NULL, 'z' },
 		{ "seed", required_argument, NULL, 'R' },
+		{ "cost", required_argument, NULL, 'Q' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "output", required_argument, NULL, 'o' },
@@ -722,6 +776,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'Q': cost_path = optarg; break;
 		case 'x':
 			metric = tool_metric_arg(T, optarg);
 			break;
@@ -887,11 +942,15 @@ int main(int argc, char **argv)
 		eap_progress_start(&prog, T, out, "examples", in.ids.n, progress);
 	}
 	eap_progress_update(&prog, 0, NULL);
+	t_wall = clock_s(CLOCK_MONOTONIC);
+	t_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	for (size_t s = 0; s < in.ids.n; s += batch) {
 		size_t nb = in.ids.n - s < batch ? in.ids.n - s : batch;
 		struct eap_batch b;
 
 		eap_batcher_fill(&bt, &in.ids, s, nb, acts != NULL, &b);
+		eap_cost_add(&cost, &in.model.cfg, &in.graph, method, (int)steps,
+			     edges, nb, b.np);
 		if (dy) {
 			/* dy = y(corrupted) - y(clean) from the audited file,
 			 * node-major, zero past each example's length */
@@ -959,6 +1018,8 @@ int main(int argc, char **argv)
 		if (method != EAP_METHOD_EXACT)
 			eap_progress_update(&prog, s + nb, NULL);
 	}
+	t_wall = clock_s(CLOCK_MONOTONIC) - t_wall;
+	t_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t_cpu;
 	scores = malloc(in.graph.n_fwd * in.graph.n_bwd * sizeof(float));
 	if (!scores) {
 		rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
@@ -1006,6 +1067,10 @@ int main(int argc, char **argv)
 		if (!rc && (rc = aux_commit(check_csv, boot_csv, 1, &err)))
 			unlink(out);
 	}
+	if (!rc && cost_path)
+		rc = write_cost(cost_path, &cost, meta.method, meta.metric,
+				meta.steps, tool_threads(threads), t_wall, t_cpu,
+				&err);
 fail:
 	eap_progress_end(&prog);
 	if (rc)

@@ -34,6 +34,17 @@ h5dump -a /method "$T/s-eap-gp.h5" | grep -q '"eap-gp"' && ok || bad "eap-gp met
 h5dump -a /steps "$T/s-eap-gp.h5" | grep -q ' 5$' && ok || bad "eap-gp steps attribute"
 h5diff -q -d 1e-4 "$T/s-eap.h5" "$T/s-relp.h5" /scores /scores >/dev/null && bad "relp == eap?" || ok
 h5diff -q -d 1e-4 "$T/s-eap-ig.h5" "$T/s-eap-gp.h5" /scores /scores >/dev/null && bad "eap-gp == eap-ig?" || ok
+# --cost: one row, the passes of each method's definition per example
+for m in eap relp eap-ig eap-gp clean-corrupted; do
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m --cost "$T/c-$m.csv" -o "$T/c-$m.h5" &&
+	h5diff -d 2e-6 "$T/s-$m.h5" "$T/c-$m.h5" /scores /scores >/dev/null || bad "--cost $m changes the scores"
+done
+for want in "eap 2 1" "relp 2 1" "eap-ig 6 5" "eap-gp 7 10" "clean-corrupted 3 2"; do
+	set -- $want
+	awk -F, -v f="$2" -v b="$3" 'NR == 1 && $6 == "forwards" && $7 == "backwards" && $8 == "gflop" { h = 1 }
+		NR == 2 && h && $6 == f && $7 == b && $8 > 0 && $9 >= 0 && $10 >= 0 { ok = 1 }
+		END { exit !(ok && NR == 2) }' "$T/c-$1.csv" && ok || bad "--cost $1: $(cat "$T/c-$1.csv")"
+done
 
 # --limit K scores the first K pairs: the same as a file of those rows
 head -3 "$T/pairs.csv" > "$T/first2.csv"
