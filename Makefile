@@ -300,6 +300,10 @@ bin/eap-bench: bench/eap-bench.c libeap.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
 
+bin/eap-genmodel: bench/eap-genmodel.c libeap.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
+
 bench: all bin/eap-bench
 	bin/eap-bench --threads $$(nproc)
 	sh bench/memory.sh

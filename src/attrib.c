@@ -261,7 +261,7 @@ static void nodes_out(struct eap_run *r, size_t n, float *y, size_t ns)
 	memcpy(y, r->fwd.layers[0].x_in, n * d * sizeof(float));
 	for (size_t l = 0; l < m->cfg.n_layer; l++) {
 		const struct eap_fwd_layer *F = &r->fwd.layers[l];
-		const struct eap_layer *W = &m->w.layers[l];
+		const struct eap_layer *W = eap_model_layer(m, l);
 
 		/* y_{l,h} = z_h W_O[h]: head h's columns of z, rows of W_O */
 		for (size_t h = 0; h < g->n_head; h++) {
@@ -277,6 +277,7 @@ static void nodes_out(struct eap_run *r, size_t n, float *y, size_t ns)
 		}
 		memcpy(y + eap_fwd_mlp(g, l) * ns, F->mlp_out,
 		       n * d * sizeof(float));
+		eap_model_layer_put(m, W);
 	}
 }
 
@@ -297,7 +298,7 @@ int eap_run_nodes(struct eap_run *r, const int32_t *tokens, const float *x0,
 	if (rc || !y)
 		return rc;
 	nodes_out(r, n, y, r->node_stride ? r->node_stride : n * d);
-	return 0;
+	return eap_model_status(m, err);
 }
 
 /* Log-softmax of each row of logits (nb, V) into out. */
@@ -579,7 +580,7 @@ static void mlp_backward(struct eap_run *r, const struct views *v, size_t l,
 			 const float *dmo, float *dln, size_t n)
 {
 	const struct eap_config *c = &r->model->cfg;
-	const struct eap_layer *W = &r->model->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(r->model, l);
 	const struct eap_fwd_layer *F = &r->fwd.layers[l];
 	size_t d = c->d_model, dm = c->d_mlp, wfc = dm * (c->arch.gated ? 2 : 1);
 
@@ -602,6 +603,7 @@ static void mlp_backward(struct eap_run *r, const struct views *v, size_t l,
 					   n);
 	eap_sgemm(0, 1, n, d, wfc, 1.0f, v->dfc, wfc, W->w_fc, wfc, 0.0f, dln,
 		  d);
+	eap_model_layer_put(r->model, W);
 }
 
 /*
@@ -618,7 +620,7 @@ static void qk_norm_backward(const struct eap_run *r, size_t l, int kind,
 			     size_t n)
 {
 	const struct eap_config *c = &r->model->cfg;
-	const struct eap_layer *W = &r->model->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(r->model, l);
 	const struct eap_fwd_layer *F = &r->fwd.layers[l];
 	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head;
 	size_t wp = (H + 2 * Hkv) * dh, grp = kind ? h / (H / Hkv) : h;
@@ -632,6 +634,7 @@ static void qk_norm_backward(const struct eap_run *r, size_t l, int kind,
 					     F->proj + i * wp + col, w,
 					     F->qk_stat + i * sst + (kind ? H + grp : h),
 					     1, dh);
+		eap_model_layer_put(r->model, W);
 		return;
 	}
 	{
@@ -652,6 +655,7 @@ static void qk_norm_backward(const struct eap_run *r, size_t l, int kind,
 			dp[n * dh + i] = (float)(rr * sum / (double)width);
 		}
 	}
+	eap_model_layer_put(r->model, W);
 }
 
 /*
@@ -744,7 +748,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		     n0 * d);
 
 	for (size_t l = c->n_layer; l-- > 0;) {
-		const struct eap_layer *W = &m->w.layers[l];
+		const struct eap_layer *W = eap_model_layer(m, l);
 		const struct eap_fwd_layer *F = &f->layers[l];
 		size_t vm = eap_bwd_index(g, l, EAP_BWD_MLP, 0), half;
 		const float *cs = eap_model_rope_table(c, f, l, &half);
@@ -770,6 +774,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		if (cut && !cut_mlp) {
 			if (a->parallel)
 				axpy(dres, 1.0f, v.dpar, n * d);
+			eap_model_layer_put(m, W);
 			continue;
 		}
 
@@ -862,8 +867,9 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 			}
 		if (a->parallel)
 			axpy(dres, 1.0f, v.dpar, n * d);
+		eap_model_layer_put(m, W);
 	}
-	return 0;
+	return eap_model_status(m, err);
 }
 
 int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
@@ -1179,7 +1185,7 @@ static void mlp_rows(const struct eap_model *m, size_t l, const float *ln,
 		     float *fc, float *act, float *y, float *stat, size_t n)
 {
 	const struct eap_config *c = &m->cfg;
-	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(m, l);
 	size_t d = c->d_model, dm = c->d_mlp, wfc = dm * (c->arch.gated ? 2 : 1);
 
 	if (W->b_fc)
@@ -1206,6 +1212,7 @@ static void mlp_rows(const struct eap_model *m, size_t l, const float *ln,
 		  W->b_proj ? 1.0f : 0.0f, y, d);
 	if (W->post2_w)
 		eap_rmsnorm_forward(y, stat, y, W->post2_w, n, d, c->ln_eps);
+	eap_model_layer_put(m, W);
 }
 
 /*
@@ -1232,7 +1239,7 @@ static void patch_shared(struct eap_run *r, const float *abl, size_t nb,
 	memset(p->ra, 0, nd * sizeof(float));
 	axpy(p->ra, 1.0f, abl, nd);
 	for (size_t l = 0; l < c->n_layer; l++) {
-		const struct eap_layer *W = &m->w.layers[l];
+		const struct eap_layer *W = eap_model_layer(m, l);
 		float *ra_att = p->ra + 2 * l * cd, *ra_mlp = ra_att + cd;
 		float *ra_next = ra_mlp + cd;
 		const float *b_o = W->post1_w ? NULL : W->b_o;
@@ -1275,6 +1282,7 @@ static void patch_shared(struct eap_run *r, const float *abl, size_t nb,
 		if (!a->parallel)
 			memcpy(ra_next, ra_mlp, nd * sizeof(float));
 		axpy(ra_next, 1.0f, abl + eap_fwd_mlp(g, l) * nd, nd);
+		eap_model_layer_put(m, W);
 	}
 }
 
@@ -1419,7 +1427,7 @@ static void head_rows(const struct eap_run *r, struct patch_stack *s,
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
-	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(m, l);
 	size_t d = c->d_model, H = c->n_head, Hkv = c->n_kv_head;
 	size_t dh = c->d_head, hd = H * dh, w3 = 3 * hd, half;
 	size_t wp = (H + 2 * Hkv) * dh, grp = h / (H / Hkv);
@@ -1461,6 +1469,7 @@ static void head_rows(const struct eap_run *r, struct patch_stack *s,
 	}
 	if (half && kind < 2)
 		eap_rope_apply(dst, N, np, 1, dh, w3, half, cs, 1);
+	eap_model_layer_put(m, W);
 }
 
 /*
@@ -1477,7 +1486,7 @@ static void patch_qkv(struct eap_run *r, struct patch_stack *s,
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
 	const struct eap_graph *g = r->graph;
-	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(m, l);
 	const struct eap_patch *p = r->patch;
 	size_t d = c->d_model, H = c->n_head, dh = c->d_head, Rd = s->R * d;
 	size_t n_par = 1 + l * (H + 1), nq = 3 * H, off0 = ch->b0 * ch->bt->np;
@@ -1541,6 +1550,7 @@ static void patch_qkv(struct eap_run *r, struct patch_stack *s,
 		}
 	}
 	(void)n;
+	eap_model_layer_put(m, W);
 }
 
 /*
@@ -1554,7 +1564,7 @@ static void patch_heads(struct eap_run *r, struct patch_stack *s,
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
-	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(m, l);
 	size_t d = c->d_model, dh = c->d_head, H = c->n_head, N = ch->G * n1;
 	size_t hd = H * dh;
 	struct eap_attn_opts ao;
@@ -1585,6 +1595,7 @@ static void patch_heads(struct eap_run *r, struct patch_stack *s,
 	}
 	if (W->b_o && !W->post1_w)
 		add_bias(s->rc, W->b_o, N, d);
+	eap_model_layer_put(m, W);
 }
 
 /*
@@ -1600,7 +1611,7 @@ static void patch_mlp(struct eap_run *r, struct patch_stack *s,
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
 	const struct eap_graph *g = r->graph;
-	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(m, l);
 	const struct eap_patch *p = r->patch;
 	size_t d = c->d_model, H = c->n_head, G = ch->G, Rd = s->R * d;
 	size_t n_par = 1 + l * (H + 1) + (c->arch.parallel ? 0 : H);
@@ -1639,6 +1650,7 @@ static void patch_mlp(struct eap_run *r, struct patch_stack *s,
 		g0 = g1;
 	}
 	(void)n;
+	eap_model_layer_put(m, W);
 }
 
 /*
@@ -1699,14 +1711,17 @@ static void patch_run(struct eap_run *r, struct patch_stack *s,
 	memset(s->rc, 0, ch->G * n1 * d * sizeof(float));
 	for (size_t u = 0; u < 1 + ch->start * (H + 1); u++) {
 		const float *yc = r->y_clean + u * n * d + ch->b0 * np * d;
-		const struct eap_layer *W = &m->w.layers[u ? (u - 1) / (H + 1) : 0];
+		const struct eap_layer *W = NULL;
 
 		for (size_t gi = 0; gi < ch->G; gi++)
 			memcpy(s->dy + u * Rd + gi * n1 * d, yc,
 			       n1 * d * sizeof(float));
 		set_output(ch, s, u, n, n1, d);
-		if (u && (u - 1) % (H + 1) == H - 1 && W->b_o && !W->post1_w)
+		if (u && (u - 1) % (H + 1) == H - 1)
+			W = eap_model_layer(m, (u - 1) / (H + 1));
+		if (W && W->b_o && !W->post1_w)
 			add_bias(s->rc, W->b_o, ch->G * n1, d);
+		eap_model_layer_put(m, W);
 	}
 	for (size_t l = ch->start; l < c->n_layer; l++) {
 		size_t u = eap_fwd_mlp(r->graph, l);
@@ -1803,8 +1818,11 @@ int eap_run_patched_many(struct eap_run *r, const struct eap_batch *bt,
 			 const float *y_ablate, double *metric_out,
 			 struct eap_err *err)
 {
-	return patched_many(r, bt, metric, keep, K, y_ablate, 0, metric_out,
-			    err);
+	int rc = patched_many(r, bt, metric, keep, K, y_ablate, 0, metric_out,
+			      err);
+
+	/* a streamed layer that could not be read */
+	return rc ? rc : eap_model_status(r->model, err);
 }
 
 int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
@@ -1812,8 +1830,10 @@ int eap_run_patched(struct eap_run *r, const struct eap_batch *bt,
 		    const float *y_ablate, size_t start_layer,
 		    double *metric_out, struct eap_err *err)
 {
-	return patched_many(r, bt, metric, keep, 1, y_ablate, start_layer,
-			    metric_out, err);
+	int rc = patched_many(r, bt, metric, keep, 1, y_ablate, start_layer,
+			      metric_out, err);
+
+	return rc ? rc : eap_model_status(r->model, err);
 }
 
 /* ---- mean ablation ------------------------------------------------------ */
@@ -1992,7 +2012,7 @@ static void stack_mlp(struct eap_run *r, struct eap_fwd *sf, size_t l,
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
-	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(m, l);
 	struct eap_fwd_layer *S = &sf->layers[l];
 	size_t d = c->d_model;
 	float *x_next = l + 1 < c->n_layer ? sf->layers[l + 1].x_in
@@ -2003,6 +2023,7 @@ static void stack_mlp(struct eap_run *r, struct eap_fwd *sf, size_t l,
 	mlp_rows(m, l, S->ln2, S->fc, S->gelu, S->mlp_out, S->ln2_stat, N);
 	for (size_t i = 0; i < N * d; i++)
 		x_next[i] = S->x_mid[i] + S->mlp_out[i];
+	eap_model_layer_put(m, W);
 }
 
 /*
@@ -2019,7 +2040,7 @@ static void stack_head(struct eap_run *r, struct eap_fwd *sf, size_t lv,
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
 	const struct eap_graph *g = r->graph;
-	const struct eap_layer *W = &m->w.layers[lv];
+	const struct eap_layer *W = eap_model_layer(m, lv);
 	const struct eap_fwd_layer *F = &r->fwd.layers[lv];
 	struct eap_fwd_layer *S = &sf->layers[lv];
 	size_t n = nb * np, N = G * n, d = c->d_model, nd = n * d;
@@ -2110,6 +2131,7 @@ static void stack_head(struct eap_run *r, struct eap_fwd *sf, size_t lv,
 	} else {
 		stack_mlp(r, sf, lv, S->x_mid, N);
 	}
+	eap_model_layer_put(m, W);
 }
 
 /*
@@ -2389,15 +2411,17 @@ static int score_ig_act(struct eap_run *r, const struct eap_batch *bt,
 							    bt->lengths, nb, np,
 							    err);
 			} else {
-				const float *b_o = m->w.layers[l].b_o;
+				const struct eap_layer *W = eap_model_layer(m, l);
+				const float *b_o = W->b_o;
 
 				/* a post-norm layer's heads carry all of its
 				 * output (README "Model families") */
-				if (m->w.layers[l].post1_w)
+				if (W->post1_w)
 					b_o = NULL;
 				for (size_t i = 0; i < nd; i++)
 					F->x_mid[i] = F->x_in[i] +
 						      (b_o ? b_o[i % d] : 0.0f);
+				eap_model_layer_put(m, W);
 				for (size_t h = 0; h < g->n_head; h++) {
 					size_t u = eap_fwd_head(g, l, h);
 
@@ -2758,6 +2782,8 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 		rc = baselines(r, bt, metric, 0, err);
 		if (!rc)
 			rc = score_exact(r, bt, metric, edges, acc, err);
+		if (!rc)
+			rc = eap_model_status(r->model, err);
 		if (!rc)
 			acc->n_examples += nb;
 		return rc;

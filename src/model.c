@@ -6,6 +6,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,38 +100,50 @@ size_t eap_model_params(const struct eap_config *cfg, struct eap_param *out,
 	return t.n;
 }
 
+/*
+ * Point layer l's weights into buf, which holds the canonical floats from
+ * offset base on (the whole params: base 0; a streamed layer's buffer:
+ * the offset of its first slot).  Absent slots: NULL.
+ */
+static void point_layer(const struct eap_config *c, struct eap_layer *L,
+			float *buf, size_t base, size_t l)
+{
+#define AT(slot) (eap_slot_size(c, slot) ? buf + (eap_slot_offset(c, slot, l) - base) : NULL)
+	L->ln1_w = AT(EAP_SLOT_LN1_W);
+	L->ln1_b = AT(EAP_SLOT_LN1_B);
+	L->w_qkv = AT(EAP_SLOT_W_QKV);
+	L->b_qkv = AT(EAP_SLOT_B_QKV);
+	L->w_o = AT(EAP_SLOT_W_O);
+	L->b_o = AT(EAP_SLOT_B_O);
+	L->ln2_w = AT(EAP_SLOT_LN2_W);
+	L->ln2_b = AT(EAP_SLOT_LN2_B);
+	L->w_fc = AT(EAP_SLOT_W_FC);
+	L->b_fc = AT(EAP_SLOT_B_FC);
+	L->w_proj = AT(EAP_SLOT_W_PROJ);
+	L->b_proj = AT(EAP_SLOT_B_PROJ);
+	L->post1_w = AT(EAP_SLOT_POST1_W);
+	L->post2_w = AT(EAP_SLOT_POST2_W);
+	L->q_norm = AT(EAP_SLOT_Q_NORM);
+	L->k_norm = AT(EAP_SLOT_K_NORM);
+#undef AT
+}
+
+static float *glob_at(const struct eap_model *m, size_t offset);
+
 /* Point the weight struct into m->params (absent slots: NULL). */
 static void point_weights(struct eap_model *m)
 {
 	const struct eap_config *c = &m->cfg;
-	float *p = m->params;
 
-#define AT(slot, l) (eap_slot_size(c, slot) ? p + eap_slot_offset(c, slot, l) : NULL)
-	m->w.wte = AT(EAP_SLOT_WTE, 0);
-	m->w.wpe = AT(EAP_SLOT_WPE, 0);
-	for (size_t l = 0; l < c->n_layer; l++) {
-		struct eap_layer *L = &m->w.layers[l];
-
-		L->ln1_w = AT(EAP_SLOT_LN1_W, l);
-		L->ln1_b = AT(EAP_SLOT_LN1_B, l);
-		L->w_qkv = AT(EAP_SLOT_W_QKV, l);
-		L->b_qkv = AT(EAP_SLOT_B_QKV, l);
-		L->w_o = AT(EAP_SLOT_W_O, l);
-		L->b_o = AT(EAP_SLOT_B_O, l);
-		L->ln2_w = AT(EAP_SLOT_LN2_W, l);
-		L->ln2_b = AT(EAP_SLOT_LN2_B, l);
-		L->w_fc = AT(EAP_SLOT_W_FC, l);
-		L->b_fc = AT(EAP_SLOT_B_FC, l);
-		L->w_proj = AT(EAP_SLOT_W_PROJ, l);
-		L->b_proj = AT(EAP_SLOT_B_PROJ, l);
-		L->post1_w = AT(EAP_SLOT_POST1_W, l);
-		L->post2_w = AT(EAP_SLOT_POST2_W, l);
-		L->q_norm = AT(EAP_SLOT_Q_NORM, l);
-		L->k_norm = AT(EAP_SLOT_K_NORM, l);
-	}
-	m->w.lnf_w = AT(EAP_SLOT_LNF_W, 0);
-	m->w.lnf_b = AT(EAP_SLOT_LNF_B, 0);
-	m->w.unembed = c->tied ? m->w.wte : AT(EAP_SLOT_UNEMBED, 0);
+#define AT(slot) (eap_slot_size(c, slot) ? glob_at(m, eap_slot_offset(c, slot, 0)) : NULL)
+	m->w.wte = AT(EAP_SLOT_WTE);
+	m->w.wpe = AT(EAP_SLOT_WPE);
+	if (!m->stream)
+		for (size_t l = 0; l < c->n_layer; l++)
+			point_layer(c, &m->w.layers[l], m->params, 0, l);
+	m->w.lnf_w = AT(EAP_SLOT_LNF_W);
+	m->w.lnf_b = AT(EAP_SLOT_LNF_B);
+	m->w.unembed = c->tied ? m->w.wte : AT(EAP_SLOT_UNEMBED);
 #undef AT
 }
 
@@ -410,18 +423,19 @@ static void shape_str(char *buf, size_t n, const size_t *shape, size_t ndim)
 }
 
 /*
- * Move one checkpoint tensor's values between the file's layout (buf,
- * p->numel) and the canonical weights: load 1 puts them in (applying
+ * Move rows r0..r1-1 of one checkpoint tensor between the file's layout
+ * (buf, those rows; a vector's rows are its elements) and the canonical
+ * weights at canon (where p->offset is): load 1 puts them in (applying
  * p->xform), load 0 takes them out (its inverse, for the writer).
  */
-static void transfer(const struct eap_model *m, const struct eap_param *p,
-		     float *buf, int load)
+static void transfer_rows(const struct eap_model *m, const struct eap_param *p,
+			  float *canon, float *buf, size_t r0, size_t r1,
+			  int load)
 {
-	float *canon = m->params + p->offset;
-	size_t r = p->shape[0], c = p->ndim == 2 ? p->shape[1] : 1;
+	size_t c = p->ndim == 2 ? p->shape[1] : 1;
 	size_t H = m->cfg.n_head, dh = m->cfg.d_head;
 	int neox = p->xform == EAP_X_NEOX_QKV || p->xform == EAP_X_NEOX_QKV_BIAS;
-	/* element k of the file at canonical index at(k), visited in order */
+	/* element k of buf at canonical index idx */
 #define MOVE(k, idx)                                                         \
 	do {                                                                 \
 		if (load)                                                    \
@@ -431,36 +445,418 @@ static void transfer(const struct eap_model *m, const struct eap_param *p,
 	} while (0)
 
 	if (p->xform == EAP_X_COPY || p->xform == EAP_X_COLS) {
-		size_t c0 = p->xform == EAP_X_COLS ? p->col0 : 0;
+		size_t c0 = (p->xform == EAP_X_COLS ? p->col0 : 0) + r0 * c;
 
-		for (size_t k = 0; k < p->numel; k++)
+		for (size_t k = 0; k < (r1 - r0) * c; k++)
 			MOVE(k, c0 + k);
 	} else if (p->xform == EAP_X_PLUS1) {
-		for (size_t k = 0; k < p->numel; k++) {
+		for (size_t k = 0; k < (r1 - r0) * c; k++) {
 			if (load)
-				canon[k] = 1.0f + buf[k];
+				canon[r0 * c + k] = 1.0f + buf[k];
 			else
-				buf[k] = canon[k] - 1.0f;
+				buf[k] = canon[r0 * c + k] - 1.0f;
 		}
 	} else if (p->xform == EAP_X_T) { /* [out r, in c] <-> [in c, ld] */
-		for (size_t o = 0; o < r; o++)
-			for (size_t i = 0; i < c; i++)
-				MOVE(o * c + i, i * p->ld + p->col0 + o);
+		/* a block of rows at a time: contiguous runs in canon */
+		for (size_t i = 0; i < c; i++)
+			for (size_t o = r0; o < r1; o++)
+				MOVE((o - r0) * c + i, i * p->ld + p->col0 + o);
 	} else if (neox) { /* row (h, j, e) <-> column j H dh + h dh + e */
 		size_t cols = p->xform == EAP_X_NEOX_QKV ? c : 1;
 
-		for (size_t h = 0; h < H; h++)
-			for (size_t j = 0; j < 3; j++)
-				for (size_t e = 0; e < dh; e++) {
-					size_t row = (h * 3 + j) * dh + e;
-					size_t col = j * H * dh + h * dh + e;
+		for (size_t row = r0; row < r1; row++) {
+			size_t h = row / (3 * dh), j = row / dh % 3, e = row % dh;
+			size_t col = j * H * dh + h * dh + e;
 
-					for (size_t i = 0; i < cols; i++)
-						MOVE(row * cols + i,
-						     i * 3 * H * dh + col);
-				}
+			for (size_t i = 0; i < cols; i++)
+				MOVE((row - r0) * cols + i, i * 3 * H * dh + col);
+		}
 	}
 #undef MOVE
+}
+
+/* Rows moved at once: a transposed block's reads stay in the cache. */
+#define TRANSFER_ROWS 64
+
+/* The whole tensor (buf, p->numel) into or out of canon. */
+static void transfer(const struct eap_model *m, const struct eap_param *p,
+		     float *canon, float *buf, int load)
+{
+	size_t r = p->shape[0], c = p->ndim == 2 ? p->shape[1] : 1;
+
+	for (size_t r0 = 0; r0 < r; r0 += TRANSFER_ROWS)
+		transfer_rows(m, p, canon, buf + r0 * c, r0,
+			      r - r0 < TRANSFER_ROWS ? r : r0 + TRANSFER_ROWS,
+			      load);
+}
+
+/* ---- streamed weights -------------------------------------------------- */
+
+/*
+ * A streamed model keeps its checkpoint mapped and converts a layer to
+ * float32 when a forward or backward pass asks for it (eap_model_layer),
+ * into one of a few slots: the least recently used unpinned slot takes
+ * the next layer.  Pins count the users of a slot, so lanes running in
+ * parallel may share it; a thread holds one layer at a time, so waiting
+ * for a free slot cannot deadlock.  The converted file pages are dropped
+ * from the resident set (eap_safetensors_drop).
+ */
+#define STREAM_SLOTS 3
+/* Floats converted at a time before the transform (at least a row). */
+#define STREAM_CHUNK ((size_t)1 << 18)
+
+struct stream_slot {
+	long layer;       /* the layer it holds, or -1 */
+	int pins;         /* users (eap_model_layer without its put) */
+	int converting;
+	unsigned long used; /* tick of its last use */
+	float *buf;       /* (per_layer) canonical floats of the layer */
+	float *tmp;       /* (chunk) file values before the transform */
+	struct eap_layer w;
+};
+
+struct eap_wstream {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int inited;
+	struct ckpt k;
+	struct eap_param *table;          /* (n) the parameter table */
+	size_t n;
+	size_t *shard;                    /* (n) each row's file */
+	const struct eap_st_tensor **t;   /* (n) each row's tensor */
+	size_t base, per_layer, tail0;    /* offsets of layer 0 and of the
+					     globals after the layers; floats
+					     of a layer */
+	int full;                         /* the rows fill each layer */
+	long wte_row;                     /* embedding rows converted on
+					     demand (untied), or -1 */
+	size_t wte_size;
+	size_t chunk;
+	size_t n_slots;
+	struct stream_slot slot[STREAM_SLOTS];
+	unsigned long tick;
+	int failed;                       /* the first conversion error */
+	struct eap_err err;
+};
+
+/* Where canonical offset `offset` of a global slot (not a layer's) lives. */
+static float *glob_at(const struct eap_model *m, size_t offset)
+{
+	const struct eap_wstream *s = m->stream;
+
+	if (!s)
+		return m->params + offset;
+	if (offset >= s->tail0)
+		return m->params + (s->base - (s->wte_row >= 0 ? s->wte_size : 0)) +
+		       (offset - s->tail0);
+	if (s->wte_row < 0)
+		return m->params + offset;
+	return offset < s->wte_size ? NULL : m->params + offset - s->wte_size;
+}
+
+/* The layer of table row i, or -1 for a global one. */
+static long row_layer(const struct eap_wstream *s, size_t i)
+{
+	size_t off = s->table[i].offset;
+
+	if (off < s->base || off >= s->tail0)
+		return -1;
+	return (long)((off - s->base) / s->per_layer);
+}
+
+/* Convert table row i from the file into canon (where its offset is). */
+static int stream_row(const struct eap_model *m, size_t i, float *canon,
+		      float *tmp, struct eap_err *err)
+{
+	const struct eap_wstream *s = m->stream;
+	const struct eap_param *p = &s->table[i];
+	const struct eap_safetensors *st = &s->k.st[s->shard[i]];
+	const struct eap_st_tensor *t = s->t[i];
+	size_t r = p->shape[0], c = p->ndim == 2 ? p->shape[1] : 1;
+	size_t step = s->chunk / c;
+	int rc;
+
+	if ((rc = eap_safetensors_check(st, err)))
+		return rc;
+	for (size_t r0 = 0; r0 < r; r0 += step) {
+		size_t r1 = r - r0 < step ? r : r0 + step;
+
+		if ((rc = eap_safetensors_read_f32_range(st, t, r0 * c, tmp,
+							 (r1 - r0) * c, err)))
+			return rc;
+		for (size_t e = 0; e < (r1 - r0) * c; e++)
+			if (!isfinite(tmp[e]))
+				return eap_err_set(err, EAP_EFORMAT,
+						   "%s: tensor \"%s\" has a non-finite value at element %zu",
+						   st->path, t->name, r0 * c + e);
+		transfer_rows(m, p, canon, tmp, r0, r1, 1);
+	}
+	eap_safetensors_drop(st, t);
+	return 0;
+}
+
+static int stream_layer(const struct eap_model *m, size_t l,
+			struct stream_slot *v, struct eap_err *err)
+{
+	const struct eap_wstream *s = m->stream;
+	size_t b0 = s->base + l * s->per_layer;
+	int rc;
+
+	if (!s->full)
+		memset(v->buf, 0, s->per_layer * sizeof(float));
+	for (size_t i = 0; i < s->n; i++)
+		if (row_layer(s, i) == (long)l &&
+		    (rc = stream_row(m, i, v->buf + (s->table[i].offset - b0),
+				     v->tmp, err)))
+			return rc;
+	return 0;
+}
+
+const struct eap_layer *eap_model_layer(const struct eap_model *m, size_t l)
+{
+	struct eap_wstream *s = m->stream;
+	struct stream_slot *v;
+
+	if (!s)
+		return &m->w.layers[l];
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct stream_slot *lru = NULL;
+
+		v = NULL;
+		for (size_t k = 0; k < s->n_slots; k++) {
+			struct stream_slot *q = &s->slot[k];
+
+			if (q->layer == (long)l)
+				v = q;
+			if (!q->pins && (!lru || q->used < lru->used))
+				lru = q;
+		}
+		if (v && !v->converting) {
+			v->pins++;
+			v->used = ++s->tick;
+			break;
+		}
+		if (!v && lru) {
+			struct eap_err e = { 0 };
+			int rc;
+
+			v = lru;
+			v->layer = (long)l;
+			v->pins = 1;
+			v->converting = 1;
+			v->used = ++s->tick;
+			point_layer(&m->cfg, &v->w, v->buf,
+				    s->base + l * s->per_layer, l);
+			pthread_mutex_unlock(&s->lock);
+			rc = stream_layer(m, l, v, &e);
+			pthread_mutex_lock(&s->lock);
+			v->converting = 0;
+			if (rc) {
+				/* zeros to compute on; the pass's caller
+				 * reports the error (eap_model_status) */
+				memset(v->buf, 0, s->per_layer * sizeof(float));
+				v->layer = -1;
+				if (!s->failed) {
+					s->failed = rc;
+					s->err = e;
+				}
+			}
+			pthread_cond_broadcast(&s->changed);
+			break;
+		}
+		pthread_cond_wait(&s->changed, &s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return &v->w;
+}
+
+void eap_model_layer_put(const struct eap_model *m, const struct eap_layer *W)
+{
+	struct eap_wstream *s = m->stream;
+
+	if (!s || !W)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (size_t k = 0; k < s->n_slots; k++)
+		if (&s->slot[k].w == W && s->slot[k].pins > 0) {
+			s->slot[k].pins--;
+			break;
+		}
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int eap_model_status(const struct eap_model *m, struct eap_err *err)
+{
+	struct eap_wstream *s = m->stream;
+	int rc;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	rc = s->failed;
+	if (rc && err)
+		*err = s->err;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int eap_model_streamed(const struct eap_model *m)
+{
+	return m->stream != NULL;
+}
+
+/* Embedding row t of a streamed model whose rows are read on demand. */
+static int stream_wte_row(const struct eap_model *m, size_t t, float *dst,
+			  struct eap_err *err)
+{
+	const struct eap_wstream *s = m->stream;
+	size_t i = (size_t)s->wte_row, d = m->cfg.d_model;
+	const struct eap_safetensors *st = &s->k.st[s->shard[i]];
+	int rc;
+
+	if ((rc = eap_safetensors_check(st, err)) ||
+	    (rc = eap_safetensors_read_f32_range(st, s->t[i], t * d, dst, d,
+						 err)))
+		return rc;
+	for (size_t j = 0; j < d; j++)
+		if (!isfinite(dst[j]))
+			return eap_err_set(err, EAP_EFORMAT,
+					   "%s: tensor \"%s\" has a non-finite value at element %zu",
+					   st->path, s->t[i]->name, t * d + j);
+	return 0;
+}
+
+static void stream_release(struct eap_wstream *s)
+{
+	if (!s)
+		return;
+	for (size_t k = 0; k < s->n_slots; k++) {
+		free(s->slot[k].buf);
+		free(s->slot[k].tmp);
+	}
+	ckpt_release(&s->k);
+	free(s->table);
+	free(s->shard);
+	free(s->t);
+	if (s->inited) {
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->changed);
+	}
+	free(s);
+}
+
+/*
+ * A streamed model of the checked checkpoint k and its table (n rows):
+ * takes both over (on failure too: the model's release frees them), keeps
+ * only the globals in float32 (positions, final norm, unembedding, and
+ * the embedding when it is tied) and converts them now.
+ */
+static int stream_init(struct eap_model *m, const struct eap_config *cfg,
+		       struct ckpt *k, struct eap_param *table, size_t n,
+		       struct eap_err *err)
+{
+	struct eap_wstream *s;
+	const struct eap_config *c;
+	size_t head, tail, L, cover = 0;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	eap_config_normalize(&m->cfg);
+	c = &m->cfg;
+	L = c->n_layer;
+	eap_model_params(c, NULL, 0, &m->n_params);
+	s = m->stream = calloc(1, sizeof(*s));
+	if (!s) {
+		ckpt_release(k);
+		free(table);
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	}
+	s->k = *k;
+	memset(k, 0, sizeof(*k));
+	s->table = table;
+	s->n = n;
+	if (pthread_mutex_init(&s->lock, NULL) ||
+	    pthread_cond_init(&s->changed, NULL))
+		return eap_err_set(err, EAP_ENOMEM, "cannot create a lock");
+	s->inited = 1;
+	s->shard = calloc(n ? n : 1, sizeof(*s->shard));
+	s->t = calloc(n ? n : 1, sizeof(*s->t));
+	m->w.layers = calloc(L ? L : 1, sizeof(*m->w.layers));
+	if (!s->shard || !s->t || !m->w.layers)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	s->base = eap_slot_offset(c, EAP_FIRST_LAYER_SLOT, 0);
+	s->per_layer = eap_slot_offset(c, EAP_FIRST_LAYER_SLOT, 1) - s->base;
+	s->tail0 = s->base + L * s->per_layer;
+	s->wte_size = eap_slot_size(c, EAP_SLOT_WTE);
+	s->wte_row = -1;
+	s->chunk = STREAM_CHUNK;
+	for (size_t i = 0; i < n; i++) {
+		const struct eap_param *p = &table[i];
+		size_t cols = p->ndim == 2 ? p->shape[1] : 1;
+
+		s->t[i] = ckpt_find(&s->k, p->name, &s->shard[i]);
+		if (cols > s->chunk)
+			s->chunk = cols;
+		if (row_layer(s, i) == 0)
+			cover += p->numel;
+		if (!c->tied && p->offset == 0 && p->xform == EAP_X_COPY &&
+		    p->numel == s->wte_size)
+			s->wte_row = (long)i;
+	}
+	s->full = cover == s->per_layer;
+	head = s->base - (s->wte_row >= 0 ? s->wte_size : 0);
+	tail = m->n_params - s->tail0;
+	m->params = malloc((head + tail ? head + tail : 1) * sizeof(float));
+	if (!m->params)
+		return eap_err_set(err, EAP_ENOMEM,
+				   "out of memory for %zu parameters",
+				   head + tail);
+	memset(m->params, 0, (head + tail) * sizeof(float));
+	point_weights(m);
+	s->n_slots = L < STREAM_SLOTS ? L : STREAM_SLOTS;
+	for (size_t q = 0; q < s->n_slots; q++) {
+		s->slot[q].layer = -1;
+		s->slot[q].buf = malloc(s->per_layer * sizeof(float));
+		s->slot[q].tmp = malloc(s->chunk * sizeof(float));
+		if (!s->slot[q].buf || !s->slot[q].tmp)
+			return eap_err_set(err, EAP_ENOMEM,
+					   "out of memory for a layer of %zu parameters",
+					   s->per_layer);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (row_layer(s, i) < 0 && (long)i != s->wte_row &&
+		    (rc = stream_row(m, i, glob_at(m, table[i].offset),
+				     s->slot[0].tmp, err)))
+			return rc;
+	return 0;
+}
+
+/* Bytes of float32 weights above which a model streams by default. */
+#define STREAM_AUTO_BYTES ((size_t)2 << 30)
+
+/* Whether a model of n_params floats streams (mode, or EAP_WEIGHTS). */
+static int stream_mode(enum eap_weights_mode mode, size_t n_params, int *stream,
+		       struct eap_err *err)
+{
+	const char *e = getenv("EAP_WEIGHTS");
+
+	if (mode == EAP_WEIGHTS_AUTO && e && *e) {
+		if (!strcmp(e, "eager"))
+			mode = EAP_WEIGHTS_EAGER;
+		else if (!strcmp(e, "stream"))
+			mode = EAP_WEIGHTS_STREAM;
+		else if (strcmp(e, "auto"))
+			return eap_err_set(err, EAP_EINVAL,
+					   "EAP_WEIGHTS: \"%s\" is not eager, stream or auto",
+					   e);
+	}
+	*stream = mode == EAP_WEIGHTS_STREAM ||
+		  (mode == EAP_WEIGHTS_AUTO &&
+		   n_params > STREAM_AUTO_BYTES / sizeof(float));
+	return 0;
 }
 
 /*
@@ -493,8 +889,13 @@ static int resolve_dir(const char *dir, char *out, size_t n,
 	return 0;
 }
 
-int eap_model_load(struct eap_model *m, const char *dir_in,
-		   struct eap_err *err)
+int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err)
+{
+	return eap_model_load_as(m, dir, EAP_WEIGHTS_AUTO, err);
+}
+
+int eap_model_load_as(struct eap_model *m, const char *dir_in,
+		      enum eap_weights_mode mode, struct eap_err *err)
 {
 	struct ckpt k = { 0 };
 	struct eap_config cfg, tcfg;
@@ -503,8 +904,8 @@ int eap_model_load(struct eap_model *m, const char *dir_in,
 	const struct eap_st_tensor *fc;
 	char dir[4096], cpath[4200];
 	float *tmp = NULL;
-	size_t n, i, shard, max_numel = 0;
-	int rc;
+	size_t n, i, shard, max_numel = 0, total;
+	int rc, stream = 0;
 
 	memset(m, 0, sizeof(*m));
 	if ((rc = resolve_dir(dir_in, dir, sizeof(dir), err)))
@@ -590,6 +991,18 @@ int eap_model_load(struct eap_model *m, const char *dir_in,
 				 dir, cpath, cfg.n_layer);
 		goto fail;
 	}
+	eap_model_params(&cfg, NULL, 0, &total);
+	if ((rc = stream_mode(mode, total, &stream, err)))
+		goto fail;
+	if (stream) {
+		rc = stream_init(m, &cfg, &k, table, n, err);
+		table = NULL; /* the model's now */
+		if (!rc && !(m->dir = strdup(dir)))
+			rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+		if (rc)
+			goto fail;
+		return 0;
+	}
 	if ((rc = eap_model_alloc(m, &cfg, err)))
 		goto fail;
 	if (!(tmp = malloc(max_numel * sizeof(float)))) {
@@ -610,7 +1023,7 @@ int eap_model_load(struct eap_model *m, const char *dir_in,
 						 k.st[shard].path, t->name, e);
 				goto fail;
 			}
-		transfer(m, p, tmp, 1);
+		transfer(m, p, m->params + p->offset, tmp, 1);
 	}
 	m->dir = strdup(dir);
 	if (!m->dir) {
@@ -657,6 +1070,12 @@ out:
 	return rc;
 }
 
+int eap_config_save(const struct eap_config *c, const char *path,
+		    struct eap_err *err)
+{
+	return write_config(c, path, err);
+}
+
 int eap_model_save(const struct eap_model *m, const char *dir,
 		   struct eap_err *err)
 {
@@ -667,6 +1086,13 @@ int eap_model_save(const struct eap_model *m, const char *dir,
 	char path[4096];
 	int rc;
 
+	if (m->stream) {
+		free(out);
+		free(table);
+		return eap_err_set(err, EAP_EINVAL,
+				   "%s: cannot write a model whose weights stream from its checkpoint (load it with EAP_WEIGHTS=eager)",
+				   dir);
+	}
 	if (!table || !out ||
 	    !(buf = malloc((m->n_params ? m->n_params : 1) * sizeof(float)))) {
 		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
@@ -682,7 +1108,8 @@ int eap_model_save(const struct eap_model *m, const char *dir,
 		if (table[i].xform == EAP_X_COPY) {
 			out[i].data = m->params + table[i].offset;
 		} else { /* in the checkpoint's own layout */
-			transfer(m, &table[i], b, 0);
+			transfer(m, &table[i], m->params + table[i].offset, b,
+				 0);
 			out[i].data = b;
 			b += table[i].numel;
 		}
@@ -701,6 +1128,7 @@ out:
 
 void eap_model_release(struct eap_model *m)
 {
+	stream_release(m->stream);
 	free(m->params);
 	free(m->w.layers);
 	free(m->dir);
@@ -899,7 +1327,15 @@ int eap_model_embed(const struct eap_model *m, float *x0,
 			return eap_err_set(err, EAP_EINVAL,
 					   "row %zu: token id %d outside the vocabulary (%zu)",
 					   i / np, t, m->cfg.n_vocab);
-		te = m->w.wte + (size_t)t * d;
+		if (m->w.wte) {
+			te = m->w.wte + (size_t)t * d;
+		} else { /* streamed: the row from the file, in place */
+			int rc = stream_wte_row(m, (size_t)t, x0 + i * d, err);
+
+			if (rc)
+				return rc;
+			te = x0 + i * d;
+		}
 		if (pe)
 			for (size_t j = 0; j < d; j++)
 				x0[i * d + j] = te[j] + pe[j];
@@ -1043,7 +1479,7 @@ void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
 			  size_t n, size_t np)
 {
 	const struct eap_config *c = &m->cfg;
-	const struct eap_layer *W = &m->w.layers[l];
+	const struct eap_layer *W = eap_model_layer(m, l);
 	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head;
 	size_t wp = (H + 2 * Hkv) * dh, w3 = 3 * H * dh, g = H / Hkv, half;
 	const float *cs = eap_model_rope_table(c, f, l, &half);
@@ -1108,6 +1544,7 @@ void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
 		}
 	if (half) /* q and k blocks: 2H heads of width dh */
 		eap_rope_apply(qkv, n, np, 2 * H, dh, w3, half, cs, 1);
+	eap_model_layer_put(m, W);
 }
 
 /* The layers from l0 on; mid: layer l0 starts at its MLP, from x_mid. */
@@ -1128,7 +1565,7 @@ static int forward_from(const struct eap_model *m, struct eap_fwd *f,
 		return eap_err_set(err, EAP_EINVAL, "start layer %zu past the %zu layers",
 				   l0, c->n_layer);
 	for (size_t l = l0; l < c->n_layer; l++) {
-		const struct eap_layer *W = &m->w.layers[l];
+		const struct eap_layer *W = eap_model_layer(m, l);
 		struct eap_fwd_layer *F = &f->layers[l];
 		float *x_next = l + 1 < c->n_layer ? f->layers[l + 1].x_in
 						    : f->x_out;
@@ -1212,6 +1649,7 @@ mlp:
 		}
 		for (size_t i = 0; i < n * d; i++)
 			x_next[i] = F->x_mid[i] + F->mlp_out[i];
+		eap_model_layer_put(m, W);
 	}
 	norm_forward(c, f->lnf, f->lnf_stat, f->x_out, m->w.lnf_w, m->w.lnf_b,
 		     n, d);
@@ -1232,7 +1670,8 @@ mlp:
 		if (a->logit_softcap > 0)
 			eap_softcap_forward(f->logits, nb * V, a->logit_softcap);
 	}
-	return 0;
+	/* a layer that could not be read (the file changed) */
+	return eap_model_status(m, err);
 }
 
 int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,

@@ -59,6 +59,44 @@ float eap_bf16_to_f32(uint16_t h)
 	return v;
 }
 
+uint16_t eap_f32_to_bf16(float x)
+{
+	uint32_t u;
+
+	memcpy(&u, &x, sizeof(u));
+	u += 0x7fff + ((u >> 16) & 1); /* round to nearest even */
+	return (uint16_t)(u >> 16);
+}
+
+uint16_t eap_f32_to_f16(float x)
+{
+	uint32_t u, sign, a;
+	int e;
+
+	memcpy(&u, &x, sizeof(u));
+	sign = (u >> 16) & 0x8000;
+	a = u & 0x7fffffff;
+	if (a >= 0x477ff000) /* rounds to 65520 or more: infinity */
+		return (uint16_t)(sign | 0x7c00);
+	e = (int)(a >> 23) - 127;
+	if (e < -14) { /* subnormal: a multiple of 2^-24, rounded */
+		float v;
+		uint32_t m;
+
+		memcpy(&v, &a, sizeof(v));
+		m = (uint32_t)lrintf(ldexpf(v, 24)); /* nearest even */
+		return (uint16_t)(sign | m);
+	}
+	{
+		uint32_t m = a & 0x7fffff, h = (uint32_t)(e + 15) << 10 | m >> 13;
+		uint32_t rest = m & 0x1fff;
+
+		if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+			h++; /* a carry into the exponent is right */
+		return (uint16_t)(sign | h);
+	}
+}
+
 /* A JSON number that is a whole non-negative integer below 2^53. */
 static int json_size(const cJSON *j, size_t *out)
 {
@@ -221,8 +259,13 @@ static int open_file(struct eap_safetensors *st, const char *path,
 				   path, (long long)sb.st_size);
 	}
 	st->map_size = (size_t)sb.st_size;
+	st->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL +
+		       sb.st_mtim.tv_nsec;
 	st->map = mmap(NULL, st->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
+	/* the descriptor stays open: eap_safetensors_check asks it whether
+	 * the file changed under the mapping */
+	st->fd = fd;
+	st->fd_open = 1;
 	if (st->map == MAP_FAILED) {
 		st->map = NULL;
 		return eap_err_set(err, EAP_EIO, "%s: cannot map: %s", path,
@@ -255,6 +298,8 @@ void eap_safetensors_release(struct eap_safetensors *st)
 {
 	if (st->map)
 		munmap(st->map, st->map_size);
+	if (st->fd_open)
+		close(st->fd);
 	for (size_t i = 0; i < st->n_tensors; i++)
 		free(st->tensors[i].name);
 	free(st->tensors);
@@ -275,12 +320,27 @@ int eap_safetensors_read_f32(const struct eap_safetensors *st,
 			     const struct eap_st_tensor *t, float *dst,
 			     size_t n, struct eap_err *err)
 {
-	const unsigned char *p = st->data + t->begin;
-
 	if (n != t->numel)
 		return eap_err_set(err, EAP_ESHAPE,
 				   "%s: tensor \"%s\" has %zu elements, expected %zu",
 				   st->path, t->name, t->numel, n);
+	return eap_safetensors_read_f32_range(st, t, 0, dst, n, err);
+}
+
+int eap_safetensors_read_f32_range(const struct eap_safetensors *st,
+				   const struct eap_st_tensor *t, size_t first,
+				   float *dst, size_t n, struct eap_err *err)
+{
+	const unsigned char *p;
+
+	if (first > t->numel || n > t->numel - first)
+		return eap_err_set(err, EAP_ESHAPE,
+				   "%s: tensor \"%s\" has %zu elements, not %zu..%zu",
+				   st->path, t->name, t->numel, first,
+				   first + n);
+	p = st->data + t->begin +
+	    first * (t->dtype == EAP_F32 ? 4 : t->dtype == EAP_F16 ||
+			     t->dtype == EAP_BF16 ? 2 : 0);
 	switch (t->dtype) {
 	case EAP_F32:
 		memcpy(dst, p, n * sizeof(float));
@@ -299,6 +359,44 @@ int eap_safetensors_read_f32(const struct eap_safetensors *st,
 				   st->path, t->name);
 	}
 	return 0;
+}
+
+int eap_safetensors_check(const struct eap_safetensors *st,
+			  struct eap_err *err)
+{
+	struct stat sb;
+	long long mt;
+
+	if (!st->fd_open)
+		return 0;
+	if (fstat(st->fd, &sb) < 0)
+		return eap_err_set(err, EAP_EIO, "%s: %s", st->path,
+				   strerror(errno));
+	mt = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	if ((size_t)sb.st_size != st->map_size)
+		return eap_err_set(err, EAP_EIO,
+				   "%s: changed while in use: %lld bytes, %zu when loaded",
+				   st->path, (long long)sb.st_size,
+				   st->map_size);
+	if (mt != st->mtime_ns)
+		return eap_err_set(err, EAP_EIO,
+				   "%s: changed while in use (modified after it was loaded)",
+				   st->path);
+	return 0;
+}
+
+void eap_safetensors_drop(const struct eap_safetensors *st,
+			  const struct eap_st_tensor *t)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t b = (size_t)(st->data - (const unsigned char *)st->map) + t->begin;
+	size_t e = (size_t)(st->data - (const unsigned char *)st->map) + t->end;
+
+	/* whole pages around the tensor: a neighbour's dropped page is read
+	 * again from the page cache when needed */
+	b -= b % pg;
+	if (e > b)
+		madvise((char *)st->map + b, e - b, MADV_DONTNEED);
 }
 
 int eap_safetensors_read_i32(const struct eap_safetensors *st,
@@ -333,6 +431,55 @@ int eap_safetensors_read_u8(const struct eap_safetensors *st,
 	return 0;
 }
 
+/* Elements converted and written at a time. */
+#define WRITE_CHUNK ((size_t)1 << 16)
+
+/* Tensor t's values, in its dtype. */
+static int write_data(FILE *f, const struct eap_st_out *t,
+		      struct eap_err *err)
+{
+	size_t numel = 1;
+	float *buf = NULL;
+	uint16_t *h = NULL;
+
+	for (size_t d = 0; d < t->ndim; d++)
+		numel *= t->shape[d];
+	if (t->dtype == EAP_F32 && t->data) {
+		fwrite(t->data, sizeof(float), numel, f);
+		return 0;
+	}
+	buf = malloc(WRITE_CHUNK * sizeof(float));
+	h = malloc(WRITE_CHUNK * sizeof(uint16_t));
+	if (!buf || !h) {
+		free(buf);
+		free(h);
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	}
+	for (size_t k0 = 0; k0 < numel; k0 += WRITE_CHUNK) {
+		size_t k = numel - k0 < WRITE_CHUNK ? numel - k0 : WRITE_CHUNK;
+		const float *src = t->data ? t->data + k0 : buf;
+
+		if (!t->data)
+			t->fill(t->ctx, buf, k0, k);
+		if (t->dtype == EAP_F32) {
+			fwrite(src, sizeof(float), k, f);
+			continue;
+		}
+		for (size_t j = 0; j < k; j++) {
+			uint16_t v = t->dtype == EAP_BF16 ? eap_f32_to_bf16(src[j])
+							  : eap_f32_to_f16(src[j]);
+			unsigned char b[2] = { (unsigned char)(v & 0xff),
+					       (unsigned char)(v >> 8) };
+
+			memcpy(h + j, b, 2); /* little-endian bytes */
+		}
+		fwrite(h, sizeof(uint16_t), k, f);
+	}
+	free(buf);
+	free(h);
+	return 0;
+}
+
 int eap_safetensors_write(const char *path, const struct eap_st_out *t,
 			  size_t n, struct eap_err *err)
 {
@@ -354,7 +501,9 @@ int eap_safetensors_write(const char *path, const struct eap_st_out *t,
 
 		for (size_t d = 0; d < t[i].ndim; d++)
 			numel *= t[i].shape[d];
-		if (!e || !cJSON_AddStringToObject(e, "dtype", "F32") ||
+		if (!e || !cJSON_AddStringToObject(e, "dtype",
+						   t[i].dtype == EAP_BF16 ? "BF16" :
+						   t[i].dtype == EAP_F16 ? "F16" : "F32") ||
 		    !(sh = cJSON_AddArrayToObject(e, "shape")) ||
 		    !(of = cJSON_AddArrayToObject(e, "data_offsets"))) {
 			rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
@@ -363,7 +512,7 @@ int eap_safetensors_write(const char *path, const struct eap_st_out *t,
 		for (size_t d = 0; d < t[i].ndim; d++)
 			cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)t[i].shape[d]));
 		cJSON_AddItemToArray(of, cJSON_CreateNumber((double)off));
-		off += numel * sizeof(float);
+		off += numel * (t[i].dtype == EAP_F32 ? 4 : 2);
 		cJSON_AddItemToArray(of, cJSON_CreateNumber((double)off));
 	}
 	hdr = cJSON_PrintUnformatted(root);
@@ -386,13 +535,10 @@ int eap_safetensors_write(const char *path, const struct eap_st_out *t,
 	fwrite(hdr, 1, hlen, f);
 	for (size_t i = hlen; i < padded; i++)
 		fputc(' ', f);
-	for (size_t i = 0; i < n; i++) {
-		size_t numel = 1;
-
-		for (size_t d = 0; d < t[i].ndim; d++)
-			numel *= t[i].shape[d];
-		fwrite(t[i].data, sizeof(float), numel, f);
-	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = write_data(f, &t[i], err);
+	if (rc)
+		goto out;
 	if (ferror(f) | fclose(f)) {
 		f = NULL;
 		rc = eap_err_set(err, EAP_EIO, "%s: write failed", tmp);

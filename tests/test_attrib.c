@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "eap/attrib.h"
@@ -1132,10 +1134,255 @@ START_TEST(test_family_gradients)
 }
 END_TEST
 
+/* ---- streamed weights (issue 15) ---------------------------------------- */
+
+#define STREAM_L5 "\"num_hidden_layers\": 5, \"hidden_size\": 16, " \
+	"\"intermediate_size\": 24, \"vocab_size\": 12, \"max_position_embeddings\": 32, "
+static const char *const stream_cfgs[][2] = {
+	{ "gpt2", "{\"model_type\": \"gpt2\", \"n_layer\": 5, \"n_head\": 2, "
+		  "\"n_embd\": 16, \"n_positions\": 32, \"vocab_size\": 12}" },
+	{ "llama", "{\"model_type\": \"llama\", " STREAM_L5
+		   "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+		   "\"rope_theta\": 100.0}" },
+	{ "neox", "{\"model_type\": \"gpt_neox\", " STREAM_L5
+		  "\"num_attention_heads\": 2, \"rotary_pct\": 0.5, "
+		  "\"rotary_emb_base\": 100}" },
+};
+
+static const int32_t st_clean[3 * 6] = { 1, 5, 9, 2, 7, 3, 1, 4, 6, 8, 0, 0,
+					 2, 2, 7, 11, 3, 0 };
+static const int32_t st_corr[3 * 6] = { 1, 6, 9, 2, 7, 3, 1, 5, 6, 8, 0, 0,
+					2, 3, 7, 11, 3, 0 };
+static const int32_t st_len[3] = { 6, 4, 5 }, st_ans[3] = { 3, 10, 4 },
+		     st_foil[3] = { 11, 2, 5 };
+
+/*
+ * Everything a tool computes from a model, loaded as mode: the scores of
+ * EAP, EAP-IG (3 steps) and exact, and the metrics of three patched
+ * circuits (stacked), at 2 BLAS threads (two IG lanes share the layer
+ * slots).  out gets 3 E scores, then 3 x 3 metrics.
+ */
+static void stream_outputs(const char *dir, enum eap_weights_mode mode,
+			   double *out, size_t *n_out)
+{
+	struct eap_batch bt = { 3, 6, 1, 1, st_clean, st_corr, st_len, st_ans,
+				st_foil };
+	static const enum eap_method meth[] = { EAP_METHOD_EAP, EAP_METHOD_EAP_IG,
+						EAP_METHOD_EXACT };
+	struct eap_model m;
+	struct eap_graph g;
+	struct eap_run r;
+	struct eap_err err = { 0 };
+	size_t E, k = 0;
+	uint8_t *keep;
+	float *sc;
+	double met[9];
+
+	ck_assert_msg(eap_model_load_as(&m, dir, mode, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(eap_model_streamed(&m), mode == EAP_WEIGHTS_STREAM);
+	ck_assert_int_eq(eap_graph_init_layout(&g, m.cfg.n_layer, m.cfg.n_head,
+					       m.cfg.arch.parallel, &err), 0);
+	ck_assert_int_eq(eap_run_init(&r, &m, &g, 3, 6, &err), 0);
+	E = g.n_fwd * g.n_bwd;
+	sc = malloc(E * sizeof(float));
+	keep = malloc(3 * E);
+	for (size_t i = 0; i < 3; i++) {
+		struct eap_score_acc acc;
+
+		ck_assert_int_eq(eap_score_acc_init(&acc, &g, &err), 0);
+		ck_assert_msg(eap_run_score(&r, &bt, meth[i], EAP_METRIC_LOGIT_DIFF, 3,
+					    NULL, NULL, &acc, &err) == 0, "%s", err.msg);
+		eap_score_acc_finish(&acc, &g, sc);
+		for (size_t e = 0; e < E; e++)
+			out[k++] = sc[e];
+		eap_score_acc_release(&acc);
+	}
+	for (size_t e = 0; e < 3 * E; e++)
+		keep[e] = (e * 7919 % 13) < 4 * (e / E + 1);
+	ck_assert_int_eq(eap_run_baselines(&r, &bt, EAP_METRIC_LOGIT_DIFF, &err), 0);
+	ck_assert_msg(eap_run_patched_many(&r, &bt, EAP_METRIC_LOGIT_DIFF, keep, 3,
+					   NULL, met, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < 9; i++)
+		out[k++] = met[i];
+	*n_out = k;
+	free(sc);
+	free(keep);
+	eap_run_release(&r);
+	eap_graph_release(&g);
+	eap_model_release(&m);
+}
+
+static void rm_model(const char *dir)
+{
+	static const char *const f[] = { "config.json", "model.safetensors" };
+	char p[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, f[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/*
+ * The streamed path (layers converted on demand into 3 slots, 5 layers,
+ * so every pass evicts and converts again; lanes in parallel) gives
+ * byte-identical scores and patched metrics to the eager one: the same
+ * floats reach the same products.
+ */
+START_TEST(test_stream_equals_eager)
+{
+	int old = eap_blas_threads_get();
+	double *a = malloc(20000 * sizeof(double)), *b = malloc(20000 * sizeof(double));
+
+	eap_blas_threads(2);
+	for (size_t f = 0; f < sizeof(stream_cfgs) / sizeof(stream_cfgs[0]); f++) {
+		char dir[64];
+		size_t na, nb, diff = 0;
+
+		snprintf(dir, sizeof(dir), "/tmp/eap-stream-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		write_random_family(dir, stream_cfgs[f][1], 0.4f);
+		stream_outputs(dir, EAP_WEIGHTS_EAGER, a, &na);
+		stream_outputs(dir, EAP_WEIGHTS_STREAM, b, &nb);
+		ck_assert_uint_eq(na, nb);
+		ck_assert_uint_le(na, 20000);
+		for (size_t i = 0; i < na; i++)
+			diff += memcmp(&a[i], &b[i], sizeof(double)) != 0;
+		printf("stream vs eager %s: %zu of %zu outputs differ\n",
+		       stream_cfgs[f][0], diff, na);
+		ck_assert_msg(diff == 0, "%s: %zu outputs differ", stream_cfgs[f][0],
+			      diff);
+		rm_model(dir);
+	}
+	eap_blas_threads(old);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* dir/model.safetensors rewritten from src's as dtype (rounded). */
+static void copy_as(const char *src, const char *dir, enum eap_dtype dtype)
+{
+	struct eap_safetensors st;
+	struct eap_st_out *out;
+	struct eap_err err = { 0 };
+	char p[256], q[256], cmd[600];
+
+	snprintf(p, sizeof(p), "%s/model.safetensors", src);
+	ck_assert_int_eq(eap_safetensors_open(&st, p, &err), 0);
+	out = calloc(st.n_tensors, sizeof(*out));
+	for (size_t i = 0; i < st.n_tensors; i++) {
+		const struct eap_st_tensor *t = &st.tensors[i];
+
+		out[i].name = t->name;
+		out[i].ndim = t->ndim;
+		memcpy(out[i].shape, t->shape, sizeof(t->shape));
+		out[i].data = (const float *)(st.data + t->begin);
+		out[i].dtype = dtype;
+	}
+	snprintf(q, sizeof(q), "%s/model.safetensors", dir);
+	ck_assert_int_eq(eap_safetensors_write(q, out, st.n_tensors, &err), 0);
+	snprintf(cmd, sizeof(cmd), "cp %s/config.json %s/", src, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(out);
+	eap_safetensors_release(&st);
+}
+
+/*
+ * A BF16 checkpoint, streamed, scores exactly as its F32 copy with the
+ * same weights rounded to BF16 (loaded eagerly from a file written by
+ * eap_model_save: an independent path), and close to the unrounded F32
+ * model: within what BF16's 8-bit mantissa moves the weights.
+ */
+START_TEST(test_bf16_equals_rounded_f32)
+{
+	char da[64], db[64], dc[64];
+	double *a = malloc(20000 * sizeof(double)), *b = malloc(20000 * sizeof(double));
+	double *c = malloc(20000 * sizeof(double)), worst = 0.0, big = 0.0, wrel = 0.0;
+	size_t na, nb, nc, diff = 0;
+	struct eap_model m;
+	struct eap_err err = { 0 };
+
+	snprintf(da, sizeof(da), "/tmp/eap-f32-XXXXXX");
+	snprintf(db, sizeof(db), "/tmp/eap-bf16-XXXXXX");
+	snprintf(dc, sizeof(dc), "/tmp/eap-rnd-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(da));
+	ck_assert_ptr_nonnull(mkdtemp(db));
+	ck_assert_ptr_nonnull(mkdtemp(dc));
+	write_random_family(da, stream_cfgs[1][1], 0.4f);
+	copy_as(da, db, EAP_BF16);
+	ck_assert_int_eq(eap_model_load_as(&m, db, EAP_WEIGHTS_EAGER, &err), 0);
+	ck_assert_msg(eap_model_save(&m, dc, &err) == 0, "%s", err.msg);
+	eap_model_release(&m);
+	stream_outputs(da, EAP_WEIGHTS_EAGER, a, &na);
+	stream_outputs(db, EAP_WEIGHTS_STREAM, b, &nb);
+	stream_outputs(dc, EAP_WEIGHTS_EAGER, c, &nc);
+	ck_assert_uint_eq(na, nb);
+	ck_assert_uint_eq(nb, nc);
+	for (size_t i = 0; i < nb; i++) {
+		diff += memcmp(&b[i], &c[i], sizeof(double)) != 0;
+		worst = fmax(worst, fabs(b[i] - a[i]));
+		big = fmax(big, fabs(a[i]));
+	}
+	wrel = worst / big;
+	printf("bf16 (streamed) vs rounded f32: %zu of %zu differ; vs f32: max abs diff %.3g (%.3g of the largest)\n",
+	       diff, nb, worst, wrel);
+	ck_assert_msg(diff == 0, "%zu outputs differ from the rounded F32 copy", diff);
+	/* the weights moved by up to 2^-9 relative: the outputs by a few
+	 * times that, through 5 layers */
+	ck_assert_msg(wrel > 0 && wrel < 64.0 / 512.0, "%g", wrel);
+	rm_model(da);
+	rm_model(db);
+	rm_model(dc);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+/*
+ * A checkpoint changed under a streamed model (truncated, or rewritten in
+ * place) fails the next pass that converts a layer with an error naming
+ * the file, instead of reading past the end of the mapping (SIGBUS).
+ */
+START_TEST(test_stream_changed_file)
+{
+	for (int how = 0; how < 2; how++) {
+		struct eap_model m;
+		struct eap_fwd f = { 0 };
+		struct eap_err err = { 0 };
+		struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+		char dir[64], path[128];
+
+		snprintf(dir, sizeof(dir), "/tmp/eap-chg-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		write_random_family(dir, stream_cfgs[1][1], 0.4f);
+		ck_assert_int_eq(eap_model_load_as(&m, dir, EAP_WEIGHTS_STREAM, &err), 0);
+		ck_assert_int_eq(eap_fwd_init(&f, &m.cfg, 3, 6, 0, &err), 0);
+		ck_assert_int_eq(eap_model_forward(&m, &f, st_clean, st_len, 3, 6, &err), 0);
+		snprintf(path, sizeof(path), "%s/model.safetensors", dir);
+		if (how == 0)
+			ck_assert_int_eq(truncate(path, 2000), 0);
+		else
+			ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+		/* 5 layers in 3 slots: the next pass converts again */
+		ck_assert_int_lt(eap_model_forward(&m, &f, st_clean, st_len, 3, 6, &err), 0);
+		printf("changed file: %s\n", err.msg);
+		ck_assert_ptr_nonnull(strstr(err.msg, "model.safetensors: changed while in use"));
+		ck_assert_ptr_null(strchr(err.msg, '\n'));
+		eap_fwd_release(&f);
+		eap_model_release(&m);
+		rm_model(dir);
+	}
+}
+END_TEST
+
 Suite *attrib_suite(void)
 {
 	Suite *s = suite_create("attrib");
 	TCase *tg = tcase_create("graph"), *ts = tcase_create("scores");
+	TCase *tm = tcase_create("stream");
 
 	tcase_add_test(tg, test_graph_gpt2_small);
 	tcase_add_test(tg, test_graph_real_configs);
@@ -1160,9 +1407,14 @@ Suite *attrib_suite(void)
 	tcase_add_test(ts, test_exact_equals_full_patched_runs);
 	tcase_add_test(tg, test_patch_all_or_none);
 	tcase_add_test(tg, test_patched_many_equals_single);
+	tcase_add_test(tm, test_stream_equals_eager);
+	tcase_add_test(tm, test_bf16_equals_rounded_f32);
+	tcase_add_test(tm, test_stream_changed_file);
 	tcase_set_timeout(tg, 300);
 	tcase_set_timeout(ts, 300);
+	tcase_set_timeout(tm, 300);
 	suite_add_tcase(s, tg);
 	suite_add_tcase(s, ts);
+	suite_add_tcase(s, tm);
 	return s;
 }

@@ -73,8 +73,8 @@ START_TEST(test_round_trip)
 	float a[6] = { 1, -2, 3.5f, 0, 1e-8f, -7 }, b[3] = { 9, 8, 7 };
 	float ra[6], rb[3];
 	struct eap_st_out out[2] = {
-		{ "layer.a", 2, { 2, 3 }, a },
-		{ "b \"quoted\"", 1, { 3 }, b },
+		{ "layer.a", 2, { 2, 3 }, a, EAP_F32, NULL, NULL },
+		{ "b \"quoted\"", 1, { 3 }, b, EAP_F32, NULL, NULL },
 	};
 	struct eap_safetensors st = { 0 };
 	struct eap_err err = { 0 };
@@ -211,6 +211,49 @@ START_TEST(test_bad_headers)
 }
 END_TEST
 
+/*
+ * BF16 and F16 written from float32: round to nearest, ties to even, read
+ * back exactly (values whose halves are known by hand).
+ */
+START_TEST(test_write_half)
+{
+	/* 1 + 2^-8 is halfway between BF16's 1 and 1 + 2^-7: ties to 1;
+	 * 1 + 3 2^-8 ties up to 1 + 2^-6 (even); 1 + 2^-11 is F16's tie */
+	const float x[6] = { 1.0f, 1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, -2.5f,
+			     1.0f + 0x1p-11f, 0x1p-20f };
+	const float bf[6] = { 1.0f, 1.0f, 1.0f + 0x1p-6f, -2.5f, 1.0f, 0x1p-20f };
+	const float hf[6] = { 1.0f, 1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, -2.5f,
+			      1.0f, 0x1p-20f };
+	struct eap_st_out out[2] = {
+		{ "bf", 1, { 6 }, x, EAP_BF16, NULL, NULL },
+		{ "hf", 1, { 6 }, x, EAP_F16, NULL, NULL },
+	};
+	struct eap_safetensors st = { 0 };
+	struct eap_err err = { 0 };
+	char path[] = "/tmp/eap-st-half-XXXXXX";
+	float got[6];
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(eap_safetensors_write(path, out, 2, &err), 0);
+	ck_assert_int_eq(eap_safetensors_open(&st, path, &err), 0);
+	for (int k = 0; k < 2; k++) {
+		const struct eap_st_tensor *t = eap_safetensors_find(&st, k ? "hf" : "bf");
+
+		ck_assert_int_eq(t->dtype, k ? EAP_F16 : EAP_BF16);
+		ck_assert_int_eq(eap_safetensors_read_f32(&st, t, got, 6, &err), 0);
+		for (int i = 0; i < 6; i++)
+			ck_assert_msg(got[i] == (k ? hf : bf)[i], "%s[%d]: %a, want %a",
+				      t->name, i, got[i], (k ? hf : bf)[i]);
+		ck_assert_int_eq(eap_safetensors_read_f32_range(&st, t, 2, got, 3, &err), 0);
+		ck_assert(got[0] == (k ? hf : bf)[2] && got[2] == (k ? hf : bf)[4]);
+	}
+	eap_safetensors_release(&st);
+	unlink(path);
+}
+END_TEST
+
 Suite *safetensors_suite(void)
 {
 	Suite *s = suite_create("safetensors");
@@ -221,6 +264,7 @@ Suite *safetensors_suite(void)
 	tcase_add_test(tc, test_f16_tensor);
 	tcase_add_test(tc, test_bad_files);
 	tcase_add_test(tc, test_bad_headers);
+	tcase_add_test(tc, test_write_half);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -140,12 +140,33 @@ struct eap_weights {
 	float *unembed;           /* (V, d): wte itself when tied */
 };
 
+struct eap_wstream;
+
+/*
+ * Eager (the default below 2 GiB of float32, and what training and
+ * eap_model_save need): params holds every parameter and w points into
+ * it.  Streamed (eap_model_load_as EAP_WEIGHTS_STREAM, or EAP_WEIGHTS=
+ * stream, or a larger model): the checkpoint stays memory-mapped in its
+ * stored dtype, params holds only the globals (positions, final norm,
+ * unembedding; the embedding only when tied, else its rows are read per
+ * token), w.layers[] are empty and a layer's float32 weights exist only
+ * between eap_model_layer and eap_model_layer_put, in a few reused slots.
+ */
 struct eap_model {
 	struct eap_config cfg;
 	struct eap_weights w;
-	float *params;     /* (n_params): every parameter, table order */
-	size_t n_params;
+	float *params;     /* (n_params) every parameter, table order; when
+			      streamed only the globals */
+	size_t n_params;   /* of the whole model */
 	char *dir;
+	struct eap_wstream *stream; /* NULL: eager */
+};
+
+enum eap_weights_mode {
+	EAP_WEIGHTS_AUTO,   /* EAP_WEIGHTS (eager, stream, auto) if set, else
+			       stream above 2 GiB of float32 weights */
+	EAP_WEIGHTS_EAGER,
+	EAP_WEIGHTS_STREAM,
 };
 
 /*
@@ -227,6 +248,28 @@ void eap_config_gpt2(struct eap_config *cfg, size_t n_layer, size_t n_head,
  */
 int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err);
 
+/* The same, eager or streamed as mode says (see struct eap_model). */
+int eap_model_load_as(struct eap_model *m, const char *dir,
+		      enum eap_weights_mode mode, struct eap_err *err);
+
+/*
+ * Layer l's weights, for use until eap_model_layer_put(m, W): in an eager
+ * model &m->w.layers[l]; in a streamed one a slot converted from the
+ * mapped file (or kept from an earlier use).  Safe from parallel threads;
+ * a thread holds at most one layer at a time (the same layer may be taken
+ * again inside).  Never fails: if the file changed or holds a non-finite
+ * value the slot is zeros, and eap_model_status says so (every forward
+ * and backward pass returns it).
+ */
+const struct eap_layer *eap_model_layer(const struct eap_model *m, size_t l);
+void eap_model_layer_put(const struct eap_model *m, const struct eap_layer *W);
+
+/* 0, or the first error of a streamed layer's conversion (sticky). */
+int eap_model_status(const struct eap_model *m, struct eap_err *err);
+
+/* 1 if the model's weights stream from its checkpoint. */
+int eap_model_streamed(const struct eap_model *m);
+
 /* Allocate zeroed parameters for cfg and point the weights into them. */
 int eap_model_alloc(struct eap_model *m, const struct eap_config *cfg,
 		    struct eap_err *err);
@@ -239,6 +282,10 @@ int eap_model_alloc(struct eap_model *m, const struct eap_config *cfg,
  */
 int eap_model_save(const struct eap_model *m, const char *dir,
 		   struct eap_err *err);
+
+/* Write cfg as config.json at path (the families eap_model_save writes). */
+int eap_config_save(const struct eap_config *c, const char *path,
+		    struct eap_err *err);
 
 void eap_model_release(struct eap_model *m);
 

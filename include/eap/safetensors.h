@@ -44,6 +44,9 @@ struct eap_safetensors {
 	const unsigned char *data; /* start of the data section, inside map */
 	void *map;
 	size_t map_size;
+	int fd;                /* kept open (fd_open) for eap_safetensors_check */
+	int fd_open;
+	long long mtime_ns;    /* the file's mtime when it was opened */
 	size_t n_tensors;
 	struct eap_st_tensor *tensors; /* (n_tensors), sorted by begin */
 };
@@ -61,6 +64,30 @@ int eap_safetensors_read_f32(const struct eap_safetensors *st,
 			     const struct eap_st_tensor *t, float *dst,
 			     size_t n, struct eap_err *err);
 
+/*
+ * Convert elements first..first+n-1 of a float tensor to float32 into dst
+ * (a row of an embedding).
+ */
+int eap_safetensors_read_f32_range(const struct eap_safetensors *st,
+				   const struct eap_st_tensor *t, size_t first,
+				   float *dst, size_t n, struct eap_err *err);
+
+/*
+ * 0 if the file is as it was when opened (same size and mtime), else an
+ * error naming it.  Reading a mapped page past a truncated file's end
+ * raises SIGBUS: a caller that reads weights long after opening (a model
+ * converted layer by layer) checks first.
+ */
+int eap_safetensors_check(const struct eap_safetensors *st,
+			  struct eap_err *err);
+
+/*
+ * Drop tensor t's mapped pages from this process's resident set (they
+ * stay in the page cache): after converting them to float32.
+ */
+void eap_safetensors_drop(const struct eap_safetensors *st,
+			  const struct eap_st_tensor *t);
+
 /* Copy an I32 tensor into dst (n must equal t->numel). */
 int eap_safetensors_read_i32(const struct eap_safetensors *st,
 			     const struct eap_st_tensor *t, int32_t *dst,
@@ -71,16 +98,24 @@ int eap_safetensors_read_u8(const struct eap_safetensors *st,
 			    const struct eap_st_tensor *t, uint8_t *dst,
 			    size_t n, struct eap_err *err);
 
-/* One float32 tensor to write. */
+/*
+ * One tensor to write, from float32 values: data, or when data is NULL
+ * fill(ctx, dst, first, n) called for elements first..first+n-1 in turn
+ * (a model too large to hold).  Stored as dtype: F32 (the zero value),
+ * BF16 or F16 (rounded to nearest even).
+ */
 struct eap_st_out {
 	const char *name;
 	size_t ndim;
 	size_t shape[EAP_ST_MAX_DIMS];
 	const float *data;
+	enum eap_dtype dtype;
+	void (*fill)(void *ctx, float *dst, size_t first, size_t n);
+	void *ctx;
 };
 
 /*
- * Write n F32 tensors to path (through path.tmp and rename, so a failed
+ * Write n tensors to path (through path.tmp and rename, so a failed
  * write leaves nothing).  Tensors are stored in the order given.
  */
 int eap_safetensors_write(const char *path, const struct eap_st_out *t,
@@ -89,5 +124,9 @@ int eap_safetensors_write(const char *path, const struct eap_st_out *t,
 /* float16 / bfloat16 bit patterns to float (exact). */
 float eap_f16_to_f32(uint16_t h);
 float eap_bf16_to_f32(uint16_t h);
+
+/* float to bfloat16 / float16, rounded to nearest even (finite x). */
+uint16_t eap_f32_to_bf16(float x);
+uint16_t eap_f32_to_f16(float x);
 
 #endif

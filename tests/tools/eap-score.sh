@@ -21,6 +21,14 @@ for m in eap eap-ig eap-ig-act clean-corrupted exact relp eap-gp; do
 	h5diff -d 2e-6 "$T/s-$m.h5" "$T/a-$m.h5" /scores /scores >/dev/null && ok || bad "$m: --acts changes scores"
 	h5diff -d 2e-6 "$T/s-$m.h5" "$T/b-$m.h5" /scores /scores >/dev/null && ok || bad "$m: batch 1 changes scores"
 done
+# weights streamed from the mapped checkpoint layer by layer: the same
+# scores bit for bit (README "Big models"); a bad EAP_WEIGHTS is one line
+for m in eap-ig exact; do
+	EAP_WEIGHTS=stream bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/st-$m.h5" --batch 3 || bad "streamed $m failed"
+	h5diff "$T/s-$m.h5" "$T/st-$m.h5" /scores /scores >/dev/null && ok || bad "$m: streamed weights change scores"
+done
+EAP_WEIGHTS=fast bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap -o "$T/bw.h5" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q 'EAP_WEIGHTS: "fast"' "$T/err" && [ ! -e "$T/bw.h5" ] && ok || bad "bad EAP_WEIGHTS: rc $rc, $(cat "$T/err")"
 # the methods really differ (a test that could not fail otherwise)
 h5diff -q -d 1e-3 "$T/s-eap.h5" "$T/s-exact.h5" /scores /scores >/dev/null && bad "eap == exact?" || ok
 # attributes say what made the file
