@@ -209,7 +209,8 @@ int eap_run_init(struct eap_run *r, const struct eap_model *m,
 	return 0;
 }
 
-/* A lane owns its forward, scratch, x0 and dlogits; the rest is borrowed. */
+/* A lane owns its forward, scratch, x0, dlogits and score sums; the rest
+ * is borrowed. */
 static void lanes_release(struct eap_run *r)
 {
 	for (size_t k = 0; k < r->n_lanes; k++) {
@@ -217,10 +218,28 @@ static void lanes_release(struct eap_run *r)
 		free(r->lanes[k].scratch);
 		free(r->lanes[k].x0);
 		free(r->lanes[k].dlogits);
+		free(r->lanes[k].lsum);
+		free(r->lanes[k].ltile);
 	}
 	free(r->lanes);
 	r->lanes = NULL;
 	r->n_lanes = 0;
+}
+
+int eap_run_per_layer(struct eap_run *r, struct eap_err *err)
+{
+	const struct eap_graph *g = r->graph;
+	size_t slots = 3 * g->n_head + 1;
+	float *grad = malloc(slots * r->B * r->P * r->model->cfg.d_model *
+			     sizeof(float));
+
+	if (!grad)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	lanes_release(r); /* they are made again with their score sums */
+	free(r->grad);
+	r->grad = grad;
+	r->per_layer = 1;
+	return 0;
 }
 
 static void patch_release(struct eap_patch *p);
@@ -658,6 +677,33 @@ static void qk_norm_backward(const struct eap_run *r, size_t l, int kind,
 	eap_model_layer_put(r->model, W);
 }
 
+static void dy_rows(struct eap_run *r, const struct eap_batch *bt);
+
+/* Where backward input v's gradient is in grad: per layer, its slot. */
+static size_t grad_slot(const struct eap_run *r, size_t v)
+{
+	return r->per_layer ? v % (3 * r->graph->n_head + 1) : v;
+}
+
+/*
+ * Per-layer contraction: lsum[u][v0 + j] += dY_u . grad slot j over the
+ * n0 rows, for the first n_up forward nodes u (those before the inputs
+ * v0..v0 + nv - 1; the rest have no edge into them).
+ */
+static void contract_layer(struct eap_run *r, size_t n0, size_t v0,
+			   size_t nv, size_t n_up)
+{
+	const struct eap_graph *g = r->graph;
+	size_t K = n0 * r->model->cfg.d_model;
+	size_t ns = r->node_stride ? r->node_stride : K;
+
+	eap_sgemm(0, 1, n_up, nv, K, 1.0f, r->ldy, ns, r->grad, ns, 0.0f,
+		  r->ltile, nv);
+	for (size_t u = 0; u < n_up; u++)
+		for (size_t j = 0; j < nv; j++)
+			r->lsum[u * g->n_bwd + v0 + j] += r->ltile[u * nv + j];
+}
+
 /*
  * The backward pass, on a forward of fold stacked copies of the batch bt
  * (copy-major rows; IG steps): the gradients of all copies add into
@@ -743,9 +789,13 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 					     f->x_out + row * d, m->w.lnf_w,
 					     f->lnf_stat + row, 1, d);
 	}
+	if (r->per_layer)
+		memset(r->grad, 0, n0 * d * sizeof(float));
 	for (size_t k = 0; k < fold; k++)
-		axpy(r->grad + eap_bwd_logits(g) * ns, alpha, dres + k * n0 * d,
-		     n0 * d);
+		axpy(r->grad + grad_slot(r, eap_bwd_logits(g)) * ns, alpha,
+		     dres + k * n0 * d, n0 * d);
+	if (r->per_layer) /* logits read every forward node */
+		contract_layer(r, n0, eap_bwd_logits(g), 1, g->n_fwd);
 
 	for (size_t l = c->n_layer; l-- > 0;) {
 		const struct eap_layer *W = eap_model_layer(m, l);
@@ -757,6 +807,10 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		struct eap_attn_opts ao;
 		int cut = (long)l == cut_layer;
 
+		if (r->per_layer)
+			for (size_t k = 0; k < 3 * H + 1; k++)
+				memset(r->grad + k * ns, 0, n0 * d * sizeof(float));
+
 		/* MLP path: its own norm copy; a parallel block's MLP reads
 		 * x_in, and its gradient joins after the attention's */
 		if (a->parallel)
@@ -767,7 +821,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 			mlp_backward(r, &v, l, dres, dln, n);
 			if (a->mlp_pre_norm)
 				norm_xhat(c, xhat, xm, F->ln2_stat, n, d);
-			path_norm_backward(c, a->mlp_pre_norm, r->grad + vm * ns,
+			path_norm_backward(c, a->mlp_pre_norm, r->grad + grad_slot(r, vm) * ns,
 					   alpha, dmlp, dln, xhat, W->ln2_w,
 					   F->ln2_stat, n0, d, fold, r->lrp);
 		}
@@ -775,6 +829,9 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 			if (a->parallel)
 				axpy(dres, 1.0f, v.dpar, n * d);
 			eap_model_layer_put(m, W);
+			if (r->per_layer)
+				contract_layer(r, n0, vm - 3 * H, 3 * H + 1,
+					       eap_fwd_mlp(g, l));
 			continue;
 		}
 
@@ -861,13 +918,18 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 						  W->w_qkv + cw, wp, 0.0f, dln, d);
 				}
 				path_norm_backward(c, a->attn_pre_norm,
-						   r->grad + vi * ns, alpha, dres,
+						   r->grad + grad_slot(r, vi) * ns, alpha, dres,
 						   dln, xhat, W->ln1_w,
 						   F->ln1_stat, n0, d, fold, r->lrp);
 			}
 		if (a->parallel)
 			axpy(dres, 1.0f, v.dpar, n * d);
 		eap_model_layer_put(m, W);
+		/* the layer's inputs read the nodes before them (and its own
+		 * heads, the MLP): their scores now, then grad is reused */
+		if (r->per_layer)
+			contract_layer(r, n0, vm - 3 * H, 3 * H + 1,
+				       eap_fwd_mlp(g, l));
 	}
 	return eap_model_status(m, err);
 }
@@ -876,6 +938,9 @@ int eap_run_backward(struct eap_run *r, const struct eap_batch *bt,
 		     enum eap_metric metric, float alpha, double *metric_out,
 		     struct eap_err *err)
 {
+	if (r->per_layer && !r->lsum)
+		return eap_err_set(err, EAP_EINVAL,
+				   "per-layer contraction: gradients only through eap_run_score");
 	return backward(r, bt, metric, alpha, 1, metric_out, -1, 0, err);
 }
 
@@ -2493,6 +2558,9 @@ static int ig_rows(struct eap_run *r, const struct eap_batch *bt,
 				r->metric_corr[b] = row_metric(r, bt, metric, b,
 							       r->fwd.logits + b * V,
 							       NULL);
+			/* per layer: dY before the first backward */
+			if (r->per_layer && r->ldy == r->y_cur)
+				dy_rows(r, bt);
 		}
 		rc = backward(r, bt, metric, 1.0f / (float)steps, s, NULL, -1, 0,
 			      err);
@@ -2571,6 +2639,24 @@ static int gp_rows(struct eap_run *r, const struct eap_batch *bt,
 	return rc;
 }
 
+/* dY = y(corrupted) - y(clean) into y_cur, zero at padded positions. */
+static void dy_rows(struct eap_run *r, const struct eap_batch *bt)
+{
+	size_t nb = bt->nb, np = bt->np, d = r->model->cfg.d_model;
+	size_t nd = nb * np * d, ns = r->node_stride ? r->node_stride : nd;
+
+	for (size_t u = 0; u < r->graph->n_fwd; u++) {
+		float *dy = r->y_cur + u * ns;
+		const float *yc = r->y_clean + u * ns, *yr = r->y_corr + u * ns;
+
+		for (size_t i = 0; i < nd; i++)
+			dy[i] = yr[i] - yc[i];
+		for (size_t b = 0; b < nb; b++)
+			memset(dy + (b * np + (size_t)bt->lengths[b]) * d, 0,
+			       (np - (size_t)bt->lengths[b]) * d * sizeof(float));
+	}
+}
+
 /*
  * The gradient part of a gradient method on one lane: baselines,
  * alpha-weighted gradients summed into grad, and dY into y_cur if
@@ -2586,11 +2672,18 @@ static int grad_rows(struct eap_run *r, const struct eap_batch *bt,
 	size_t ns = r->node_stride ? r->node_stride : nd;
 	int rc = 0;
 
-	for (size_t v = 0; v < g->n_bwd; v++)
+	for (size_t v = 0; v < (r->per_layer ? 3 * g->n_head + 1 : g->n_bwd); v++)
 		memset(r->grad + v * ns, 0, nd * sizeof(float));
+	if (r->per_layer && method != EAP_METHOD_EAP &&
+	    method != EAP_METHOD_EAP_IG)
+		return eap_err_set(err, EAP_EINVAL,
+				   "per-layer contraction runs eap and eap-ig only, not %s",
+				   eap_method_name(method));
 	switch (method) {
 	case EAP_METHOD_EAP:
 		rc = baselines(r, bt, metric, 0, err);
+		if (!rc && r->per_layer && r->ldy == r->y_cur)
+			dy_rows(r, bt);
 		if (!rc)
 			rc = eap_run_backward(r, bt, metric, 1.0f, NULL, err);
 		break;
@@ -2625,19 +2718,9 @@ static int grad_rows(struct eap_run *r, const struct eap_batch *bt,
 	default:
 		return eap_err_set(err, EAP_EINVAL, "unknown method %d", method);
 	}
-	if (rc || !want_dy)
+	if (rc || !want_dy || r->per_layer) /* per layer: made before */
 		return rc;
-	/* dY = y(corrupted) - y(clean), zero at padded positions */
-	for (size_t u = 0; u < g->n_fwd; u++) {
-		float *dy = r->y_cur + u * ns;
-		const float *yc = r->y_clean + u * ns, *yr = r->y_corr + u * ns;
-
-		for (size_t i = 0; i < nd; i++)
-			dy[i] = yr[i] - yc[i];
-		for (size_t b = 0; b < nb; b++)
-			memset(dy + (b * np + (size_t)bt->lengths[b]) * d, 0,
-			       (np - (size_t)bt->lengths[b]) * d * sizeof(float));
-	}
+	dy_rows(r, bt);
 	return 0;
 }
 
@@ -2690,7 +2773,15 @@ static int lanes_init(struct eap_run *r, int steps, struct eap_err *err)
 		q->scratch = malloc(q->n_scratch * sizeof(float));
 		q->x0 = malloc(q->B * P * c->d_model * sizeof(float));
 		q->dlogits = malloc(q->B * c->n_vocab * sizeof(float));
-		if (!q->scratch || !q->x0 || !q->dlogits) {
+		if (r->per_layer) {
+			q->per_layer = 1;
+			q->lsum = malloc(r->graph->n_fwd * r->graph->n_bwd *
+					 sizeof(double));
+			q->ltile = malloc(r->graph->n_fwd *
+					  (3 * c->n_head + 1) * sizeof(float));
+		}
+		if (!q->scratch || !q->x0 || !q->dlogits ||
+		    (r->per_layer && (!q->lsum || !q->ltile))) {
 			rc = eap_err_set(err, EAP_ENOMEM,
 					 "out of memory for a batch of %zu x %zu (lower --batch)",
 					 r->B, P);
@@ -2731,8 +2822,9 @@ static void *lane_main(void *arg)
  */
 static int grad_lanes(struct eap_run *r, const struct eap_batch *bt,
 		      enum eap_method method, enum eap_metric metric,
-		      int steps, int want_dy, struct eap_err *err)
+		      int steps, const float *dy, struct eap_err *err)
 {
+	int want_dy = !dy;
 	size_t T = r->n_lanes < bt->nb ? r->n_lanes : bt->nb;
 	size_t np = bt->np, d = r->model->cfg.d_model, V = r->model->cfg.n_vocab;
 	size_t ns = bt->nb * np * d, b0 = 0;
@@ -2749,6 +2841,10 @@ static int grad_lanes(struct eap_run *r, const struct eap_batch *bt,
 		q->y_corr = r->y_corr + b0 * np * d;
 		q->y_cur = r->y_cur + b0 * np * d;
 		q->grad = r->grad + b0 * np * d;
+		q->ldy = (dy ? dy : r->y_cur) + b0 * np * d;
+		if (q->lsum)
+			memset(q->lsum, 0, r->graph->n_fwd * r->graph->n_bwd *
+					   sizeof(double));
 		q->clean_logp = r->clean_logp + b0 * V;
 		q->metric_clean = r->metric_clean + b0;
 		q->metric_corr = r->metric_corr + b0;
@@ -2803,10 +2899,15 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 	if ((rc = lanes_init(r, method == EAP_METHOD_EAP_IG ? steps : 1, err)))
 		return rc;
 	/* y_cur is free in gradient methods: it takes dY */
-	rc = grad_lanes(r, bt, method, metric, steps, !dy, err);
+	rc = grad_lanes(r, bt, method, metric, steps, dy, err);
 	if (rc)
 		return rc;
-	contract(r, dy ? dy : r->y_cur, n, 1.0f, acc);
+	if (r->per_layer) /* the lanes contracted as they went */
+		for (size_t k = 0; k < r->n_lanes; k++)
+			for (size_t i = 0; i < r->graph->n_fwd * r->graph->n_bwd; i++)
+				acc->sum[i] += r->lanes[k].lsum[i];
+	else
+		contract(r, dy ? dy : r->y_cur, n, 1.0f, acc);
 	acc->n_examples += nb;
 	return 0;
 }

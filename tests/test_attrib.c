@@ -1378,6 +1378,87 @@ START_TEST(test_stream_changed_file)
 }
 END_TEST
 
+/*
+ * Per-layer contraction (eap_run_per_layer: each layer's gradients
+ * contracted with dY as the backward reaches it, grad holding one
+ * layer's inputs) gives the scores of the full contraction up to float
+ * summation order: EAP and EAP-IG, dY computed or given, 2 lanes.
+ */
+START_TEST(test_per_layer_contraction)
+{
+	struct eap_batch bt = { 3, 6, 1, 1, st_clean, st_corr, st_len, st_ans,
+				st_foil };
+	int old = eap_blas_threads_get();
+
+	eap_blas_threads(2);
+	for (size_t f = 0; f < sizeof(stream_cfgs) / sizeof(stream_cfgs[0]); f++) {
+		struct eap_model m;
+		struct eap_graph g;
+		struct eap_run full, pl;
+		struct eap_err err = { 0 };
+		char dir[64];
+		double worst = 0.0, big = 0.0;
+		size_t E, nd;
+		float *dy;
+
+		snprintf(dir, sizeof(dir), "/tmp/eap-pl-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		write_random_family(dir, stream_cfgs[f][1], 0.4f);
+		ck_assert_int_eq(eap_model_load(&m, dir, &err), 0);
+		ck_assert_int_eq(eap_graph_init_layout(&g, m.cfg.n_layer, m.cfg.n_head,
+						       m.cfg.arch.parallel, &err), 0);
+		ck_assert_int_eq(eap_run_init(&full, &m, &g, 3, 6, &err), 0);
+		ck_assert_int_eq(eap_run_init(&pl, &m, &g, 3, 6, &err), 0);
+		ck_assert_int_eq(eap_run_per_layer(&pl, &err), 0);
+		E = g.n_fwd * g.n_bwd;
+		nd = g.n_fwd * 3 * 6 * m.cfg.d_model;
+		dy = malloc(nd * sizeof(float));
+		for (int k = 0; k < 3; k++) {
+			enum eap_method meth = k ? EAP_METHOD_EAP_IG : EAP_METHOD_EAP;
+			struct eap_score_acc a, b;
+
+			ck_assert_int_eq(eap_score_acc_init(&a, &g, &err), 0);
+			ck_assert_int_eq(eap_score_acc_init(&b, &g, &err), 0);
+			ck_assert_int_eq(eap_run_score(&full, &bt, meth, EAP_METRIC_LOGIT_DIFF,
+						       3, NULL, NULL, &a, &err), 0);
+			if (k == 1) /* dY of the full run, given */
+				memcpy(dy, full.y_cur, nd * sizeof(float));
+			ck_assert_msg(eap_run_score(&pl, &bt, meth, EAP_METRIC_LOGIT_DIFF, 3,
+						    k == 2 ? dy : NULL, NULL, &b, &err) == 0,
+				      "%s", err.msg);
+			for (size_t e = 0; e < E; e++)
+				if (g.edge_mask[e]) {
+					worst = fmax(worst, fabs(a.sum[e] - b.sum[e]));
+					big = fmax(big, fabs(a.sum[e]));
+				}
+			eap_score_acc_release(&a);
+			eap_score_acc_release(&b);
+		}
+		printf("per-layer vs full contraction %s: max abs diff %.3g (%.3g of the largest score)\n",
+		       stream_cfgs[f][0], worst, worst / big);
+		ck_assert_msg(big > 0 && worst <= 1e-6 * big, "%s: %g of %g",
+			      stream_cfgs[f][0], worst, big);
+		/* methods that need every gradient say so */
+		{
+			struct eap_score_acc c;
+
+			ck_assert_int_eq(eap_score_acc_init(&c, &g, &err), 0);
+			ck_assert_int_lt(eap_run_score(&pl, &bt, EAP_METHOD_CLEAN_CORRUPTED,
+						       EAP_METRIC_LOGIT_DIFF, 1, NULL, NULL,
+						       &c, &err), 0);
+			eap_score_acc_release(&c);
+		}
+		free(dy);
+		eap_run_release(&full);
+		eap_run_release(&pl);
+		eap_graph_release(&g);
+		eap_model_release(&m);
+		rm_model(dir);
+	}
+	eap_blas_threads(old);
+}
+END_TEST
+
 Suite *attrib_suite(void)
 {
 	Suite *s = suite_create("attrib");
@@ -1410,6 +1491,7 @@ Suite *attrib_suite(void)
 	tcase_add_test(tm, test_stream_equals_eager);
 	tcase_add_test(tm, test_bf16_equals_rounded_f32);
 	tcase_add_test(tm, test_stream_changed_file);
+	tcase_add_test(tm, test_per_layer_contraction);
 	tcase_set_timeout(tg, 300);
 	tcase_set_timeout(ts, 300);
 	tcase_set_timeout(tm, 300);

@@ -131,12 +131,32 @@ struct eap_run {
 	 */
 	int lrp;
 	const float *gp_target;
+	/*
+	 * Per-layer contraction (eap_run_per_layer): EAP and EAP-IG contract
+	 * each layer's backward-input gradients with dY as the backward pass
+	 * reaches the layer, into lsum, so grad holds one layer's inputs
+	 * ((3H + 1), B, P, d) instead of all n_bwd.  ldy: this run's (lane's)
+	 * dY rows, node_stride apart; ltile (n_fwd, 3H + 1) a layer's part.
+	 */
+	int per_layer;
+	const float *ldy;
+	double *lsum;           /* (n_fwd, n_bwd) */
+	float *ltile;
 };
 
 int eap_run_init(struct eap_run *r, const struct eap_model *m,
 		 const struct eap_graph *g, size_t B, size_t P,
 		 struct eap_err *err);
 void eap_run_release(struct eap_run *r);
+
+/*
+ * Switch r to per-layer contraction (see struct eap_run): memory for
+ * gradients drops from n_bwd to 3H + 1 backward inputs, and r->grad no
+ * longer holds every gradient after eap_run_score (node-level scores
+ * need it).  Methods other than EAP and EAP-IG then fail.  Scores equal
+ * the full contraction's up to float summation order.
+ */
+int eap_run_per_layer(struct eap_run *r, struct eap_err *err);
 
 /*
  * Plain forward of tokens (or of the embedding x0 if not NULL) and copy

@@ -26,6 +26,9 @@
 #include "eap/stability.h"
 #include "tool.h"
 
+/* Gradients of all backward inputs above this: contracted per layer. */
+#define GRAD_ALL_BYTES ((size_t)256 << 20)
+
 static const char *const T = "eap-score";
 
 static void usage(FILE *f)
@@ -899,6 +902,15 @@ int main(int argc, char **argv)
 	     (rc = eap_node_acc_init(&na, &in.graph, in.model.cfg.d_model, batch,
 				     bt.P, &err))) ||
 	    (rc = aux_init(&aux, &in.graph, in.ids.n, sizes_arg, &err)))
+		goto fail;
+	/* edge scores of EAP and EAP-IG contract each layer's gradients as
+	 * the backward pass reaches it when all of them would take more
+	 * than GRAD_ALL_BYTES (README "Big models") */
+	if (level == EAP_LEVEL_EDGE &&
+	    (method == EAP_METHOD_EAP || method == EAP_METHOD_EAP_IG) &&
+	    in.graph.n_bwd * batch * bt.P * in.model.cfg.d_model * sizeof(float) >
+		    GRAD_ALL_BYTES &&
+	    (rc = eap_run_per_layer(&run, &err)))
 		goto fail;
 	/* a dump holding fewer examples' node outputs than are scored is an
 	 * audit sample: dy is recomputed and checked against it */
