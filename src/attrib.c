@@ -1992,35 +1992,33 @@ static void contract(struct eap_run *r, const float *dy, size_t n,
 /*
  * One stack for each of the T BLAS threads, each for as many copies of a
  * B x P batch as its share of the budget allows (at least 2: the
- * unpatched copy and one patched edge).
+ * unpatched copy and one patched edge; at most 128).  A stack's layers
+ * all share one layer's buffers: a copy's run from v's layer on needs
+ * no layer's activations once the next layer has read its input, so a
+ * stack takes 1/L of a full forward state and holds L times the copies.
  */
 static int stack_init(struct eap_run *r, struct eap_err *err)
 {
 	const struct eap_config *c = &r->model->cfg;
-	size_t P = r->P, d = c->d_model, per_row, groups;
+	const struct eap_arch *a = &c->arch;
+	size_t P = r->P, d = c->d_model, L = c->n_layer, per_row, groups;
+	size_t hd = c->n_head * c->d_head, dm = c->d_mlp;
+	size_t wp = (c->n_head + 2 * c->n_kv_head) * c->d_head;
 	size_t T = (size_t)eap_blas_threads_get();
+	struct eap_config one = *c;
 	int rc;
 
 	if (T < 1)
 		T = 1;
 	if (r->n_stacks == T)
 		return 0;
-	{
-		const struct eap_arch *a = &c->arch;
-		size_t hd = c->n_head * c->d_head, dm = c->d_mlp;
-		size_t wp = (c->n_head + 2 * c->n_kv_head) * c->d_head;
-
-		/* about eap_fwd_init's buffers (GPT-2: 7 d + 3 d for x_in,
-		 * ln1, x_mid, ln2, mlp_out, z and qkv, and one d more) */
-		per_row = c->n_layer * (P * d * 6 + P * 4 + P * 3 * hd +
-					P * hd + c->n_head * P * P +
-					P * dm * (a->gated ? 3 : 1) + P * dm +
-					(a->qk_norm || c->n_kv_head != c->n_head ?
-						 P * wp : 0) +
-					(a->attn_post_norm ? P * (d + 1) : 0) +
-					(a->mlp_post_norm ? P * (d + 1) : 0)) +
-			  2 * P * d + 2 * P + d + c->n_vocab;
-	}
+	/* about eap_fwd_init's buffers of one layer, then the logits' */
+	per_row = P * d * 6 + P * 4 + P * 3 * hd + P * hd + c->n_head * P * P +
+		  P * dm * (a->gated ? 3 : 1) + P * dm +
+		  (a->qk_norm || c->n_kv_head != c->n_head ? P * wp : 0) +
+		  (a->attn_post_norm ? P * (d + 1) : 0) +
+		  (a->mlp_post_norm ? P * (d + 1) : 0) +
+		  2 * P * d + 2 * P + d + c->n_vocab;
 	groups = STACK_BUDGET / T / sizeof(float) / per_row / r->B;
 	if (groups < 2)
 		groups = 2;
@@ -2033,11 +2031,21 @@ static int stack_init(struct eap_run *r, struct eap_err *err)
 	r->stacks = calloc(T, sizeof(*r->stacks));
 	if (!r->stacks)
 		return eap_err_set(err, EAP_ENOMEM, "out of memory");
+	one.n_layer = 1;
 	for (; r->n_stacks < T; r->n_stacks++) {
 		struct eap_fwd *sf = &r->stacks[r->n_stacks];
+		struct eap_fwd_layer *layers = malloc(L * sizeof(*layers));
 
-		if ((rc = eap_fwd_init(sf, c, groups * r->B, P, 0, err)))
+		if (!layers)
+			return eap_err_set(err, EAP_ENOMEM, "out of memory");
+		if ((rc = eap_fwd_init(sf, &one, groups * r->B, P, 0, err))) {
+			free(layers);
 			return rc;
+		}
+		for (size_t l = 0; l < L; l++)
+			layers[l] = sf->layers[0];
+		free(sf->layers);
+		sf->layers = layers;
 		/* scores are differences to the stack's own copy 0, so the
 		 * stacks may use the vectorised GELU */
 		sf->fast_gelu = 1;
@@ -2294,30 +2302,108 @@ static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
 	return rc;
 }
 
-/* The exact scores of every edge (of edges, if not NULL) into v. */
-static int exact_input(struct eap_run *r, struct eap_fwd *sf,
-		       const struct eap_batch *bt, enum eap_metric metric,
-		       const uint8_t *edges, size_t v, size_t *us,
-		       struct eap_score_acc *acc, struct eap_err *err)
+/*
+ * A share of exact scoring's work: the edges e0..e1-1 (counted in order
+ * of their source u) of those to score into backward input v.
+ */
+struct exact_unit {
+	size_t v, e0, e1;
+	double cost;
+};
+
+/* The exact scores of the edges of a unit, in one stacked run. */
+static int exact_unit_run(struct eap_run *r, struct eap_fwd *sf,
+			  const struct eap_batch *bt, enum eap_metric metric,
+			  const uint8_t *edges, const struct exact_unit *un,
+			  size_t *us, struct eap_score_acc *acc,
+			  struct eap_err *err)
 {
 	const struct eap_graph *g = r->graph;
-	size_t E = 0;
-	int rc = 0;
+	size_t k = 0, E = 0;
 
-	for (size_t u = 0; u < g->n_fwd && !rc; u++) {
-		size_t e = u * g->n_bwd + v;
+	for (size_t u = 0; u < g->n_fwd && k < un->e1; u++) {
+		size_t e = u * g->n_bwd + un->v;
 
 		if (!g->edge_mask[e] || (edges && !edges[e]))
 			continue;
-		us[E++] = u;
-		if (E + 1 == r->stack_groups) {
-			rc = exact_stack(r, sf, bt, metric, v, us, E, acc, err);
-			E = 0;
+		if (k++ >= un->e0)
+			us[E++] = u;
+	}
+	return E ? exact_stack(r, sf, bt, metric, un->v, us, E, acc, err) : 0;
+}
+
+static int unit_cmp(const void *pa, const void *pb)
+{
+	const struct exact_unit *a = pa, *b = pb;
+
+	if (a->cost != b->cost)
+		return a->cost < b->cost ? 1 : -1;
+	return a->v < b->v ? -1 : a->v > b->v;
+}
+
+/* Edges a unit keeps at least when an input's edges are split for threads. */
+#define UNIT_MIN 16
+
+/*
+ * Split the work into units, each backward input's edges into parts of
+ * at most groups - 1 (a stack's copies but the unpatched one); with T
+ * threads, into up to T parts of at least UNIT_MIN edges
+ * (r->exact_unit_min), so the threads end together when few inputs are
+ * scored, at one more unpatched copy a part.  A unit depends only
+ * on its input's edges, groups and T (so shards of a run equal it bit
+ * for bit).  Most costly first: a copy costs about the layers from v's
+ * on and the logits.  Returns the number of units (*out, freed by the
+ * caller), or -1 out of memory.
+ */
+static long exact_units(const struct eap_run *r, const uint8_t *edges,
+			size_t groups, size_t T, struct exact_unit **out)
+{
+	const struct eap_config *c = &r->model->cfg;
+	const struct eap_graph *g = r->graph;
+	size_t *cnt = calloc(g->n_bwd, sizeof(size_t)), n = 0;
+	double d = (double)c->d_model, P = (double)r->P;
+	double layer = P * (2 * d * 4 * d + 4 * d * (double)c->d_mlp);
+	double logits = 2 * d * (double)c->n_vocab;
+	struct exact_unit *un;
+
+	if (!cnt)
+		return -1;
+	for (size_t u = 0; u < g->n_fwd; u++)
+		for (size_t v = 0; v < g->n_bwd; v++) {
+			size_t e = u * g->n_bwd + v;
+
+			cnt[v] += g->edge_mask[e] && (!edges || edges[e]);
+		}
+	un = malloc((g->n_fwd * g->n_bwd + 1) * sizeof(*un));
+	if (!un) {
+		free(cnt);
+		return -1;
+	}
+	for (size_t v = 0; v < g->n_bwd; v++) {
+		size_t l, h, parts = (cnt[v] + groups - 2) / (groups - 1);
+		size_t want = cnt[v] / (r->exact_unit_min ? r->exact_unit_min
+							     : UNIT_MIN);
+		enum eap_bwd_kind kind;
+		double copy;
+
+		if (!cnt[v])
+			continue;
+		eap_graph_bwd_info(g, v, &l, &kind, &h);
+		copy = kind == EAP_BWD_LOGITS ? logits
+		       : (double)(c->n_layer - l) * layer + logits;
+		if (T > 1 && want > parts)
+			parts = want < T ? want : T;
+		for (size_t p = 0; p < parts; p++) {
+			size_t e0 = cnt[v] * p / parts, e1 = cnt[v] * (p + 1) / parts;
+
+			un[n++] = (struct exact_unit){ v, e0, e1,
+						       (double)(e1 - e0 + 1) * copy };
 		}
 	}
-	if (E && !rc)
-		rc = exact_stack(r, sf, bt, metric, v, us, E, acc, err);
-	return rc;
+	free(cnt);
+	qsort(un, n, sizeof(*un), unit_cmp);
+	*out = un;
+	return (long)n;
 }
 
 /*
@@ -2349,10 +2435,9 @@ static void run_parallel(void *(*fn)(void *), void *jobs, size_t size,
 }
 
 /*
- * Threads of exact scoring: each takes the next backward input and
- * scores its edges on its own stack.  An edge's score depends only on
- * its backward input's run, not on the thread, and each writes only its
- * own edges' sums.
+ * Threads of exact scoring: each takes the next unit and scores its
+ * edges on its own stack.  An edge's score depends only on its unit's
+ * run, not on the thread, and each writes only its own edges' sums.
  */
 struct exact_job {
 	struct eap_run *r;
@@ -2361,8 +2446,10 @@ struct exact_job {
 	enum eap_metric metric;
 	const uint8_t *edges;
 	struct eap_score_acc *acc;
+	const struct exact_unit *units;
+	size_t n_units;
 	pthread_mutex_t *lock;
-	size_t *next;        /* the next backward input, under lock */
+	size_t *next;        /* the next unit, under lock */
 	int *failed;         /* under lock */
 	int rc;
 	struct eap_err err;
@@ -2378,21 +2465,21 @@ static void *exact_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		size_t v;
+		size_t k;
 
 		pthread_mutex_lock(j->lock);
-		v = *j->next;
+		k = *j->next;
 		if (j->rc)
 			*j->failed = 1;
-		if (!*j->failed && v < j->r->graph->n_bwd)
+		if (!*j->failed && k < j->n_units)
 			(*j->next)++;
 		else
-			v = SIZE_MAX;
+			k = SIZE_MAX;
 		pthread_mutex_unlock(j->lock);
-		if (v == SIZE_MAX)
+		if (k == SIZE_MAX)
 			break;
-		j->rc = exact_input(j->r, j->sf, j->bt, j->metric, j->edges, v,
-				    us, j->acc, &j->err);
+		j->rc = exact_unit_run(j->r, j->sf, j->bt, j->metric, j->edges,
+				       &j->units[k], us, j->acc, &j->err);
 	}
 	free(us);
 	return NULL;
@@ -2405,22 +2492,29 @@ static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 	size_t T, next = 0;
 	int rc, failed = 0;
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct exact_unit *units = NULL;
+	long n_units;
 
 	if ((rc = stack_init(r, err)))
 		return rc;
 	T = r->n_stacks;
+	n_units = exact_units(r, edges, r->stack_groups, T, &units);
+	if (n_units < 0)
+		return eap_err_set(err, EAP_ENOMEM, "out of memory");
 	{
 		struct exact_job job[T];
 
 		for (size_t k = 0; k < T; k++)
 			job[k] = (struct exact_job){ r, &r->stacks[k], bt, metric,
-						     edges, acc, &lock, &next,
+						     edges, acc, units,
+						     (size_t)n_units, &lock, &next,
 						     &failed, 0, { 0 } };
 		run_parallel(exact_main, job, sizeof(job[0]), T);
 		for (size_t k = 0; k < T && !rc; k++)
 			if ((rc = job[k].rc) && err)
 				*err = job[k].err;
 	}
+	free(units);
 	return rc;
 }
 

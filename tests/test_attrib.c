@@ -829,7 +829,7 @@ START_TEST(test_exact_equals_full_patched_runs)
 	struct eap_score_acc acc;
 	const struct eap_graph *g;
 	size_t E;
-	uint8_t *keep;
+	uint8_t *keep, *sub;
 	float *scores;
 	double worst = 0.0, mv[8], base[8];
 
@@ -837,12 +837,30 @@ START_TEST(test_exact_equals_full_patched_runs)
 	g = &fx.graph;
 	E = g->n_fwd * g->n_bwd;
 	keep = malloc(E);
-	scores = malloc(E * sizeof(float));
+	scores = malloc(2 * E * sizeof(float));
 	ck_assert_int_eq(eap_run_init(&r, &fx.model, g, fx.N, fx.P, &err), 0);
-	ck_assert_int_eq(eap_score_acc_init(&acc, g, &err), 0);
-	ck_assert_int_eq(eap_run_score(&r, &fx.bt, EAP_METHOD_EXACT, EAP_METRIC_LOGIT_DIFF,
-				       1, NULL, NULL, &acc, &err), 0);
-	eap_score_acc_finish(&acc, g, scores);
+	/* every edge on one thread; then on two threads the edges into
+	 * the last layer's a.h0<q> and the logits only, whose runs are
+	 * split into units */
+	sub = calloc(E, 1);
+	ck_assert_ptr_nonnull(sub);
+	for (size_t u = 0; u < g->n_fwd; u++) {
+		sub[u * g->n_bwd + eap_bwd_index(g, g->n_layer - 1, EAP_BWD_Q, 0)] = 1;
+		sub[u * g->n_bwd + eap_bwd_logits(g)] = 1;
+	}
+	for (int t = 1; t <= 2; t++) {
+		int old = eap_blas_threads_get();
+
+		eap_blas_threads(t);
+		r.exact_unit_min = 2;
+		ck_assert_int_eq(eap_score_acc_init(&acc, g, &err), 0);
+		ck_assert_int_eq(eap_run_score(&r, &fx.bt, EAP_METHOD_EXACT,
+					       EAP_METRIC_LOGIT_DIFF, 1, NULL,
+					       t == 1 ? NULL : sub, &acc, &err), 0);
+		eap_blas_threads(old);
+		eap_score_acc_finish(&acc, g, scores + (t - 1) * E);
+		eap_score_acc_release(&acc);
+	}
 	memset(keep, 1, E);
 	ck_assert_int_eq(eap_run_patched(&r, &fx.bt, EAP_METRIC_LOGIT_DIFF, keep, NULL, 0,
 					 base, &err), 0);
@@ -858,12 +876,14 @@ START_TEST(test_exact_equals_full_patched_runs)
 		for (size_t b = 0; b < fx.N; b++)
 			s += (mv[b] - base[b]) / (double)fx.N;
 		worst = fmax(worst, fabs(s - scores[e]));
+		if (sub[e])
+			worst = fmax(worst, fabs(s - scores[E + e]));
 	}
 	printf("exact with prefix reuse vs full patched runs: max abs diff %.2e\n", worst);
 	ck_assert_msg(worst < 1e-5, "%g", worst);
 	free(keep);
+	free(sub);
 	free(scores);
-	eap_score_acc_release(&acc);
 	eap_run_release(&r);
 	fx_close(&fx);
 }

@@ -142,6 +142,11 @@ struct eap_run {
 	const float *ldy;
 	double *lsum;           /* (n_fwd, n_bwd) */
 	float *ltile;
+	/*
+	 * Exact scoring with T > 1 threads splits a backward input's edges
+	 * into up to T units of at least this many edges (0: 16).
+	 */
+	size_t exact_unit_min;
 };
 
 int eap_run_init(struct eap_run *r, const struct eap_model *m,
