@@ -123,11 +123,12 @@ static inline float exp_poly(float y)
 
 #if defined(__GNUC__) && defined(__x86_64__)
 /* 8 lanes a vector where the CPU has AVX2 (no FMA contraction under
- * -std=c11, so both clones give the same bits) */
+ * -std=c11, so both clones give the same bits).  The clones are of a
+ * static function: clang 14 emits no plain symbol for an exported
+ * target_clones function, so eap_gelu_forward_fast below would not link. */
 __attribute__((target_clones("avx2", "default")))
 #endif
-void eap_gelu_forward_fast(float *restrict out, const float *restrict x,
-			   size_t n)
+static void gelu_fast(float *restrict out, const float *restrict x, size_t n)
 {
 	enum { LANES = 8 };
 	size_t i = 0;
@@ -150,6 +151,11 @@ void eap_gelu_forward_fast(float *restrict out, const float *restrict x,
 		out[i] = 0.5f * v *
 			 (1.0f + tanh_exp((float)GELU_C * (v + 0.044715f * v * v * v)));
 	}
+}
+
+void eap_gelu_forward_fast(float *out, const float *x, size_t n)
+{
+	gelu_fast(out, x, n);
 }
 
 /*
