@@ -63,7 +63,8 @@ static void usage(FILE *f)
 		"                   score (/node_scores) and, for neuron, each d_model\n"
 		"                   dimension's (/neuron_scores); exact at node level scores\n"
 		"                   edges only with --edges (default edge)\n"
-		"  --check-exact K  also score K random edges exactly and record Pearson,\n"
+		"  --check-exact K  also score K random edges (all, if the graph has fewer)\n"
+		"                   exactly and record Pearson,\n"
 		"                   Spearman, sign agreement and top-k recall against them\n"
 		"                   (/check_exact, /check_exact_stats; gradient methods)\n"
 		"  --check-csv FILE the check's statistics as a one-row CSV\n"
@@ -472,6 +473,8 @@ static int aux_init(struct aux *x, const struct eap_graph *g, size_t N,
 	int rc;
 
 	x->E = g->n_fwd * g->n_bwd;
+	if (x->check_k > g->n_edges) /* a small graph: check every edge */
+		x->check_k = g->n_edges;
 	if (x->check_k) {
 		if (!(x->sample = malloc(x->E)))
 			return eap_err_set(err, EAP_ENOMEM, "out of memory");

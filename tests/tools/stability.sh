@@ -72,12 +72,40 @@ bin/eap-score --model $M --pairs "$T/one.csv" --method eap --bootstrap 5 --sizes
 vals /bootstrap "$T/b1.h5" | paste - - - | awk '$3 != 1 { bad = 1 } END { exit bad }' && ok || bad "one example: Jaccard != 1"
 vals /bootstrap_frequency "$T/b1.h5" | awk '$1 != 0 && $1 != 1 { bad = 1 } END { exit bad }' && ok || bad "one example: fractional frequency"
 
+# make tables' join (plots/stability.awk): the F >= 0.8 size is the
+# curve's first size reaching 0.8, its Jaccard the bootstrap row of that
+# requested size; a curve that never reaches 0.8 gives none and nan
+cat > "$T/c.csv" <<'CSV'
+method,metric,steps,n_examples,seed,edges_checked,k,pearson,spearman,sign_agreement,topk_recall
+eap-ig,logit_diff,5,40,1,200,20,0.900000,0.800000,0.700000,0.600000
+CSV
+cat > "$T/b.csv" <<'CSV'
+method,metric,steps,n_examples,seed,resamples,edges_requested,edges_mean,jaccard_mean
+eap-ig,logit_diff,5,40,1,20,10,8.00,0.500000
+eap-ig,logit_diff,5,40,1,20,20,15.50,0.750000
+eap-ig,logit_diff,5,40,1,20,30,26.00,0.900000
+CSV
+cat > "$T/cur.csv" <<'CSV'
+method,edges_requested,edges,metric,clean_baseline,corrupted_baseline,faithfulness,circuit_metric,ci_low,ci_high,ablation
+eap-ig,10,8,logit_diff,1,0,0.5,0.5,0.4,0.6,patching
+eap-ig,20,16,logit_diff,1,0,0.85,0.85,0.8,0.9,patching
+eap-ig,30,27,logit_diff,1,0,0.95,0.95,0.9,1.0,patching
+CSV
+sed 's/0.85/0.75/; s/0.95/0.79/' "$T/cur.csv" > "$T/cur2.csv"
+awk -f plots/stability.awk -v csv="$T/st.csv" -v md="$T/st.md" \
+	ioi eap-ig "$T/c.csv" "$T/b.csv" "$T/cur.csv" sva eap "$T/c.csv" "$T/b.csv" "$T/cur2.csv" &&
+	ok || bad "stability.awk failed"
+sed -n 2p "$T/st.csv" | grep -qx 'ioi,eap-ig,logit_diff,200,0.900000,0.800000,0.700000,0.600000,20,16,0.750000,20' &&
+	ok || bad "stability.csv row: $(sed -n 2p "$T/st.csv")"
+sed -n 3p "$T/st.csv" | grep -q '^sva,eap,.*,-1,-1,nan,20$' && ok || bad "no F >= 0.8: $(sed -n 3p "$T/st.csv")"
+grep -qF '| ioi | eap-ig | 200 | 0.900 | 0.800 | 0.700 | 0.600 | 20 (16) | 0.750 |' "$T/st.md" && ok || bad "stability.md row"
+
 # bad input
 run $S --method exact --check-exact 5 -o "$T/bad.h5"
 expect_tool_err "--check-exact on exact" 2 eap-score "checks an approximate method"
-run $S --method eap --check-exact 500 -o "$T/bad.h5" --check-csv "$T/bad.csv"
-expect_tool_err "--check-exact beyond the graph" 1 eap-score "cannot sample 500 edges"
-check "no output for too many checked edges" absent "$T/bad.h5" "$T/bad.csv"
+# more edges than the graph has: every edge is checked
+$S --method eap --check-exact 500 -o "$T/all.h5" && ok || bad "--check-exact beyond the graph"
+[ "$(vals /check_exact_stats "$T/all.h5" | head -1)" = 110 ] && ok || bad "--check-exact 500: not all 110 edges"
 run $S --method eap --bootstrap 1 -o "$T/bad.h5"
 expect_tool_err "--bootstrap 1" 2 eap-score "at least 2 resamples"
 run $S --method eap --check-csv "$T/bad.csv" -o "$T/bad.h5"
