@@ -73,7 +73,7 @@ LIB_OBJS     := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRCS))
 SAN_LIB_OBJS := $(patsubst src/%.c,build/san/%.o,$(LIB_SRCS))
 SAN_TEST_OBJS := $(patsubst tests/%.c,build/san/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all check unit-tests tool-tests bench install clean clean-results distclean help
+.PHONY: all check unit-tests tool-tests bench bench-big install clean clean-results distclean help
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -83,6 +83,7 @@ help::
 	@echo "  all (default)   build libeap.a and the tools in bin/"
 	@echo "  check           unit tests (ASan/UBSan) and tool tests"
 	@echo "  bench           benchmarks against FLOP bounds and PyTorch (bench/README.md)"
+	@echo "  bench-big       EAP-IG on random GPT-2-XL and Llama-3.1-8B shapes (22 GB of disk, opt-in)"
 	@echo "  install         copy the tools to \$$(DESTDIR)\$$(PREFIX)/bin"
 	@echo "  clean           remove build products; clean-results removes results/"
 
@@ -300,6 +301,10 @@ bin/eap-bench: bench/eap-bench.c libeap.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
 
+bin/eap-bigbench: bench/eap-bigbench.c libeap.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
+
 bin/eap-genmodel: bench/eap-genmodel.c libeap.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
@@ -307,6 +312,19 @@ bin/eap-genmodel: bench/eap-genmodel.c libeap.a $(HDRS)
 bench: all bin/eap-bench
 	bin/eap-bench --threads $$(nproc)
 	sh bench/memory.sh
+
+# Opt-in big shapes (bench/README.md "Big shapes"; not part of `make
+# bench`): a random GPT-2-XL (F32, 6.2 GB) and Llama-3.1-8B (BF16, 16 GB)
+# model written to build/, EAP-IG timed on each, each deleted after.
+bench-big: bin/eap-genmodel bin/eap-bigbench
+	rm -rf build/big-xl build/big-8b
+	bin/eap-genmodel --family gpt2 --layers 48 --heads 25 --d 1600 --shards 3 -o build/big-xl
+	bin/eap-bigbench --model build/big-xl --prompts 20 --batch 4 --threads $$(nproc); \
+		rc=$$?; rm -rf build/big-xl; exit $$rc
+	bin/eap-genmodel --family llama --layers 32 --heads 32 --kv-heads 8 --d 4096 \
+		--mlp 14336 --vocab 128256 --ctx 8192 --dtype bf16 --shards 4 -o build/big-8b
+	bin/eap-bigbench --model build/big-8b --prompts 2 --batch 1 --threads $$(nproc); \
+		rc=$$?; rm -rf build/big-8b; exit $$rc
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin

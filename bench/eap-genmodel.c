@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 	if (dt == EAP_F32 && strcmp(dtype, "f32"))
 		return usage(stderr, 2);
 	if (eap_config_build(&c, family, L, H, K ? K : H, d, dm ? dm : 4 * d,
-			     ctx, V, tied || !strcmp(family, "gpt2"), &err)) {
+			     ctx, V, tied || !strcmp(family, "gpt2"), NULL, &err)) {
 		fprintf(stderr, "eap-genmodel: %s\n", err.msg);
 		return 1;
 	}
