@@ -20,11 +20,17 @@
 #include "eap/tokenizer.h"
 #include "test_util.h"
 
-/* the committed organisms: GPT-2's, and those of other families */
-static const char *const organisms[] = {
-	"data/models/organism",
-	"data/models/organism-llama",
-	"data/models/organism-neox",
+/* the committed organisms: GPT-2's, its seed variants (make organisms),
+ * and those of other families */
+static const struct {
+	const char *dir;
+	double gap; /* smallest (m(clean) - m(corrupted)) / m(clean) */
+} organisms[] = {
+	{ "data/models/organism", 0.5 },
+	{ "data/models/organism-s2", 0.5 },
+	{ "data/models/organism-s3", 0.5 },
+	{ "data/models/organism-llama", 0.1 },
+	{ "data/models/organism-neox", 0.1 },
 };
 #define N_ORGANISMS (sizeof(organisms) / sizeof(organisms[0]))
 
@@ -45,7 +51,7 @@ static const struct {
 START_TEST(test_organism_solves_task)
 {
 	const char *name = tasks[_i % N_TASKS].task;
-	const char *org = organisms[_i / N_TASKS];
+	const char *org = organisms[_i / N_TASKS].dir;
 	enum eap_metric metric = tasks[_i % N_TASKS].metric;
 	struct eap_model m = { 0 };
 	struct eap_tokenizer tok = { 0 };
@@ -92,10 +98,10 @@ START_TEST(test_organism_solves_task)
 	fflush(stdout);
 	ck_assert_msg((double)correct >= 0.95 * (double)ids.n, "%s: clean accuracy %zu/%zu",
 		      name, correct, ids.n);
-	/* the GPT-2 organism's corruption removes at least half of the
+	/* the GPT-2 organisms' corruption removes at least half of the
 	 * effect; the others' must lower it (the Llama organism's
 	 * greater-than keeps 0.60 of 0.90: README "Model families") */
-	ck_assert_msg(sc > 0 && sc - sr >= (_i < (int)N_TASKS ? 0.5 : 0.1) * sc,
+	ck_assert_msg(sc > 0 && sc - sr >= organisms[_i / N_TASKS].gap * sc,
 		      "%s %s: corrupted %.3f vs clean %.3f", org, name, sr, sc);
 	eap_run_release(&run);
 	eap_batcher_release(&bt);
