@@ -852,6 +852,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	tool_check_output(T, out);
+	if (cost_path)
+		tool_check_output(T, cost_path);
 	if (check_csv)
 		tool_check_output(T, check_csv);
 	if (boot_csv)

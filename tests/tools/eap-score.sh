@@ -47,6 +47,9 @@ for m in eap relp eap-ig eap-gp clean-corrupted; do
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m --cost "$T/c-$m.csv" -o "$T/c-$m.h5" &&
 	h5diff -d 2e-6 "$T/s-$m.h5" "$T/c-$m.h5" /scores /scores >/dev/null || bad "--cost $m changes the scores"
 done
+# --cost naming a directory: a usage error before any work, no scores file
+run bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap --cost "$T" -o "$T/cd.h5"
+[ "$rc" = 2 ] && absent "$T/cd.h5" && [ "$(wc -l < "$tmp/err")" = 1 ] && ok || bad "--cost DIR"
 for want in "eap 2 1" "relp 2 1" "eap-ig 6 5" "eap-gp 7 10" "clean-corrupted 3 2"; do
 	set -- $want
 	awk -F, -v f="$2" -v b="$3" 'NR == 1 && $6 == "forwards" && $7 == "backwards" && $8 == "gflop" { h = 1 }
