@@ -21,6 +21,7 @@
  */
 #include "eap/h5io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -35,6 +36,8 @@
 
 #include <hdf5.h>
 #include <openssl/evp.h>
+
+#include "eap/hfdir.h"
 
 _Static_assert(sizeof(hid_t) == sizeof(int64_t),
 	       "eap/h5io.h stores hid_t values as int64_t");
@@ -794,55 +797,145 @@ static int meta_read(hid_t f, const char *path, struct eap_h5_meta *m,
 	return rc;
 }
 
+/* feed one file's bytes into ctx */
+static int digest_file(EVP_MD_CTX *ctx, const char *file, unsigned char *buf,
+		       struct eap_err *err)
+{
+	FILE *fp = fopen(file, "rb");
+	size_t n;
+	int rc = 0;
+
+	if (!fp)
+		return fail(err, EAP_EIO, file, "cannot open: %s",
+			    strerror(errno));
+	while ((n = fread(buf, 1, 1 << 20, fp)) > 0)
+		if (EVP_DigestUpdate(ctx, buf, n) != 1)
+			break;
+	if (ferror(fp) || !feof(fp))
+		rc = fail(err, EAP_EIO, file, "cannot hash: %s",
+			  ferror(fp) ? strerror(errno) : "SHA-256 failed");
+	fclose(fp);
+	return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The files that make up a model folder's weights: model.safetensors, or
+ * model.safetensors.index.json followed by every *.safetensors file of the
+ * folder in byte order of their names (the shards).
+ */
+static int weight_files(const char *dir, char ***out, size_t *n_out,
+			struct eap_err *err)
+{
+	static const char *const ext = ".safetensors";
+	char **v = NULL, **nv;
+	size_t n = 0, cap = 0, len, k;
+	struct dirent *e;
+	DIR *d;
+	char single[4200], index[4200];
+	int rc = 0, sharded;
+
+	snprintf(single, sizeof(single), "%s/model.safetensors", dir);
+	snprintf(index, sizeof(index), "%s/model.safetensors.index.json", dir);
+	sharded = access(single, F_OK) != 0 && access(index, F_OK) == 0;
+	if (!sharded) {
+		if (!(v = malloc(sizeof(*v))) || !(v[0] = strdup(single))) {
+			free(v);
+			return eap_err_set(err, EAP_ENOMEM, "out of memory");
+		}
+		*out = v;
+		*n_out = 1;
+		return 0;
+	}
+	if (!(d = opendir(dir)))
+		return fail(err, EAP_EIO, dir, "cannot list: %s",
+			    strerror(errno));
+	while ((e = readdir(d))) {
+		len = strlen(e->d_name);
+		if (len <= strlen(ext) ||
+		    strcmp(e->d_name + len - strlen(ext), ext) != 0)
+			continue;
+		if (n + 2 > cap) {
+			cap = cap ? 2 * cap : 16;
+			if (!(nv = realloc(v, cap * sizeof(*v)))) {
+				rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+		}
+		k = strlen(dir) + len + 2;
+		if (!(v[n + 1] = malloc(k))) {
+			rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+			break;
+		}
+		snprintf(v[n + 1], k, "%s/%s", dir, e->d_name);
+		n++;
+	}
+	closedir(d);
+	if (!rc && !n)
+		rc = fail(err, EAP_EIO, index, "no *.safetensors shard beside it");
+	if (!rc && !(v[0] = strdup(index)))
+		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
+	if (rc) {
+		for (k = 1; k <= n; k++)
+			free(v[k]);
+		free(v);
+		return rc;
+	}
+	qsort(v + 1, n, sizeof(*v), name_cmp);
+	*out = v;
+	*n_out = n + 1;
+	return 0;
+}
+
 int eap_sha256_file(const char *path, char hex[65], struct eap_err *err)
 {
-	const char *file = path;
-	char *joined = NULL;
+	char dir[4096], **files = NULL;
+	size_t n_files = 0;
 	unsigned char md[EVP_MAX_MD_SIZE], *buf = NULL;
 	unsigned int len = 0;
 	EVP_MD_CTX *ctx = NULL;
 	struct stat st;
-	FILE *fp = NULL;
-	size_t n;
 	int rc = 0;
 
 	hex[0] = 0;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		size_t k = strlen(path) + sizeof("/model.safetensors");
-		if (!(joined = malloc(k)))
+		if ((rc = eap_hfdir_resolve(path, dir, sizeof(dir), err)) ||
+		    (rc = weight_files(dir, &files, &n_files, err)))
+			return rc;
+	} else {
+		if (!(files = malloc(sizeof(*files))) ||
+		    !(files[0] = strdup(path))) {
+			free(files);
 			return eap_err_set(err, EAP_ENOMEM, "out of memory");
-		snprintf(joined, k, "%s/model.safetensors", path);
-		file = joined;
-	}
-	if (!(fp = fopen(file, "rb"))) {
-		rc = fail(err, EAP_EIO, file, "cannot open: %s", strerror(errno));
-		goto done;
+		}
+		n_files = 1;
 	}
 	if (!(buf = malloc(1 << 20)) || !(ctx = EVP_MD_CTX_new())) {
 		rc = eap_err_set(err, EAP_ENOMEM, "out of memory");
 		goto done;
 	}
 	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		rc = fail(err, EAP_EIO, file, "cannot initialise SHA-256");
+		rc = fail(err, EAP_EIO, path, "cannot initialise SHA-256");
 		goto done;
 	}
-	while ((n = fread(buf, 1, 1 << 20, fp)) > 0)
-		if (EVP_DigestUpdate(ctx, buf, n) != 1)
-			break;
-	if (ferror(fp) || !feof(fp) || EVP_DigestFinal_ex(ctx, md, &len) != 1 ||
-	    len != 32) {
-		rc = fail(err, EAP_EIO, file, "cannot hash: %s",
-			  ferror(fp) ? strerror(errno) : "SHA-256 failed");
-		goto done;
-	}
-	for (unsigned int i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	for (size_t i = 0; i < n_files && !rc; i++)
+		rc = digest_file(ctx, files[i], buf, err);
+	if (!rc && (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32))
+		rc = fail(err, EAP_EIO, path, "cannot hash: SHA-256 failed");
+	if (!rc)
+		for (unsigned int i = 0; i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
 done:
 	EVP_MD_CTX_free(ctx);
 	free(buf);
-	if (fp)
-		fclose(fp);
-	free(joined);
+	for (size_t i = 0; i < n_files; i++)
+		free(files[i]);
+	free(files);
 	return rc;
 }
 

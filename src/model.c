@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "eap/family.h"
+#include "eap/hfdir.h"
 #include "eap/linalg.h"
 #include "eap/ops.h"
 #include "eap/safetensors.h"
@@ -859,36 +860,6 @@ static int stream_mode(enum eap_weights_mode mode, size_t n_params, int *stream,
 	return 0;
 }
 
-/*
- * A Hugging Face cache folder (models--org--name) stands for the snapshot
- * its refs/main names; a snapshot folder is a model folder as it is.
- */
-static int resolve_dir(const char *dir, char *out, size_t n,
-		       struct eap_err *err)
-{
-	char path[4096], ref[128];
-	FILE *f;
-	size_t len;
-
-	snprintf(out, n, "%s", dir);
-	snprintf(path, sizeof(path), "%s/config.json", dir);
-	if (access(path, F_OK) == 0)
-		return 0;
-	snprintf(path, sizeof(path), "%s/refs/main", dir);
-	if (!(f = fopen(path, "r")))
-		return 0; /* the config's own error names what is missing */
-	len = fread(ref, 1, sizeof(ref) - 1, f);
-	fclose(f);
-	ref[len] = 0;
-	while (len && (ref[len - 1] == '\n' || ref[len - 1] == ' '))
-		ref[--len] = 0;
-	if (!len || strchr(ref, '/') || strstr(ref, ".."))
-		return eap_err_set(err, EAP_EFORMAT,
-				   "%s: not a snapshot name", path);
-	snprintf(out, n, "%s/snapshots/%s", dir, ref);
-	return 0;
-}
-
 int eap_model_load(struct eap_model *m, const char *dir, struct eap_err *err)
 {
 	return eap_model_load_as(m, dir, EAP_WEIGHTS_AUTO, err);
@@ -908,7 +879,7 @@ int eap_model_load_as(struct eap_model *m, const char *dir_in,
 	int rc, stream = 0;
 
 	memset(m, 0, sizeof(*m));
-	if ((rc = resolve_dir(dir_in, dir, sizeof(dir), err)))
+	if ((rc = eap_hfdir_resolve(dir_in, dir, sizeof(dir), err)))
 		return rc;
 	snprintf(cpath, sizeof(cpath), "%s/config.json", dir);
 	if ((rc = eap_config_load(&cfg, cpath, err)))

@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <utf8proc.h>
 
+#include "eap/hfdir.h"
+
 /* GPT-2's pre-tokenisation pattern (encoder.py), verbatim. */
 static const char GPT2_PATTERN[] =
 	"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+"
@@ -750,8 +752,25 @@ static void hf_free(struct hf *h);
 static int hf_load(struct eap_tokenizer *tok, const char *dir,
 		   const char *path, int32_t *bos, struct eap_err *err);
 
-int eap_tokenizer_load(struct eap_tokenizer *tok, const char *dir,
+static int tokenizer_load(struct eap_tokenizer *tok, const char *dir,
+			  struct eap_err *err);
+
+/* a Hugging Face cache folder reads its snapshot's files (hfdir.h) */
+int eap_tokenizer_load(struct eap_tokenizer *tok, const char *dir_in,
 		       struct eap_err *err)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	memset(tok, 0, sizeof(*tok));
+	tok->bos_id = -1;
+	if ((rc = eap_hfdir_resolve(dir_in, dir, sizeof(dir), err)))
+		return rc;
+	return tokenizer_load(tok, dir, err);
+}
+
+static int tokenizer_load(struct eap_tokenizer *tok, const char *dir,
+			  struct eap_err *err)
 {
 	static const char *const pairs[2][2] = {
 		{ "encoder.json", "vocab.bpe" },

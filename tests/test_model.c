@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "eap/linalg.h"
+#include "eap/h5io.h"
 #include "eap/model.h"
 #include "eap/ops.h"
 #include "eap/safetensors.h"
@@ -856,6 +857,35 @@ START_TEST(test_llama_gqa_and_shards)
 		ck_assert_msg(fabsf(got[i] - want[i]) <= 1e-5f * (1 + fabsf(want[i])),
 			      "logit %zu: GQA %g, expanded %g", i, got[i], want[i]);
 	free(b.buf);
+
+	/* the folder's provenance hash is that of the index and the shards
+	 * in name order as one stream (here: their concatenation as a file) */
+	{
+		static const char *const parts[] = {
+			"model.safetensors.index.json", "model-00001-of-00002.safetensors",
+			"model-00002-of-00002.safetensors"
+		};
+		char hex_dir[65], hex_cat[65], buf[4096];
+		FILE *out, *in;
+		size_t n;
+
+		snprintf(p, sizeof(p), "%s/cat.bin", dir);
+		ck_assert_ptr_nonnull(out = fopen(p, "wb"));
+		for (size_t i = 0; i < 3; i++) {
+			char q[256];
+
+			snprintf(q, sizeof(q), "%s/%s", dir, parts[i]);
+			ck_assert_ptr_nonnull(in = fopen(q, "rb"));
+			while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+				ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+			fclose(in);
+		}
+		fclose(out);
+		ck_assert_msg(eap_sha256_file(p, hex_cat, &err) == 0, "%s", err.msg);
+		unlink(p);
+		ck_assert_msg(eap_sha256_file(dir, hex_dir, &err) == 0, "%s", err.msg);
+		ck_assert_str_eq(hex_dir, hex_cat);
+	}
 
 	/* an index naming a shard that is not there */
 	snprintf(p, sizeof(p), "%s/model-00002-of-00002.safetensors", dir);

@@ -72,7 +72,10 @@ struct eap_h5_meta {
 
 /*
  * Lowercase hex SHA-256 of a file's bytes into hex (65 bytes with NUL).
- * A directory is a model directory: its model.safetensors is hashed.
+ * A directory is a model directory (a Hugging Face cache folder stands
+ * for its snapshot): its model.safetensors is hashed, or for a sharded
+ * checkpoint model.safetensors.index.json followed by every *.safetensors
+ * file of the folder, in byte order of their names, as one stream.
  */
 int eap_sha256_file(const char *path, char hex[65], struct eap_err *err);
 

@@ -62,6 +62,19 @@ h5dump -a /parallel "$T/gpt_neox-eap.h5" 2>/dev/null | grep -q "(0): 1" &&
 run bin/eap-prune --scores "$T/gpt_neox-eap.h5" --topn 3 -o "$T/n3.h5" --dot "$T/n3.dot"
 [ "$rc" -eq 0 ] && ! grep -q '"a0.h[01]" -> "m0"' "$T/n3.dot" && ok || bad "neox prune"
 
+# a Hugging Face cache folder (refs/main names the snapshot) works for every
+# tool that takes --model, and the provenance hash is the snapshot's weights'
+c="$T/hub/models--org--llama"
+mkdir -p "$c/refs" "$c/snapshots/0123abcd"
+printf '0123abcd\n' > "$c/refs/main"
+cp "$T/llama/config.json" "$T/llama/model.safetensors" "$T/llama/vocab.txt" "$c/snapshots/0123abcd/"
+run bin/eap-score --model "$c" --pairs "$T/pairs.csv" --method eap --metric prob_diff -o "$T/hub.h5"
+want=$(sha256sum "$T/llama/model.safetensors" | cut -d' ' -f1)
+[ "$rc" -eq 0 ] && h5dump -a /model_sha256 "$T/hub.h5" 2>/dev/null | grep -q "\"$want\"" &&
+	ok || bad "eap-score on a cache folder: rc $rc, $(cat "$tmp/err")"
+run bin/eap-eval --model "$c" --pairs "$T/pairs.csv" --metric prob_diff --circuit "$T/llama-c.h5" -o "$T/hub.csv"
+[ "$rc" -eq 0 ] && cmp -s "$T/hub.csv" "$T/llama-curve.csv" && ok || bad "eap-eval on a cache folder"
+
 # bad folders: one line naming the file, exit 1, nothing written
 mkdir -p "$T/bad1" "$T/bad2" "$T/bad3"
 printf '{"model_type": "bert"}\n' > "$T/bad1/config.json"
