@@ -90,6 +90,7 @@ int main(int argc, char **argv)
 		{ "tokens", required_argument, NULL, 'p' },
 		{ "steps", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "contract", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	int32_t *tok, *corr, *len, *ans, *foil;
 	double rate, t0, t, fl;
-	int o;
+	int o, contract = -1; /* -1 auto (eap-score's rule), 0 full, 1 layer */
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -113,8 +114,9 @@ int main(int argc, char **argv)
 		case 'p': P = strtoul(optarg, NULL, 10); break;
 		case 's': steps = strtoul(optarg, NULL, 10); break;
 		case 't': threads = strtoul(optarg, NULL, 10); break;
+		case 'c': contract = !strcmp(optarg, "layer") ? 1 : !strcmp(optarg, "full") ? 0 : -1; break;
 		case 'h':
-			printf("Usage: eap-bigbench --model DIR [--prompts N] [--batch B] [--tokens P] [--steps M] [--threads T]\n"
+			printf("Usage: eap-bigbench --model DIR [--prompts N] [--batch B] [--tokens P] [--steps M] [--threads T] [--contract auto|full|layer]\n"
 			       "EAP-IG seconds per prompt vs its FLOP bound, and peak RSS.\n");
 			return 0;
 		default: return 2;
@@ -132,7 +134,8 @@ int main(int argc, char **argv)
 				  m.cfg.arch.parallel, &err) < 0 ||
 	    eap_run_init(&run, &m, &g, B, P, &err) < 0 ||
 	    eap_score_acc_init(&acc, &g, &err) < 0 ||
-	    (g.n_bwd * B * P * m.cfg.d_model * sizeof(float) > ((size_t)256 << 20) &&
+	    ((contract < 0 ? g.n_bwd * B * P * m.cfg.d_model * sizeof(float) >
+				     ((size_t)256 << 20) : contract) &&
 	     eap_run_per_layer(&run, &err) < 0)) {
 		fprintf(stderr, "eap-bigbench: %s\n", err.msg);
 		return 1;
