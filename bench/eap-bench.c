@@ -41,6 +41,7 @@
 
 #include "eap/attrib.h"
 #include "eap/circuit.h"
+#include "eap/cost.h"
 #include "eap/graph.h"
 #include "eap/linalg.h"
 #include "eap/model.h"
@@ -191,54 +192,23 @@ static double forward_flops(const struct eap_config *c, size_t nb, size_t np)
 	       (double)nb * 2.0 * d * (double)c->n_vocab;
 }
 
-/* FLOPs of one full layer for one row of np positions. */
-static double layer_row_flops(const struct eap_config *c, size_t np)
-{
-	double d = (double)c->d_model, dm = (double)c->d_mlp;
-
-	return 2 * d * 3 * d + 2 * d * d + 4 * d * dm + 4.0 * (double)np * d;
-}
-
 /*
  * FLOPs exact patching needs for the edges of mask on nb rows of np
- * positions: per backward input v with E edges, E + 1 copies of what
- * follows v (in v's layer: one head's q, k or v, its attention and its
- * W_O rows, then the MLP; or the MLP; or only the logits), plus the
- * clean and corrupted forwards.  *edges gets the number of edges.
+ * positions (eap_cost_add: per backward input E + 1 copies of what
+ * follows it, plus the clean and corrupted forwards).  *edges gets the
+ * number of edges.
  */
 static double exact_flops(const struct eap_config *c, const struct eap_graph *g,
 			  const uint8_t *mask, size_t nb, size_t np,
 			  size_t *edges)
 {
-	double d = (double)c->d_model, dm = (double)c->d_mlp, dh = (double)c->d_head;
-	double rows = (double)(nb * np), logits = (double)nb * 2 * d * (double)c->n_vocab;
-	double total = 2 * forward_flops(c, nb, np);
+	struct eap_cost cost = { 0 };
 
 	*edges = 0;
-	for (size_t v = 0; v < g->n_bwd; v++) {
-		size_t E = 0, l, h;
-		enum eap_bwd_kind kind;
-		double per;
-
-		for (size_t u = 0; u < g->n_fwd; u++)
-			E += mask[u * g->n_bwd + v];
-		if (!E)
-			continue;
-		*edges += E;
-		eap_graph_bwd_info(g, v, &l, &kind, &h);
-		if (kind == EAP_BWD_LOGITS) {
-			per = logits;
-		} else {
-			per = rows * 4 * d * dm;
-			if (kind != EAP_BWD_MLP)
-				per += rows * (2 * d * dh + 4.0 * (double)np * dh +
-					       2 * dh * d);
-			per += rows * (double)(c->n_layer - 1 - l) *
-			       layer_row_flops(c, np) + logits;
-		}
-		total += (double)(E + 1) * per;
-	}
-	return total;
+	for (size_t i = 0; i < g->n_fwd * g->n_bwd; i++)
+		*edges += mask[i];
+	eap_cost_add(&cost, c, g, EAP_METHOD_EXACT, 0, mask, nb, np);
+	return cost.flops;
 }
 
 /*
