@@ -5,12 +5,16 @@
 #       and Spearman of the edge scores with exact patching's (eap-compare),
 #       and the cost: forward and backward passes and GFLOP per example
 #       (counted) and CPU and wall-clock seconds per example (measured)
-#   FIGURES/<model>/methods.{png,pdf}  the same as four panels
+#       and the stability: the mean pairwise Jaccard of BOOTSTRAP
+#       resamples' circuits at the smallest F >= 0.8 size (the runs of
+#       experiments/stability.mk, for every method but exact patching)
+#   FIGURES/<model>/methods.{png,pdf}  the same as five panels
 # The cost is measured by its own scoring run, cost-<stem>.csv (eap-score
 # --cost), on the first COST_N training pairs with one BLAS thread, so
 # that every method is timed on the same examples and the same footing.
 METHODS_FIG ?= eap eap-ig eap-ig-act relp eap-gp exact
 COST_N      ?= 20
+METHODS_FIG_STAB = $(filter-out exact,$(METHODS_FIG))
 
 # the methods that the Makefile and compare.mk do not define already
 METHODS_FIG_NEW := $(filter-out $(METHODS) exact $(IG_VARIANTS),$(METHODS_FIG))
@@ -39,9 +43,9 @@ methods_five = $(1) $(2) $(R)/$(1)/summary-$(call stem_of,$(1),$(2)).csv \
 METHODS_INPUTS := $(foreach t,$(TASKS),$(foreach v,$(METHODS_FIG),$(call methods_five,$(t),$(v))))
 
 METHODS_TABLE := $(R)/methods.csv $(R)/methods.md
-$(METHODS_TABLE) &: plots/methods.awk $(filter %.csv,$(METHODS_INPUTS))
+$(METHODS_TABLE) &: plots/methods.awk $(filter %.csv,$(METHODS_INPUTS)) $(R)/methods-stability.csv
 	@mkdir -p $(@D)
-	awk -v OUT=$(R)/methods -f plots/methods.awk $(METHODS_INPUTS)
+	awk -v OUT=$(R)/methods -v STAB=$(R)/methods-stability.csv -f plots/methods.awk $(METHODS_INPUTS)
 
 FIG_METHODS := $(FIGURES)/$(MODEL_NAME)/methods.png $(FIGURES)/$(MODEL_NAME)/methods.pdf
 .PHONY: fig-methods

@@ -42,19 +42,29 @@ $(call stab_files,$(1),$(call variant_stem,$(2),$(1))) &: $(call score_deps,$(1)
 	  --bootstrap-csv $(R)/$(1)/bootstrap-$(call variant_stem,$(2),$(1)).csv \
 	  -o $(R)/$(1)/stability-$(call variant_stem,$(2),$(1)).h5
 endef
-$(foreach t,$(TASKS),$(foreach v,$(STABILITY_METHODS),$(eval $(call stability_rules,$(t),$(v)))))
+# (also for the methods `make fig-methods` compares, experiments/methods.mk)
+$(foreach t,$(TASKS),$(foreach v,$(sort $(STABILITY_METHODS) $(METHODS_FIG_STAB)),\
+  $(eval $(call stability_rules,$(t),$(v)))))
 
-# "task variant check bootstrap curve" quintuples for plots/stability.awk
-stab_args = $(foreach t,$(TASKS),$(foreach v,$(STABILITY_METHODS),$(t) $(v) \
+# "task variant check bootstrap curve" quintuples for plots/stability.awk,
+# of the methods $(1)
+stab_args = $(foreach t,$(TASKS),$(foreach v,$(1),$(t) $(v) \
   $(addprefix $(R)/$(t)/,check-$(call variant_stem,$(v),$(t)).csv bootstrap-$(call variant_stem,$(v),$(t)).csv \
   curve-$(call variant_stem,$(v),$(t)).csv)))
 STABILITY_TABLES := $(R)/stability.csv $(R)/stability.md
 tables: $(STABILITY_TABLES)
-$(STABILITY_TABLES) &: plots/stability.awk $(filter %.csv,$(stab_args))
+$(STABILITY_TABLES) &: plots/stability.awk $(filter %.csv,$(call stab_args,$(STABILITY_METHODS)))
 	@mkdir -p $(@D)
-	awk -f plots/stability.awk -v csv=$(R)/stability.csv.tmp -v md=$(R)/stability.md.tmp $(stab_args)
+	awk -f plots/stability.awk -v csv=$(R)/stability.csv.tmp -v md=$(R)/stability.md.tmp \
+	  $(call stab_args,$(STABILITY_METHODS))
 	mv $(R)/stability.csv.tmp $(R)/stability.csv
 	mv $(R)/stability.md.tmp $(R)/stability.md
+
+# fig-methods' stability axis: the same table for METHODS_FIG_STAB
+$(R)/methods-stability.csv: plots/stability.awk $(filter %.csv,$(call stab_args,$(METHODS_FIG_STAB)))
+	@mkdir -p $(@D)
+	awk -f plots/stability.awk -v csv=$@.tmp -v md=/dev/null $(call stab_args,$(METHODS_FIG_STAB))
+	mv $@.tmp $@
 
 FIG_STABILITY := $(FIGURES)/$(MODEL_NAME)/stability.png $(FIGURES)/$(MODEL_NAME)/stability.pdf
 .PHONY: fig-stability
