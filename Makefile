@@ -297,11 +297,11 @@ include $(filter-out experiments/tasks.mk,$(wildcard experiments/*.mk))
 include $(wildcard tests/*.mk)
 
 # ---- benchmarks (not part of check) ------------------------------------------
-bin/eap-bench: bench/eap-bench.c libeap.a $(HDRS)
+bin/eap-bench: bench/eap-bench.c bench/bench.h libeap.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
 
-bin/eap-bigbench: bench/eap-bigbench.c libeap.a $(HDRS)
+bin/eap-bigbench: bench/eap-bigbench.c bench/bench.h libeap.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EAP_CPPFLAGS) $(CPPFLAGS) $(EAP_CFLAGS) $(CFLAGS) $< libeap.a -o $@ $(LDFLAGS) $(EAP_LDLIBS) $(LDLIBS)
 

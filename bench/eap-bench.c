@@ -48,13 +48,7 @@
 #include "eap/rng.h"
 #include "eap/train.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench.h"
 
 static void fill(float *x, size_t n, float scale, uint64_t *s)
 {
@@ -111,34 +105,6 @@ struct row {
 	double seconds, bound, ratio;
 	char note[256];
 };
-
-/*
- * sgemm GFLOP/s on an (M,K) x (K,N) product, best of reps after a warm-up:
- * the rate the FLOP bounds are computed at.
- */
-static double sgemm_rate(size_t M, size_t N, size_t K, int reps)
-{
-	float *A = malloc(M * K * sizeof(float)), *B = malloc(K * N * sizeof(float));
-	float *C = malloc(M * N * sizeof(float));
-	uint64_t s = 1;
-	double best = 1e30;
-
-	fill(A, M * K, 1.0f, &s);
-	fill(B, K * N, 1.0f, &s);
-	eap_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
-	for (int r = 0; r < reps; r++) {
-		double t = now();
-
-		eap_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
-		t = now() - t;
-		if (t < best)
-			best = t;
-	}
-	free(A);
-	free(B);
-	free(C);
-	return 2.0 * (double)M * (double)N * (double)K / best / 1e9;
-}
 
 /*
  * Run the PyTorch baseline `cmd --threads N` and read its `seconds=S` line.

@@ -22,38 +22,7 @@
 #include "eap/linalg.h"
 #include "eap/model.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* GFLOP/s of (M, K) x (K, N), best of reps. */
-static double sgemm_rate(size_t M, size_t N, size_t K, int reps)
-{
-	float *a = malloc(M * K * sizeof(float)), *b = malloc(K * N * sizeof(float));
-	float *c = malloc(M * N * sizeof(float));
-	double best = 1e30;
-
-	for (size_t i = 0; i < M * K; i++)
-		a[i] = (float)(i % 13) * 0.01f;
-	for (size_t i = 0; i < K * N; i++)
-		b[i] = (float)(i % 7) * 0.01f;
-	for (int r = 0; r < reps; r++) {
-		double t = now();
-
-		eap_sgemm(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
-		t = now() - t;
-		if (t < best)
-			best = t;
-	}
-	free(a);
-	free(b);
-	free(c);
-	return 2.0 * (double)M * (double)N * (double)K / best / 1e9;
-}
+#include "bench.h"
 
 /*
  * FLOPs EAP-IG needs on nb rows of np tokens with m steps: one clean and
