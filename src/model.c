@@ -39,29 +39,6 @@ void eap_config_normalize(struct eap_config *c)
 	c->ln_eps = c->arch.norm_eps;
 }
 
-int eap_arch_check_gpt2(const struct eap_config *cfg, const char *what,
-			struct eap_err *err)
-{
-	struct eap_config c = *cfg;
-	struct eap_arch g;
-
-	eap_config_normalize(&c);
-	eap_arch_gpt2(&g);
-	if (c.arch.norm == g.norm && c.arch.attn_pre_norm && c.arch.mlp_pre_norm &&
-	    !c.arch.attn_post_norm && !c.arch.mlp_post_norm && !c.arch.parallel &&
-	    !c.arch.qk_norm && !c.arch.gated && c.arch.act == g.act &&
-	    c.arch.qkv_bias && c.arch.o_bias && c.arch.mlp_bias &&
-	    c.arch.learned_pos && !c.arch.rope.dim && !c.arch.attn_softcap &&
-	    !c.arch.logit_softcap && !c.arch.window &&
-	    c.arch.embed_scale == 1.0f && c.n_kv_head == c.n_head &&
-	    c.d_head * c.n_head == c.d_model &&
-	    c.arch.attn_scale == 1.0f / sqrtf((float)c.d_head))
-		return 0;
-	return eap_err_set(err, EAP_EINVAL,
-			   "%s of %s models is not implemented yet (the gradient methods run; see the README, Model families)",
-			   what, c.arch.family);
-}
-
 void eap_config_gpt2(struct eap_config *c, size_t n_layer, size_t n_head,
 		     size_t d_model, size_t n_ctx, size_t n_vocab)
 {

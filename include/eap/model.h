@@ -212,14 +212,6 @@ size_t eap_model_params(const struct eap_config *cfg, struct eap_param *out,
 int eap_config_load(struct eap_config *cfg, const char *path,
 		    struct eap_err *err);
 
-/*
- * 0 if cfg is a GPT-2 architecture (what attribution and training support
- * so far); else an error "<what> of <family> models is not implemented
- * yet".
- */
-int eap_arch_check_gpt2(const struct eap_config *cfg, const char *what,
-			struct eap_err *err);
-
 /* Fill what a hand-built config leaves out: no family means GPT-2's
  * architecture; n_kv_head, d_head and the attention scale from the rest. */
 void eap_config_normalize(struct eap_config *cfg);
