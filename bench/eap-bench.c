@@ -58,48 +58,6 @@ static void fill(float *x, size_t n, float scale, uint64_t *s)
 	}
 }
 
-/* CPU seconds of the process (all threads). */
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/*
- * sgemm GFLOP per CPU second on one BLAS thread, best of reps: with
- * CPU seconds on both sides a ratio stays meaningful when other jobs
- * share the cores (wall-clock ratios then are not).
- */
-static double sgemm_cpu_rate(size_t M, size_t N, size_t K, int reps)
-{
-	float *A = calloc(M * K, sizeof(float)), *B = calloc(K * N, sizeof(float));
-	float *C = malloc(M * N * sizeof(float));
-	int threads = eap_blas_threads_get();
-	double best = 1e30;
-
-	for (size_t i = 0; i < M * K; i++)
-		A[i] = (float)(i % 7) * 0.1f;
-	for (size_t i = 0; i < K * N; i++)
-		B[i] = (float)(i % 5) * 0.1f;
-	eap_blas_threads(1);
-	eap_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
-	for (int r = 0; r < reps; r++) {
-		double t = cpu_now();
-
-		eap_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
-		t = cpu_now() - t;
-		if (t < best)
-			best = t;
-	}
-	eap_blas_threads(threads);
-	free(A);
-	free(B);
-	free(C);
-	return 2.0 * (double)M * (double)N * (double)K / best / 1e9;
-}
-
 struct row {
 	const char *name;
 	double seconds, bound, ratio;
