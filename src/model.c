@@ -542,6 +542,20 @@ static long row_layer(const struct eap_wstream *s, size_t i)
 	return (long)((off - s->base) / s->per_layer);
 }
 
+/* Values first..first+n-1 of tensor t, read into v: all finite, or the
+ * error naming the file, the tensor and the first bad element. */
+static int check_finite(const struct eap_safetensors *st,
+			const struct eap_st_tensor *t, size_t first,
+			const float *v, size_t n, struct eap_err *err)
+{
+	for (size_t e = 0; e < n; e++)
+		if (!isfinite(v[e]))
+			return eap_err_set(err, EAP_EFORMAT,
+					   "%s: tensor \"%s\" has a non-finite value at element %zu",
+					   st->path, t->name, first + e);
+	return 0;
+}
+
 /* Convert table row i from the file into canon (where its offset is). */
 static int stream_row(const struct eap_model *m, size_t i, float *canon,
 		      float *tmp, struct eap_err *err)
@@ -560,13 +574,9 @@ static int stream_row(const struct eap_model *m, size_t i, float *canon,
 		size_t r1 = r - r0 < step ? r : r0 + step;
 
 		if ((rc = eap_safetensors_read_f32_range(st, t, r0 * c, tmp,
-							 (r1 - r0) * c, err)))
+							 (r1 - r0) * c, err)) ||
+		    (rc = check_finite(st, t, r0 * c, tmp, (r1 - r0) * c, err)))
 			return rc;
-		for (size_t e = 0; e < (r1 - r0) * c; e++)
-			if (!isfinite(tmp[e]))
-				return eap_err_set(err, EAP_EFORMAT,
-						   "%s: tensor \"%s\" has a non-finite value at element %zu",
-						   st->path, t->name, r0 * c + e);
 		transfer_rows(m, p, canon, tmp, r0, r1, 1);
 	}
 	eap_safetensors_drop(st, t);
@@ -698,12 +708,7 @@ static int stream_wte_row(const struct eap_model *m, size_t t, float *dst,
 	    (rc = eap_safetensors_read_f32_range(st, s->t[i], t * d, dst, d,
 						 err)))
 		return rc;
-	for (size_t j = 0; j < d; j++)
-		if (!isfinite(dst[j]))
-			return eap_err_set(err, EAP_EFORMAT,
-					   "%s: tensor \"%s\" has a non-finite value at element %zu",
-					   st->path, s->t[i]->name, t * d + j);
-	return 0;
+	return check_finite(st, s->t[i], t * d, dst, d, err);
 }
 
 static void stream_release(struct eap_wstream *s)
@@ -962,15 +967,9 @@ int eap_model_load_as(struct eap_model *m, const char *dir_in,
 		const struct eap_st_tensor *t = ckpt_find(&k, p->name, &shard);
 
 		if ((rc = eap_safetensors_read_f32(&k.st[shard], t, tmp,
-						   p->numel, err)))
+						   p->numel, err)) ||
+		    (rc = check_finite(&k.st[shard], t, 0, tmp, p->numel, err)))
 			goto fail;
-		for (size_t e = 0; e < p->numel; e++)
-			if (!isfinite(tmp[e])) {
-				rc = eap_err_set(err, EAP_EFORMAT,
-						 "%s: tensor \"%s\" has a non-finite value at element %zu",
-						 k.st[shard].path, t->name, e);
-				goto fail;
-			}
 		transfer(m, p, m->params + p->offset, tmp, 1);
 	}
 	m->dir = strdup(dir);
