@@ -165,7 +165,13 @@ tool-tests: all fixtures
 # split, evaluation on the held-out test split.
 MODEL_NAME := $(notdir $(patsubst %/,%,$(MODEL)))
 R          := $(RESULTS)/$(MODEL_NAME)
-MODEL_DEPS := $(MODEL)/model.safetensors $(MODEL)/config.json
+# The folder of config.json and the weights: MODEL, or for a Hugging Face
+# cache folder (models--<org>--<name>) the snapshot its refs/main names, as
+# the tools resolve it.  The weights are model.safetensors or the shards and
+# their index, whichever the folder holds (model.safetensors when it holds
+# none yet: a seed organism's rule makes it).
+MODEL_SNAP := $(if $(wildcard $(MODEL)/config.json),$(MODEL),$(if $(wildcard $(MODEL)/refs/main),$(MODEL)/snapshots/$(shell cat '$(MODEL)/refs/main'),$(MODEL)))
+MODEL_DEPS := $(or $(wildcard $(MODEL_SNAP)/*.safetensors $(MODEL_SNAP)/model.safetensors.index.json),$(MODEL_SNAP)/model.safetensors) $(MODEL_SNAP)/config.json
 
 # experiments/tasks.mk configures the tasks; the other experiments/*.mk
 # add figure targets over the artifacts defined below.

@@ -31,7 +31,7 @@ MANUAL_NO_MLP_ioi := --no-mlp
 
 # $(1) task
 define manual_task_rules
-$(R)/$(1)/manual.h5: $(MANUAL_DIR)/$(call paper_task,$(1)).json $(MODEL)/config.json bin/eap-prune
+$(R)/$(1)/manual.h5: $(MANUAL_DIR)/$(call paper_task,$(1)).json $(MODEL_SNAP)/config.json bin/eap-prune
 	@mkdir -p $$(@D)
 	bin/eap-prune --from-json $$< --model $(MODEL) --as-is -o $$@
 $(R)/$(1)/manual-faith.csv: $(R)/$(1)/manual.h5 $(R)/$(1)/pairs-test.csv $(MODEL_DEPS) bin/eap-eval

@@ -18,12 +18,12 @@ METRIC_hypernymy    := prob_diff
 # whose ids are its own).  Default: paper when MODEL holds a BPE tokenizer
 # (tokenizer.json, vocab.json + merges.txt or encoder.json + vocab.bpe),
 # tasks otherwise (the organism's vocab.txt).
-PAIRS_FROM ?= $(if $(wildcard $(MODEL)/vocab.json $(MODEL)/encoder.json $(MODEL)/tokenizer.json),paper,tasks)
-MODEL_IS_NEOX := $(shell grep -qE '"model_type" *: *"gpt_neox"' '$(MODEL)/config.json' 2>/dev/null && echo yes)
+PAIRS_FROM ?= $(if $(wildcard $(MODEL_SNAP)/vocab.json $(MODEL_SNAP)/encoder.json $(MODEL_SNAP)/tokenizer.json),paper,tasks)
+MODEL_IS_NEOX := $(shell grep -qE '"model_type" *: *"gpt_neox"' '$(MODEL_SNAP)/config.json' 2>/dev/null && echo yes)
 # $(1) paper task: its CSV for this model, and --ids-from when the CSV's ids
 # are GPT-2's but the model's tokenizer is another
 paper_csv = data/paper/$(1)/$(if $(and $(MODEL_IS_NEOX),$(wildcard data/paper/$(1)/pythia.csv)),pythia,gpt2).csv
-paper_ids_from = $(if $(filter %/gpt2.csv,$(call paper_csv,$(1))),$(if $(wildcard $(MODEL)/vocab.json $(MODEL)/encoder.json),,--ids-from data/tokenizers/gpt2))
+paper_ids_from = $(if $(filter %/gpt2.csv,$(call paper_csv,$(1))),$(if $(wildcard $(MODEL_SNAP)/vocab.json $(MODEL_SNAP)/encoder.json),,--ids-from data/tokenizers/gpt2))
 ifeq ($(filter tasks paper,$(PAIRS_FROM)),)
 $(error PAIRS_FROM must be tasks or paper, not '$(PAIRS_FROM)')
 endif
@@ -66,7 +66,7 @@ endef
 #   Pythia-2.8B  32 layers, 32 heads, width 2560  data/paper/results/pareto-big/pythia-2.8B
 # Default: yes for paper pairs on a model of one of these shapes.
 # $(1) layers, $(2) heads, $(3) width: yes if MODEL/config.json says so
-model_shape_is = $(shell f='$(MODEL)/config.json'; [ -f "$$f" ] && c=$$(tr -d ' \t\r\n' < "$$f") && \
+model_shape_is = $(shell f='$(MODEL_SNAP)/config.json'; [ -f "$$f" ] && c=$$(tr -d ' \t\r\n' < "$$f") && \
   for p in '"(n_layer|num_hidden_layers)":$(1)' '"(n_head|num_attention_heads)":$(2)' '"(n_embd|hidden_size)":$(3)'; do \
     echo "$$c" | grep -qE "$$p[,}]" || exit 0; done && echo yes)
 PAPER_SHAPE := $(if $(call model_shape_is,12,12,768),gpt2-small,$(if $(call model_shape_is,48,25,1600),gpt2-xl,$(if $(call model_shape_is,32,32,2560),pythia-2.8B)))

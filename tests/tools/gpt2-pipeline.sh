@@ -161,4 +161,24 @@ F=$T/plots-paper/gpt2/faithfulness
 # the overlay adds points and key entries to the same curves
 [ "$(cat "$F.png" | wc -c)" -gt "$(cat "$T/plots/gpt2/faithfulness.png" | wc -c)" ] &&
 	ok || bad "overlay figure is not larger than the plain one"
+# ---- a Hugging Face cache folder of a sharded model ----
+# MODEL=models--org--name: make reads config.json, the tokenizer and the
+# weights' dates from the snapshot refs/main names, and depends on the
+# shards and their index (there is no model.safetensors to wait for)
+H=$T/models--org--tiny
+S=$H/snapshots/0123abc
+mkdir -p "$S" "$H/refs" && echo 0123abc >"$H/refs/main"
+for f in config.json encoder.json vocab.bpe; do ln -s "$M/$f" "$S/$f"; done
+for f in model-00001-of-00002.safetensors model-00002-of-00002.safetensors model.safetensors.index.json; do
+	: >"$S/$f"
+done
+deps=$(make_var MODEL_DEPS MODEL=$H)
+[ "$deps" = "$S/model-00001-of-00002.safetensors $S/model-00002-of-00002.safetensors $S/model.safetensors.index.json $S/config.json" ] &&
+	ok || bad "cache folder: MODEL_DEPS is '$deps'"
+run_make -n fig-faithfulness MODEL=$H >"$T/log" 2>&1 && ok || bad "cache folder: make -n: $(tail -1 "$T/log")"
+[ "$(make_var PAIRS_FROM MODEL=$H)" = paper ] && ok || bad "cache folder: the snapshot's BPE tokenizer not seen"
+[ "$(make_var PAPER_SHAPE MODEL=$H)" = "" ] && ok || bad "cache folder: tiny model taken for a paper shape"
+run_make "$T/results/models--org--tiny/capital/pairs-train.csv" MODEL=$H TASKS=capital >"$T/log" 2>&1 &&
+	cmp -s "$T/results/models--org--tiny/capital/pairs-train.csv" "$R/capital/pairs-train.csv" &&
+	ok || bad "cache folder: pairs differ from the plain folder's: $(tail -1 "$T/log")"
 finish
