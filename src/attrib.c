@@ -679,6 +679,17 @@ static void qk_norm_backward(const struct eap_run *r, size_t l, int kind,
 
 static void dy_rows(struct eap_run *r, const struct eap_batch *bt);
 
+/*
+ * Per layer, every backward contracts with dY as it goes, so dY must be
+ * there before the first one: made from y_clean and y_corr unless it was
+ * given (then ldy points at it, not at y_cur).
+ */
+static void dy_first(struct eap_run *r, const struct eap_batch *bt)
+{
+	if (r->per_layer && r->ldy == r->y_cur)
+		dy_rows(r, bt);
+}
+
 /* Where backward input v's gradient is in grad: per layer, its slot. */
 static size_t grad_slot(const struct eap_run *r, size_t v)
 {
@@ -688,15 +699,18 @@ static size_t grad_slot(const struct eap_run *r, size_t v)
 /*
  * Per-layer contraction: lsum[u][v0 + j] += dY_u . grad slot j over the
  * n0 rows, for the first n_up forward nodes u (those before the inputs
- * v0..v0 + nv - 1; the rest have no edge into them).
+ * v0..v0 + nv - 1; the rest have no edge into them).  A backward of
+ * weight alpha 0 (EAP-GP's path step) adds nothing and is skipped.
  */
-static void contract_layer(struct eap_run *r, size_t n0, size_t v0,
-			   size_t nv, size_t n_up)
+static void contract_layer(struct eap_run *r, float alpha, size_t n0,
+			   size_t v0, size_t nv, size_t n_up)
 {
 	const struct eap_graph *g = r->graph;
 	size_t K = n0 * r->model->cfg.d_model;
 	size_t ns = r->node_stride ? r->node_stride : K;
 
+	if (alpha == 0.0f)
+		return;
 	eap_sgemm(0, 1, n_up, nv, K, 1.0f, r->ldy, ns, r->grad, ns, 0.0f,
 		  r->ltile, nv);
 	for (size_t u = 0; u < n_up; u++)
@@ -795,7 +809,8 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		axpy(r->grad + grad_slot(r, eap_bwd_logits(g)) * ns, alpha,
 		     dres + k * n0 * d, n0 * d);
 	if (r->per_layer) /* logits read every forward node */
-		contract_layer(r, n0, eap_bwd_logits(g), 1, g->n_fwd);
+		contract_layer(r, alpha, n0, eap_bwd_logits(g), 1,
+			       g->n_fwd);
 
 	for (size_t l = c->n_layer; l-- > 0;) {
 		const struct eap_layer *W = eap_model_layer(m, l);
@@ -830,8 +845,8 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 				axpy(dres, 1.0f, v.dpar, n * d);
 			eap_model_layer_put(m, W);
 			if (r->per_layer)
-				contract_layer(r, n0, vm - 3 * H, 3 * H + 1,
-					       eap_fwd_mlp(g, l));
+				contract_layer(r, alpha, n0, vm - 3 * H,
+					       3 * H + 1, eap_fwd_mlp(g, l));
 			continue;
 		}
 
@@ -928,7 +943,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 		/* the layer's inputs read the nodes before them (and its own
 		 * heads, the MLP): their scores now, then grad is reused */
 		if (r->per_layer)
-			contract_layer(r, n0, vm - 3 * H, 3 * H + 1,
+			contract_layer(r, alpha, n0, vm - 3 * H, 3 * H + 1,
 				       eap_fwd_mlp(g, l));
 	}
 	return eap_model_status(m, err);
@@ -2652,9 +2667,7 @@ static int ig_rows(struct eap_run *r, const struct eap_batch *bt,
 				r->metric_corr[b] = row_metric(r, bt, metric, b,
 							       r->fwd.logits + b * V,
 							       NULL);
-			/* per layer: dY before the first backward */
-			if (r->per_layer && r->ldy == r->y_cur)
-				dy_rows(r, bt);
+			dy_first(r, bt);
 		}
 		rc = backward(r, bt, metric, 1.0f / (float)steps, s, NULL, -1, 0,
 			      err);
@@ -2703,6 +2716,7 @@ static int gp_rows(struct eap_run *r, const struct eap_batch *bt,
 						       target + b * V, NULL);
 		}
 		memcpy(e, r->fwd.layers[0].x_in, nd * sizeof(float));
+		dy_first(r, bt);
 	}
 	views_size(r, &v);
 	for (int k = 0; k < steps && !rc; k++) {
@@ -2768,23 +2782,18 @@ static int grad_rows(struct eap_run *r, const struct eap_batch *bt,
 
 	for (size_t v = 0; v < (r->per_layer ? 3 * g->n_head + 1 : g->n_bwd); v++)
 		memset(r->grad + v * ns, 0, nd * sizeof(float));
-	if (r->per_layer && method != EAP_METHOD_EAP &&
-	    method != EAP_METHOD_EAP_IG)
-		return eap_err_set(err, EAP_EINVAL,
-				   "per-layer contraction runs eap and eap-ig only, not %s",
-				   eap_method_name(method));
+	/* EAP-IG and EAP-GP run their own clean and corrupted forwards */
+	if (method != EAP_METHOD_EAP_IG && method != EAP_METHOD_EAP_GP) {
+		if ((rc = baselines(r, bt, metric, 0, err)))
+			return rc;
+		dy_first(r, bt);
+	}
 	switch (method) {
 	case EAP_METHOD_EAP:
-		rc = baselines(r, bt, metric, 0, err);
-		if (!rc && r->per_layer && r->ldy == r->y_cur)
-			dy_rows(r, bt);
-		if (!rc)
-			rc = eap_run_backward(r, bt, metric, 1.0f, NULL, err);
+		rc = eap_run_backward(r, bt, metric, 1.0f, NULL, err);
 		break;
 	case EAP_METHOD_CLEAN_CORRUPTED:
-		rc = baselines(r, bt, metric, 0, err);
-		if (!rc)
-			rc = eap_run_backward(r, bt, metric, 0.5f, NULL, err);
+		rc = eap_run_backward(r, bt, metric, 0.5f, NULL, err);
 		if (!rc)
 			rc = eap_run_nodes(r, bt->corrupted, NULL, bt->lengths,
 					   nb, np, NULL, err);
@@ -2795,15 +2804,11 @@ static int grad_rows(struct eap_run *r, const struct eap_batch *bt,
 		rc = ig_rows(r, bt, metric, steps, err);
 		break;
 	case EAP_METHOD_EAP_IG_ACT:
-		rc = baselines(r, bt, metric, 0, err);
-		if (!rc)
-			rc = score_ig_act(r, bt, metric, steps, err);
+		rc = score_ig_act(r, bt, metric, steps, err);
 		break;
 	case EAP_METHOD_RELP:
-		rc = baselines(r, bt, metric, 0, err);
 		r->lrp = 1;
-		if (!rc)
-			rc = eap_run_backward(r, bt, metric, 1.0f, NULL, err);
+		rc = eap_run_backward(r, bt, metric, 1.0f, NULL, err);
 		r->lrp = 0;
 		break;
 	case EAP_METHOD_EAP_GP:
@@ -2996,8 +3001,9 @@ int eap_run_score(struct eap_run *r, const struct eap_batch *bt,
 	rc = grad_lanes(r, bt, method, metric, steps, dy, err);
 	if (rc)
 		return rc;
-	if (r->per_layer) /* the lanes contracted as they went */
-		for (size_t k = 0; k < r->n_lanes; k++)
+	if (r->per_layer) /* the lanes contracted as they went: those that
+			     ran (a short batch leaves the last ones idle) */
+		for (size_t k = 0; k < r->n_lanes && k < nb; k++)
 			for (size_t i = 0; i < r->graph->n_fwd * r->graph->n_bwd; i++)
 				acc->sum[i] += r->lanes[k].lsum[i];
 	else

@@ -1399,26 +1399,77 @@ START_TEST(test_stream_changed_file)
 END_TEST
 
 /*
+ * Score the batches bt[0..nbt-1] with meth on the full run and on the
+ * per-layer one pl (dY computed, or given: the full run's, copied to dy):
+ * the largest score difference over the largest score.
+ */
+static double per_layer_diff(struct eap_run *full, struct eap_run *pl,
+			     const struct eap_batch *bt, size_t nbt,
+			     enum eap_method meth, int given, float *dy)
+{
+	const struct eap_graph *g = full->graph;
+	size_t E = g->n_fwd * g->n_bwd, d = full->model->cfg.d_model;
+	struct eap_score_acc a, b;
+	struct eap_err err = { 0 };
+	double w = 0.0, mx = 0.0;
+
+	ck_assert_int_eq(eap_score_acc_init(&a, g, &err), 0);
+	ck_assert_int_eq(eap_score_acc_init(&b, g, &err), 0);
+	for (size_t i = 0; i < nbt; i++) {
+		size_t nd = g->n_fwd * bt[i].nb * bt[i].np * d;
+
+		ck_assert_int_eq(eap_run_score(full, &bt[i], meth,
+					       EAP_METRIC_LOGIT_DIFF, 2, NULL,
+					       NULL, &a, &err), 0);
+		/* pl makes its own dY (or reads dy) before its backwards */
+		memcpy(dy, full->y_cur, nd * sizeof(float));
+		for (size_t j = 0; j < nd; j++)
+			pl->y_cur[j] = 1.0f;
+		ck_assert_msg(eap_run_score(pl, &bt[i], meth, EAP_METRIC_LOGIT_DIFF,
+					    2, given ? dy : NULL, NULL, &b,
+					    &err) == 0, "%s", err.msg);
+	}
+	ck_assert_uint_eq(a.n_examples, b.n_examples);
+	for (size_t e = 0; e < E; e++)
+		if (g->edge_mask[e]) {
+			w = fmax(w, fabs(a.sum[e] - b.sum[e]));
+			mx = fmax(mx, fabs(a.sum[e]));
+		}
+	ck_assert(mx > 0);
+	eap_score_acc_release(&a);
+	eap_score_acc_release(&b);
+	return w / mx;
+}
+
+/*
  * Per-layer contraction (eap_run_per_layer: each layer's gradients
  * contracted with dY as the backward reaches it, grad holding one
  * layer's inputs) gives the scores of the full contraction up to float
- * summation order: EAP and EAP-IG, dY computed or given, 2 lanes.
+ * summation order: every gradient method (one backward, two, IG's step
+ * chunks, EAP-GP's path, EAP-IG-act's cut backwards), dY computed or
+ * given, on a padded batch split over 2 and 3 lanes, then a batch of one
+ * row that leaves lanes idle.
  */
 START_TEST(test_per_layer_contraction)
 {
-	struct eap_batch bt = { 3, 6, 1, 1, st_clean, st_corr, st_len, st_ans,
-				st_foil };
+	static const enum eap_method meths[] = {
+		EAP_METHOD_EAP, EAP_METHOD_EAP_IG, EAP_METHOD_CLEAN_CORRUPTED,
+		EAP_METHOD_RELP, EAP_METHOD_EAP_GP, EAP_METHOD_EAP_IG_ACT,
+	};
+	enum { NM = sizeof(meths) / sizeof(meths[0]) };
+	const struct eap_batch bt[2] = {
+		{ 3, 6, 1, 1, st_clean, st_corr, st_len, st_ans, st_foil },
+		{ 1, 6, 1, 1, st_clean + 6, st_corr + 6, st_len + 1, st_ans + 1,
+		  st_foil + 1 },
+	};
 	int old = eap_blas_threads_get();
+	double worst[NM] = { 0 };
 
-	eap_blas_threads(2);
 	for (size_t f = 0; f < sizeof(stream_cfgs) / sizeof(stream_cfgs[0]); f++) {
 		struct eap_model m;
 		struct eap_graph g;
-		struct eap_run full, pl;
 		struct eap_err err = { 0 };
 		char dir[64];
-		double worst = 0.0, big = 0.0;
-		size_t E, nd;
 		float *dy;
 
 		snprintf(dir, sizeof(dir), "/tmp/eap-pl-XXXXXX");
@@ -1427,54 +1478,36 @@ START_TEST(test_per_layer_contraction)
 		ck_assert_int_eq(eap_model_load(&m, dir, &err), 0);
 		ck_assert_int_eq(eap_graph_init_layout(&g, m.cfg.n_layer, m.cfg.n_head,
 						       m.cfg.arch.parallel, &err), 0);
-		ck_assert_int_eq(eap_run_init(&full, &m, &g, 3, 6, &err), 0);
-		ck_assert_int_eq(eap_run_init(&pl, &m, &g, 3, 6, &err), 0);
-		ck_assert_int_eq(eap_run_per_layer(&pl, &err), 0);
-		E = g.n_fwd * g.n_bwd;
-		nd = g.n_fwd * 3 * 6 * m.cfg.d_model;
-		dy = malloc(nd * sizeof(float));
-		for (int k = 0; k < 3; k++) {
-			enum eap_method meth = k ? EAP_METHOD_EAP_IG : EAP_METHOD_EAP;
-			struct eap_score_acc a, b;
+		dy = malloc(g.n_fwd * 3 * 6 * m.cfg.d_model * sizeof(float));
+		for (int T = 2; T <= 3; T++) {
+			struct eap_run full, pl;
 
-			ck_assert_int_eq(eap_score_acc_init(&a, &g, &err), 0);
-			ck_assert_int_eq(eap_score_acc_init(&b, &g, &err), 0);
-			ck_assert_int_eq(eap_run_score(&full, &bt, meth, EAP_METRIC_LOGIT_DIFF,
-						       3, NULL, NULL, &a, &err), 0);
-			if (k == 1) /* dY of the full run, given */
-				memcpy(dy, full.y_cur, nd * sizeof(float));
-			ck_assert_msg(eap_run_score(&pl, &bt, meth, EAP_METRIC_LOGIT_DIFF, 3,
-						    k == 2 ? dy : NULL, NULL, &b, &err) == 0,
-				      "%s", err.msg);
-			for (size_t e = 0; e < E; e++)
-				if (g.edge_mask[e]) {
-					worst = fmax(worst, fabs(a.sum[e] - b.sum[e]));
-					big = fmax(big, fabs(a.sum[e]));
+			eap_blas_threads(T); /* lanes of 2 + 1 and 1 + 1 + 1 rows */
+			ck_assert_int_eq(eap_run_init(&full, &m, &g, 3, 6, &err), 0);
+			ck_assert_int_eq(eap_run_init(&pl, &m, &g, 3, 6, &err), 0);
+			ck_assert_int_eq(eap_run_per_layer(&pl, &err), 0);
+			for (size_t k = 0; k < NM; k++)
+				for (int given = 0; given < 2; given++) {
+					double q = per_layer_diff(&full, &pl, bt, 2,
+								  meths[k], given, dy);
+
+					ck_assert_msg(q <= 1e-6,
+						      "%s %s, %d lanes: %g of the largest score",
+						      stream_cfgs[f][0],
+						      eap_method_name(meths[k]), T, q);
+					worst[k] = fmax(worst[k], q);
 				}
-			eap_score_acc_release(&a);
-			eap_score_acc_release(&b);
-		}
-		printf("per-layer vs full contraction %s: max abs diff %.3g (%.3g of the largest score)\n",
-		       stream_cfgs[f][0], worst, worst / big);
-		ck_assert_msg(big > 0 && worst <= 1e-6 * big, "%s: %g of %g",
-			      stream_cfgs[f][0], worst, big);
-		/* methods that need every gradient say so */
-		{
-			struct eap_score_acc c;
-
-			ck_assert_int_eq(eap_score_acc_init(&c, &g, &err), 0);
-			ck_assert_int_lt(eap_run_score(&pl, &bt, EAP_METHOD_CLEAN_CORRUPTED,
-						       EAP_METRIC_LOGIT_DIFF, 1, NULL, NULL,
-						       &c, &err), 0);
-			eap_score_acc_release(&c);
+			eap_run_release(&full);
+			eap_run_release(&pl);
 		}
 		free(dy);
-		eap_run_release(&full);
-		eap_run_release(&pl);
 		eap_graph_release(&g);
 		eap_model_release(&m);
 		rm_model(dir);
 	}
+	for (size_t k = 0; k < NM; k++)
+		printf("per-layer vs full contraction %s: max diff %.3g of the largest score\n",
+		       eap_method_name(meths[k]), worst[k]);
 	eap_blas_threads(old);
 }
 END_TEST

@@ -132,11 +132,12 @@ struct eap_run {
 	int lrp;
 	const float *gp_target;
 	/*
-	 * Per-layer contraction (eap_run_per_layer): EAP and EAP-IG contract
-	 * each layer's backward-input gradients with dY as the backward pass
-	 * reaches the layer, into lsum, so grad holds one layer's inputs
-	 * ((3H + 1), B, P, d) instead of all n_bwd.  ldy: this run's (lane's)
-	 * dY rows, node_stride apart; ltile (n_fwd, 3H + 1) a layer's part.
+	 * Per-layer contraction (eap_run_per_layer): every backward pass of
+	 * a gradient method contracts each layer's backward-input gradients
+	 * (times the pass's weight) with dY as it reaches the layer, into
+	 * lsum, so grad holds one layer's inputs ((3H + 1), B, P, d) instead
+	 * of all n_bwd.  ldy: this run's (lane's) dY rows, node_stride
+	 * apart; ltile (n_fwd, 3H + 1) a layer's part.
 	 */
 	int per_layer;
 	const float *ldy;
@@ -158,8 +159,12 @@ void eap_run_release(struct eap_run *r);
  * Switch r to per-layer contraction (see struct eap_run): memory for
  * gradients drops from n_bwd to 3H + 1 backward inputs, and r->grad no
  * longer holds every gradient after eap_run_score (node-level scores
- * need it).  Methods other than EAP and EAP-IG then fail.  Scores equal
- * the full contraction's up to float summation order.
+ * need it).  Every gradient method's edge scores then contract as they
+ * go (exact scoring holds no gradients): a method of several backward
+ * passes (clean-corrupted's 2, EAP-IG's step chunks, EAP-GP's m,
+ * EAP-IG-act's (2L + 1) m) contracts once for each, which costs a
+ * contraction per pass instead of one per batch.  Scores equal the full
+ * contraction's up to float summation order.
  */
 int eap_run_per_layer(struct eap_run *r, struct eap_err *err);
 

@@ -31,6 +31,28 @@
 
 static const char *const T = "eap-score";
 
+/*
+ * Per-layer contraction for a gradient method's edge scores (can): on if
+ * EAP_CONTRACT (environment) is "layer", off if "full", else ("auto" or
+ * unset) when the gradients of all backward inputs would take more than
+ * GRAD_ALL_BYTES (README "Big models").
+ */
+static int contract_setup(struct eap_run *run, int can, size_t grad_bytes,
+			  struct eap_err *err)
+{
+	const char *e = getenv("EAP_CONTRACT");
+	int on = grad_bytes > GRAD_ALL_BYTES;
+
+	if (e && *e && strcmp(e, "auto")) {
+		if (strcmp(e, "full") && strcmp(e, "layer"))
+			return eap_err_set(err, EAP_EINVAL,
+					   "EAP_CONTRACT: \"%s\" is not full, layer or auto",
+					   e);
+		on = !strcmp(e, "layer");
+	}
+	return can && on ? eap_run_per_layer(run, err) : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -908,14 +930,15 @@ int main(int argc, char **argv)
 				     bt.P, &err))) ||
 	    (rc = aux_init(&aux, &in.graph, in.ids.n, sizes_arg, &err)))
 		goto fail;
-	/* edge scores of EAP and EAP-IG contract each layer's gradients as
-	 * the backward pass reaches it when all of them would take more
-	 * than GRAD_ALL_BYTES (README "Big models") */
-	if (level == EAP_LEVEL_EDGE &&
-	    (method == EAP_METHOD_EAP || method == EAP_METHOD_EAP_IG) &&
-	    in.graph.n_bwd * batch * bt.P * in.model.cfg.d_model * sizeof(float) >
-		    GRAD_ALL_BYTES &&
-	    (rc = eap_run_per_layer(&run, &err)))
+	/* edge scores of the gradient methods: per-layer contraction for
+	 * big models (README "Big models"); node scores and --bootstrap's
+	 * per-example scores read every gradient */
+	if ((rc = contract_setup(&run,
+				 level == EAP_LEVEL_EDGE &&
+					 method != EAP_METHOD_EXACT && !aux.boot_b,
+				 in.graph.n_bwd * batch * bt.P *
+					 in.model.cfg.d_model * sizeof(float),
+				 &err)))
 		goto fail;
 	/* a dump holding fewer examples' node outputs than are scored is an
 	 * audit sample: dy is recomputed and checked against it */

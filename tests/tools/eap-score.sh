@@ -27,6 +27,30 @@ for m in eap-ig exact; do
 	EAP_WEIGHTS=stream bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/st-$m.h5" --batch 3 || bad "streamed $m failed"
 	h5diff "$T/s-$m.h5" "$T/st-$m.h5" /scores /scores >/dev/null && ok || bad "$m: streamed weights change scores"
 done
+# per-layer contraction (on by itself when all gradients would take more
+# than 256 MiB; EAP_CONTRACT=layer forces it): every gradient method's
+# scores equal the full contraction's within float summation order, dy
+# computed or read from acts.h5; not bit for bit (else the variable did
+# nothing); EAP_CONTRACT=full is the default path bit for bit; node scores
+# and --bootstrap need every gradient and keep the full contraction
+differ=0
+for m in eap eap-ig eap-ig-act clean-corrupted relp eap-gp; do
+	EAP_CONTRACT=layer bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/pl-$m.h5" --batch 3 &&
+	EAP_CONTRACT=layer bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m --acts "$T/acts.h5" -o "$T/pla-$m.h5" --batch 2 &&
+	EAP_CONTRACT=full bin/eap-score --model $M --pairs "$T/pairs.csv" --method $m -o "$T/pf-$m.h5" --batch 3 || bad "EAP_CONTRACT $m failed"
+	h5diff -d 2e-6 "$T/s-$m.h5" "$T/pl-$m.h5" /scores /scores >/dev/null && ok || bad "$m: per-layer contraction changes scores"
+	h5diff -d 2e-6 "$T/a-$m.h5" "$T/pla-$m.h5" /scores /scores >/dev/null && ok || bad "$m: per-layer contraction with --acts changes scores"
+	h5diff "$T/s-$m.h5" "$T/pf-$m.h5" /scores /scores >/dev/null && ok || bad "$m: EAP_CONTRACT=full is not the default"
+	h5diff -q "$T/s-$m.h5" "$T/pl-$m.h5" /scores /scores >/dev/null || differ=$((differ + 1))
+done
+[ $differ -gt 0 ] && ok || bad "EAP_CONTRACT=layer changed no bit of any method's scores"
+for o in "--bootstrap 3" "--level node"; do
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method relp $o -o "$T/o1.h5" --batch 3 &&
+	EAP_CONTRACT=layer bin/eap-score --model $M --pairs "$T/pairs.csv" --method relp $o -o "$T/o2.h5" --batch 3 &&
+	h5diff "$T/o1.h5" "$T/o2.h5" >/dev/null && ok || bad "EAP_CONTRACT=layer $o differs"
+done
+run env EAP_CONTRACT=half bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap -o "$T/bc.h5"
+[ "$rc" = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q 'EAP_CONTRACT: "half"' "$tmp/err" && absent "$T/bc.h5" && ok || bad "bad EAP_CONTRACT: rc $rc, $(cat "$tmp/err")"
 EAP_WEIGHTS=fast bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap -o "$T/bw.h5" 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q 'EAP_WEIGHTS: "fast"' "$T/err" && [ ! -e "$T/bw.h5" ] && ok || bad "bad EAP_WEIGHTS: rc $rc, $(cat "$T/err")"
 # the methods really differ (a test that could not fail otherwise)
