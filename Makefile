@@ -10,6 +10,7 @@ TASKS   ?= ioi greater-than gender sva capital hypernymy# tasks of the pipeline
 METHODS ?= eap eap-ig eap-ig-kl exact# method variants of the figures
 N       ?= 200# examples per split
 N_EXACT ?= 50# of them, scored by exact patching (one forward per edge)
+EXACT_BUDGET ?= 100# TFLOP of exact scoring per task: fewer than N_EXACT examples where theirs would exceed it (empty: no limit)
 STEPS   ?= 5# integrated-gradient steps
 J       ?= 1# parallel jobs for sub-makes
 
@@ -224,7 +225,7 @@ endef
 # $(1) task, $(2) variant: eap-score on the train split, without -o
 score_cmd = bin/eap-score --model $(MODEL) --pairs $(R)/$(1)/pairs-train.csv --acts $(R)/$(1)/acts.h5 \
   --method $(call variant_method,$(2)) --metric $(call variant_metric,$(2),$(1)) \
-  --steps $(call variant_steps,$(2)) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT))
+  --steps $(call variant_steps,$(2)) --batch $(BATCH) $(if $(filter exact,$(2)),--limit $(N_EXACT) $(if $(EXACT_BUDGET),--budget $(EXACT_BUDGET)))
 score_deps = $(R)/$(1)/pairs-train.csv $(R)/$(1)/acts.h5 $(MODEL_DEPS) bin/eap-score
 
 # $(1) task, $(2) variant: its scores in one job
@@ -257,7 +258,7 @@ scores_rule_of = $(if $(and $(filter exact,$(1)),$(filter-out 1,$(SHARDS))),shar
 # such variable's value is kept in $(R)/.vars/NAME, rewritten (when make
 # reads this file) only if the value changed, and the artifacts it shapes
 # depend on that file.  A missing one is made with the current value.
-VAR_FILES := N SEED STEPS N_EXACT SIZES ACTS
+VAR_FILES := N SEED STEPS N_EXACT EXACT_BUDGET SIZES ACTS
 $(foreach v,$(VAR_FILES),$(shell f='$(R)/.vars/$(v)'; [ ! -f "$$f" ] || \
   [ "$$(cat "$$f")" = '$($(v))' ] || printf '%s\n' '$($(v))' > "$$f"))
 $(R)/.vars/%:
@@ -269,8 +270,13 @@ $(R)/.vars/ACTS:
 	@mkdir -p $(@D)
 	@printf '%s\n' '$(ACTS)' > $@
 	@$(if $(ACTS),:,touch -d @0 $@)
+# so is EXACT_BUDGET: exact scores made before it keep their N_EXACT examples
+$(R)/.vars/EXACT_BUDGET:
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(EXACT_BUDGET)' > $@
+	@touch -d @0 $@
 # $(1) variant: the files of the variables its scores depend on
-variant_vars = $(if $(filter exact,$(1)),$(R)/.vars/N_EXACT) \
+variant_vars = $(if $(filter exact,$(1)),$(R)/.vars/N_EXACT $(R)/.vars/EXACT_BUDGET) \
   $(if $(filter eap-ig eap-ig-act eap-gp,$(call variant_method,$(1))),$(if $(filter eap-ig-s%,$(1)),,$(R)/.vars/STEPS))
 
 # $(1) task, $(2) variant
@@ -350,6 +356,6 @@ help::
 	@echo "  PREFIX=$(PREFIX)  MODEL=$(MODEL)"
 	@echo "  TASKS=$(TASKS)"
 	@echo "  METHODS=$(METHODS)  N=$(N)  STEPS=$(STEPS)  J=$(J)"
-	@echo "  N_EXACT=$(N_EXACT)  SEED=$(SEED)  BATCH=$(BATCH)  SIZES=$(SIZES)  SHARDS=$(SHARDS)"
+	@echo "  N_EXACT=$(N_EXACT)  EXACT_BUDGET=$(EXACT_BUDGET)  SEED=$(SEED)  BATCH=$(BATCH)  SIZES=$(SIZES)  SHARDS=$(SHARDS)"
 	@echo "  ACTS=$(ACTS)"
 	@echo '  SUBMIT=$(value SUBMIT)  THREADS=$(THREADS)'

@@ -67,7 +67,7 @@ PAPER_SETTINGS = \def\eapModel{$(MODEL_NAME)}\def\eapFig{$(FIGURES)/$(MODEL_NAME
   \def\eapTasks{$(subst $() ,$(comma),$(strip $(TASKS)))}\
   \def\eapVariants{$(subst $() ,$(comma),$(strip $(METHODS)))}\
   \def\eapCircuits{$(subst $() ,$(comma),$(strip $(join $(addsuffix :,$(TASKS)),$(PAPER_CIRCUITS))))}\
-  \def\eapN{$(N)}\def\eapNexact{$(N_EXACT)}\def\eapSteps{$(STEPS)}\def\eapSeed{$(SEED)}\
+  \def\eapN{$(N)}\def\eapNexact{$(N_EXACT)}\def\eapExactBudget{$(or $(EXACT_BUDGET),no)}\def\eapSteps{$(STEPS)}\def\eapSeed{$(SEED)}\
   \def\eapCircuitEdges{$(CIRCUIT_EDGES)}\def\eapPairsFrom{$(PAIRS_FROM)}\
   \def\eapIgSteps{$(subst $() ,$(comma),$(strip $(IG_STEPS_LIST)))}\def\eapPaperAt{$(PAPER_AT)}\
   \def\eapSeeds{$(subst $() ,$(comma),$(strip $(SEEDS)))}\def\eapShape{$(or $(PAPER_SHAPE),none)}\

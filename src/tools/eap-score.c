@@ -99,6 +99,9 @@ static void usage(FILE *f)
 		"  --seed S         seed of --check-exact's sample and --bootstrap's\n"
 		"                   resamples (default 1)\n"
 		"  --limit N        score only the first N pairs (default: all)\n"
+		"  --budget TFLOP   score only the first pairs whose work, counted as --cost\n"
+		"                   counts it (each at its own length; all edges scored, not\n"
+		"                   one shard's), fits in TFLOP x 10^12 FLOPs; at least one\n"
 		"  --cost FILE      also write what the scoring cost, one CSV row: passes and\n"
 		"                   GFLOP per example (counted), wall-clock and CPU seconds\n"
 		"  --threads N      BLAS threads (default: $SLURM_CPUS_PER_TASK, else\n"
@@ -106,6 +109,34 @@ static void usage(FILE *f)
 		"  --progress       show progress even when stderr is not a terminal\n"
 		"  -o, --output FILE  scores.h5 to write (atomically)\n"
 		"  --help           show this help\n");
+}
+
+/*
+ * --budget: keep the first examples whose work, counted by eap_cost_add at
+ * each example's own length over the edges exact scores (mask before any
+ * --shard, so that every shard keeps the same examples), fits in tflop;
+ * at least one.  Depends on the pairs and the model's shape only, never on
+ * the machine, so reruns score the same examples.
+ */
+static void apply_budget(struct eap_inputs *in, enum eap_method method,
+			 size_t steps, const uint8_t *mask, double tflop,
+			 int progress)
+{
+	struct eap_cost c = { 0 };
+	size_t n = 0, was = in->ids.n;
+	double kept = 0;
+
+	for (; n < was; n++) {
+		eap_cost_add(&c, &in->model.cfg, &in->graph, method, (int)steps,
+			     mask, 1, in->ids.len[n]);
+		if (n && c.flops > tflop * 1e12)
+			break;
+		kept = c.flops;
+	}
+	in->ids.n = n;
+	if (n < was && (progress || isatty(STDERR_FILENO)))
+		fprintf(stderr, "%s: --budget %g TFLOP: the first %zu of %zu examples (%.1f TFLOP)\n",
+			T, tflop, n, was, kept / 1e12);
 }
 
 /* Read an edge list into mask (n_fwd, n_bwd); errors name file:line. */
@@ -748,6 +779,7 @@ int main(int argc, char **argv)
 	int merging = 0, other = 0;
 	size_t steps = 5, batch = 20, threads = 0, limit = 0;
 	size_t shard_i = 0, shard_k = 0;
+	double budget = 0;
 	int level = EAP_LEVEL_EDGE;
 	struct aux aux = { .seed = 1 };
 	const char *check_csv = NULL, *boot_csv = NULL, *sizes_arg = "default,mib";
@@ -763,6 +795,7 @@ int main(int argc, char **argv)
 		{ "shard", required_argument, NULL, 'S' },
 		{ "merge", no_argument, NULL, 'g' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "budget", required_argument, NULL, 'U' },
 		{ "level", required_argument, NULL, 'L' },
 		{ "check-exact", required_argument, NULL, 'C' },
 		{ "check-csv", required_argument, NULL, 'c' },
@@ -814,6 +847,14 @@ int main(int argc, char **argv)
 		case 'S': parse_shard(optarg, &shard_i, &shard_k); break;
 		case 'g': merging = 1; break;
 		case 'l': limit = tool_size_arg(T, "--limit", optarg, SIZE_MAX); break;
+		case 'U': {
+			char *end;
+
+			budget = strtod(optarg, &end);
+			if (end == optarg || *end || !(budget > 0) || budget > 1e9)
+				return tool_usage_error(T, "--budget '%s': expected TFLOP, a number above 0", optarg);
+			break;
+		}
 		case 'C': aux.check_k = tool_size_arg(T, "--check-exact", optarg, SIZE_MAX); break;
 		case 'c': check_csv = optarg; break;
 		case 'B': aux.boot_b = tool_size_arg(T, "--bootstrap", optarg, 100000); break;
@@ -908,6 +949,8 @@ int main(int argc, char **argv)
 		rc = eap_err_set(&err, EAP_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if (budget > 0)
+		apply_budget(&in, method, steps, edges, budget, progress);
 	if (shard_k) {
 		size_t E = in.graph.n_fwd * in.graph.n_bwd;
 

@@ -88,6 +88,27 @@ bin/eap-score --model $M --pairs "$T/first2.csv" --method exact -o "$T/l1.h5" &&
 h5diff -d 2e-6 "$T/l1.h5" "$T/l2.h5" /scores /scores >/dev/null && ok || bad "--limit 2 differs from the first two rows"
 h5diff -q -d 1e-4 "$T/l2.h5" "$T/s-exact.h5" /scores /scores >/dev/null && bad "--limit changed nothing" || ok
 
+# --budget TFLOP: the first pairs whose counted work fits, at least one:
+# below one pair's work it scores the first pair (as --limit 1 does), above
+# all of theirs everything; shards of a budgeted run keep the same pairs
+# and merge into the budgeted run's scores; a bad budget is a usage error
+bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --limit 1 -o "$T/lim1.h5" &&
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --budget 1e-12 -o "$T/bud1.h5" &&
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --budget 1000 --batch 3 -o "$T/budall.h5" || bad "--budget runs"
+h5diff "$T/lim1.h5" "$T/bud1.h5" /scores /scores >/dev/null && ok || bad "--budget below one pair is not --limit 1"
+h5dump -a /n_examples "$T/bud1.h5" | grep -q '(0): 1$' && ok || bad "--budget below one pair: n_examples is not 1"
+h5diff "$T/s-exact.h5" "$T/budall.h5" /scores /scores >/dev/null && ok || bad "--budget above all pairs changed the scores"
+for i in 1 2; do
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --budget 1e-12 --shard $i/2 -o "$T/bsh$i.h5" || bad "--budget --shard $i/2"
+done
+bin/eap-score --merge -o "$T/bm.h5" "$T/bsh1.h5" "$T/bsh2.h5" && h5diff "$T/bud1.h5" "$T/bm.h5" /scores /scores >/dev/null &&
+	ok || bad "shards of a budgeted run do not merge into its scores"
+for b in 0 -1 x 1e99; do
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --budget "$b" -o "$T/bb.h5" 2>"$T/err"; rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "--budget '$b'" "$T/err" && [ ! -e "$T/bb.h5" ] &&
+		ok || bad "--budget $b: rc $rc, $(cat "$T/err")"
+done
+
 # --edges: the listed edges equal the full exact run, the rest are 0
 printf 'input->logits\n# a comment\nm0->m1\n\na0.h1->a1.h2<q>\n' > "$T/edges.txt"
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --edges "$T/edges.txt" -o "$T/e.h5" && ok || bad "--edges run"
