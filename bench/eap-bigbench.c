@@ -1,13 +1,15 @@
 /*
- * eap-bigbench - EAP-IG on a big model folder (bench/README.md, "Big
- * shapes"): seconds per prompt against the FLOP bound at the sgemm rate
- * measured in the same run on the model's MLP product, and peak RSS.
+ * eap-bigbench - EAP-IG (or another gradient method, --method) on a big
+ * model folder (bench/README.md, "Big shapes"): seconds per prompt
+ * against EAP-IG's FLOP bound at the sgemm rate measured in the same run
+ * on the model's MLP product, and peak RSS.
  * The model loads as every tool loads it (streamed above 2 GiB of
  * float32), and attribution contracts per layer as eap-score does when
  * all gradients would exceed 256 MiB.
  *
  *   eap-bigbench --model DIR [--prompts 20] [--batch 4] [--tokens 17]
- *                [--steps 5] [--threads T]
+ *                [--steps 5] [--threads T] [--contract auto|full|layer]
+ *                [--method eap-ig]
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 		{ "steps", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "contract", required_argument, NULL, 'c' },
+		{ "method", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
 	int32_t *tok, *corr, *len, *ans, *foil;
 	double rate, t0, t, fl;
 	int o, contract = -1; /* -1 auto (eap-score's rule), 0 full, 1 layer */
+	int method = EAP_METHOD_EAP_IG;
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -84,15 +88,17 @@ int main(int argc, char **argv)
 		case 's': steps = strtoul(optarg, NULL, 10); break;
 		case 't': threads = strtoul(optarg, NULL, 10); break;
 		case 'c': contract = !strcmp(optarg, "layer") ? 1 : !strcmp(optarg, "full") ? 0 : -1; break;
+		case 'M': method = eap_method_parse(optarg); break;
 		case 'h':
-			printf("Usage: eap-bigbench --model DIR [--prompts N] [--batch B] [--tokens P] [--steps M] [--threads T] [--contract auto|full|layer]\n"
-			       "EAP-IG seconds per prompt vs its FLOP bound, and peak RSS.\n");
+			printf("Usage: eap-bigbench --model DIR [--prompts N] [--batch B] [--tokens P] [--steps M] [--threads T] [--contract auto|full|layer] [--method METHOD]\n"
+			       "EAP-IG (default) or another gradient method: seconds per prompt vs EAP-IG's FLOP bound, and peak RSS.\n");
 			return 0;
 		default: return 2;
 		}
 	}
-	if (!dir || !N || !B || !P || !steps || N % B) {
-		fprintf(stderr, "eap-bigbench: --model needed; --prompts a multiple of --batch\n");
+	if (!dir || !N || !B || !P || !steps || N % B || method < 0 ||
+	    method == EAP_METHOD_EXACT) {
+		fprintf(stderr, "eap-bigbench: --model needed; --prompts a multiple of --batch; --method a gradient method\n");
 		return 2;
 	}
 	if (threads)
@@ -133,7 +139,7 @@ int main(int argc, char **argv)
 			ans[b] = (int32_t)((s0 + b) * 31 + 7) % (int32_t)V;
 			foil[b] = (int32_t)((s0 + b) * 17 + 3) % (int32_t)V;
 		}
-		if (eap_run_score(&run, &bt, EAP_METHOD_EAP_IG, EAP_METRIC_LOGIT_DIFF,
+		if (eap_run_score(&run, &bt, method, EAP_METRIC_LOGIT_DIFF,
 				  (int)steps, NULL, NULL, &acc, &err) < 0) {
 			fprintf(stderr, "eap-bigbench: %s\n", err.msg);
 			return 1;
@@ -143,8 +149,8 @@ int main(int argc, char **argv)
 	t = now() - t;
 	fl = ig_flops(&m.cfg, &g, N, P, (int)steps);
 	getrusage(RUSAGE_SELF, &ru);
-	printf("eap-ig m=%zu %zux%zu L%zu H%zu/%zu d%zu: %.2f s/prompt, bound %.2f s/prompt (%.0f GFLOP/prompt at %.1f GFLOP/s sgemm %zux%zux%zu), ratio %.2f; peak RSS %.2f GB; %s, %s\n",
-	       steps, N, P, m.cfg.n_layer, m.cfg.n_head, m.cfg.n_kv_head,
+	printf("%s m=%zu %zux%zu L%zu H%zu/%zu d%zu: %.2f s/prompt, bound %.2f s/prompt (%.0f GFLOP/prompt at %.1f GFLOP/s sgemm %zux%zux%zu), ratio %.2f; peak RSS %.2f GB; %s, %s\n",
+	       eap_method_name(method), steps, N, P, m.cfg.n_layer, m.cfg.n_head, m.cfg.n_kv_head,
 	       m.cfg.d_model, t / (double)N, fl / (rate * 1e9) / (double)N,
 	       fl / 1e9 / (double)N, rate, B * P, m.cfg.d_mlp, m.cfg.d_model,
 	       t / (fl / (rate * 1e9)), (double)ru.ru_maxrss / 1048576.0,
