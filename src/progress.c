@@ -41,15 +41,23 @@ void eap_progress_start(struct eap_progress *p, const char *tool,
 	p->tty = isatty(STDERR_FILENO);
 	p->on = forced || p->tty;
 	p->open = 0;
+	p->div = 0;
 	p->t0 = now();
 	p->last = p->t0 - LOG_INTERVAL; /* the first update is shown */
+}
+
+void eap_progress_flop(struct eap_progress *p, double total)
+{
+	p->total = (size_t)(total + 0.5);
+	p->unit = total >= 1e12 ? "TFLOP" : total >= 1e9 ? "GFLOP" : "MFLOP";
+	p->div = total >= 1e12 ? 1e12 : total >= 1e9 ? 1e9 : 1e6;
 }
 
 void eap_progress_update(struct eap_progress *p, size_t done,
 			 const char *extra)
 {
 	double t, el;
-	char e[32], left[48];
+	char e[32], left[48], count[64];
 
 	if (!p->on)
 		return;
@@ -71,9 +79,14 @@ void eap_progress_update(struct eap_progress *p, size_t done,
 				 el / (double)done * (double)(p->total - done));
 		snprintf(left, sizeof(left), "%s left", l);
 	}
-	fprintf(stderr, "%s%s%s%s: %zu/%zu %s (%.0f%%), %s elapsed, %s%s%s%s",
+	if (p->div > 0)
+		snprintf(count, sizeof(count), "%.1f/%.1f",
+			 (double)done / p->div, (double)p->total / p->div);
+	else
+		snprintf(count, sizeof(count), "%zu/%zu", done, p->total);
+	fprintf(stderr, "%s%s%s%s: %s %s (%.0f%%), %s elapsed, %s%s%s%s",
 		p->tty ? "\r" : "", p->tool, p->what ? " " : "",
-		p->what ? p->what : "", done, p->total, p->unit,
+		p->what ? p->what : "", count, p->unit,
 		p->total ? 100.0 * (double)done / (double)p->total : 100.0, e,
 		left, extra ? ", " : "", extra ? extra : "",
 		p->tty ? "\033[K" : "\n");

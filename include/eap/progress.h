@@ -26,6 +26,8 @@ struct eap_progress {
 	const char *what;   /* the output file, or NULL */
 	const char *unit;   /* "examples" */
 	size_t total;
+	double div;         /* > 0: done and total shown divided by it, as
+			     * "%.1f" (eap_progress_flop) */
 	int on, tty;        /* shown; stderr is a terminal */
 	int open;           /* a \r line is on the terminal */
 	double t0, last;    /* start, last line shown (seconds) */
@@ -35,6 +37,13 @@ struct eap_progress {
 void eap_progress_start(struct eap_progress *p, const char *tool,
 			const char *what, const char *unit, size_t total,
 			int forced);
+
+/*
+ * Count floating-point operations instead (work of uneven units, as exact
+ * scoring's backward inputs): total FLOPs, shown in the largest of TFLOP,
+ * GFLOP, MFLOP that total reaches.  Call after eap_progress_start.
+ */
+void eap_progress_flop(struct eap_progress *p, double total);
 
 /* done units of total; extra (may be NULL) is appended to the line, e.g.
  * "loss 2.31". */

@@ -504,6 +504,34 @@ static void part_mask(uint8_t *part, const uint8_t *mask, size_t n_fwd,
 }
 
 /*
+ * FLOPs of exact scoring's patched passes over all batches, counted as
+ * main's loop counts what it has done: per part of the backward inputs
+ * vs[0..nv), each batch as wide as eap_batcher_fill makes it.
+ */
+static double exact_work(const struct eap_inputs *in, const uint8_t *mask,
+			 const size_t *vs, size_t nv, uint8_t *part,
+			 size_t batch, size_t full_width)
+{
+	const struct eap_graph *g = &in->graph;
+	struct eap_cost c = { 0 };
+
+	for (size_t s = 0; s < in->ids.n; s += batch) {
+		size_t nb = in->ids.n - s < batch ? in->ids.n - s : batch, np = 1;
+
+		for (size_t b = s; b < s + nb; b++)
+			np = in->ids.len[b] > np ? in->ids.len[b] : np;
+		np = full_width ? full_width : np;
+		for (size_t i = 0; i < nv; i += EXACT_PART) {
+			part_mask(part, mask, g->n_fwd, g->n_bwd, vs + i,
+				  nv - i < EXACT_PART ? nv - i : EXACT_PART);
+			eap_cost_add(&c, &in->model.cfg, g, EAP_METHOD_EXACT, 0,
+				     part, nb, np);
+		}
+	}
+	return c.flops;
+}
+
+/*
  * --check-exact and --bootstrap (stability.h): the sampled edges' exact
  * scores accumulate beside the method's, batch by batch; the bootstrap
  * keeps every example's edge scores (N x n_fwd x n_bwd floats).
@@ -772,7 +800,7 @@ int main(int argc, char **argv)
 {
 	const char *model = NULL, *pairs = NULL, *acts = NULL, *out = NULL;
 	const char *cost_path = NULL;
-	struct eap_cost cost = { 0 };
+	struct eap_cost cost = { 0 }, done = { 0 };
 	double t_wall = 0, t_cpu = 0;
 	const char *edges_path = NULL;
 	int method = -1, metric = EAP_METRIC_LOGIT_DIFF, progress = 0, c;
@@ -1018,9 +1046,12 @@ int main(int argc, char **argv)
 		}
 		nv = scored_inputs(edges ? edges : in.graph.edge_mask,
 				   in.graph.n_fwd, in.graph.n_bwd, vs);
-		/* units: examples x backward inputs scored */
-		eap_progress_start(&prog, T, out, "example-inputs",
-				   in.ids.n * nv, progress);
+		/* units: the patched passes' FLOPs (a backward input's cost
+		 * 1 to 100 times another's), per batch at its own width */
+		eap_progress_start(&prog, T, out, NULL, 0, progress);
+		eap_progress_flop(&prog, exact_work(&in, edges ? edges : in.graph.edge_mask,
+						    vs, nv, part, batch,
+						    acts ? bt.P : 0));
 	} else {
 		eap_progress_start(&prog, T, out, "examples", in.ids.n, progress);
 	}
@@ -1065,13 +1096,15 @@ int main(int argc, char **argv)
 
 				part_mask(part, mask, in.graph.n_fwd, in.graph.n_bwd,
 					  vs + i, np);
+				eap_cost_add(&done, &in.model.cfg, &in.graph, method,
+					     (int)steps, part, nb, b.np);
 				rc = eap_run_score(&run, &b, method, metric, (int)steps,
 						   NULL, part, &acc, &err);
 				/* each call counts the batch's examples */
 				if (!rc && i)
 					acc.n_examples -= nb;
 				i += np;
-				eap_progress_update(&prog, s * nv + nb * i, NULL);
+				eap_progress_update(&prog, (size_t)done.flops, NULL);
 			} while (i < nv && !rc);
 			if (!rc && level != EAP_LEVEL_EDGE)
 				rc = eap_node_acc_add_exact(&na, &run, &b, metric,

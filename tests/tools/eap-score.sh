@@ -209,16 +209,18 @@ expect_err "audit: baselines of another config" "k1.h5: example 0: this run's ba
 	bin/eap-score --model "$T/eps" --pairs "$T/pairs.csv" --acts "$T/k1.h5" --method exact
 
 # progress (eap/progress.h): with --progress, lines "TOOL OUT: d/n UNIT
-# (p%), Ts elapsed, ..." ending in done; exact counts examples x backward
-# inputs (4 x 27 here) and reports within a batch; without --progress (not
-# a terminal) nothing at all
+# (p%), Ts elapsed, ..." ending in done; exact counts the FLOPs of its
+# patched passes (as src/cost.c counts them, here MFLOP) and reports within
+# a batch, and ends where it started to count; without --progress (not a
+# terminal) nothing at all
 pl='[0-9]*/[0-9]* [a-z-]* ([0-9]*%), [0-9hms]* elapsed, '
 bin/eap-dump --model $M --pairs "$T/pairs.csv" --batch 2 --progress -o "$T/pd.h5" 2>"$T/pd.err" &&
 	grep -q "^eap-dump $T/pd.h5: 0/4 examples (0%), [0-9]*s elapsed, estimating$" "$T/pd.err" &&
 	tail -1 "$T/pd.err" | grep -q "^eap-dump $T/pd.h5: 4/4 examples (100%), [0-9]*s elapsed, done$" &&
 	[ "$(grep -vc "^eap-dump $T/pd.h5: $pl" "$T/pd.err")" -eq 0 ] && ok || bad "eap-dump --progress: $(cat "$T/pd.err")"
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --batch 3 --progress -o "$T/pe.h5" 2>"$T/pe.err" &&
-	tail -1 "$T/pe.err" | grep -q "^eap-score $T/pe.h5: 108/108 example-inputs (100%), [0-9]*s elapsed, done$" &&
+	tail -1 "$T/pe.err" | grep -q "^eap-score $T/pe.h5: \([0-9]*\.[0-9]\)/\1 MFLOP (100%), [0-9]*s elapsed, done$" &&
+	head -1 "$T/pe.err" | grep -q "^eap-score $T/pe.h5: 0\.0/[1-9][0-9]*\.[0-9] MFLOP (0%), [0-9]*s elapsed, estimating$" &&
 	h5diff "$T/pe.h5" "$T/s-exact.h5" /scores /scores >/dev/null && ok || bad "eap-score exact --progress: $(cat "$T/pe.err")"
 bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap-ig --batch 2 -o "$T/pq.h5" 2>"$T/pq.err" &&
 	bin/eap-dump --model $M --pairs "$T/pairs.csv" -o "$T/pq-acts.h5" 2>>"$T/pq.err" &&
