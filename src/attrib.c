@@ -778,8 +778,7 @@ static int backward(struct eap_run *r, const struct eap_batch *bt,
 				     a->logit_softcap);
 	/* logits: dlnf_last (nb, d) = dlogits (nb, V) W_U (V, d), then the
 	 * final norm's backward at each row's last real position only */
-	eap_sgemm(0, 0, nb, d, V, 1.0f, r->dlogits, V, m->w.unembed, d, 0.0f,
-		  v.lnf_last, d);
+	eap_model_unembed(m, 1, nb, v.lnf_last, d, r->dlogits, V);
 	memset(dres, 0, n * d * sizeof(float));
 	for (size_t b = 0; b < nb; b++) {
 		size_t row = b * np + (size_t)f->lengths[b] - 1;
@@ -1764,8 +1763,7 @@ static void patch_logits(struct eap_run *r, struct patch_stack *s,
 				  s->x, m->w.lnf_w, m->w.lnf_b, 1, d);
 		}
 	}
-	eap_sgemm(0, 1, ch->G * ch->nbp, V, d, 1.0f, s->lnf, d, m->w.unembed,
-		  d, 0.0f, s->logits, V);
+	eap_model_unembed(m, 0, ch->G * ch->nbp, s->lnf, d, s->logits, V);
 	if (c->arch.logit_softcap > 0)
 		eap_softcap_forward(s->logits, ch->G * ch->nbp * V,
 				    c->arch.logit_softcap);
@@ -2270,8 +2268,7 @@ static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
 				stack_norm(c, 1, sf->lnf_last + (k * nb + b) * d,
 					   stat, x, m->w.lnf_w, m->w.lnf_b, 1, d);
 			}
-		eap_sgemm(0, 1, rows, V, d, 1.0f, sf->lnf_last, d, m->w.unembed,
-			  d, 0.0f, sf->logits, V);
+		eap_model_unembed(m, 0, rows, sf->lnf_last, d, sf->logits, V);
 		if (c->arch.logit_softcap > 0)
 			eap_softcap_forward(sf->logits, rows * V,
 					    c->arch.logit_softcap);

@@ -482,6 +482,8 @@ static void transfer(const struct eap_model *m, const struct eap_param *p,
 #define STREAM_SLOTS 3
 /* Floats converted at a time before the transform (at least a row). */
 #define STREAM_CHUNK ((size_t)1 << 18)
+/* Floats of the unembedding converted at a time (a streamed model's). */
+#define UNEMBED_TILE ((size_t)1 << 24)
 
 struct stream_slot {
 	long layer;       /* the layer it holds, or -1 */
@@ -508,6 +510,10 @@ struct eap_wstream {
 	int full;                         /* the rows fill each layer */
 	long wte_row;                     /* embedding rows converted on
 					     demand (untied), or -1 */
+	long unembed_row;                 /* the unembedding, converted a
+					     tile at a time, or -1 */
+	size_t unembed_tile;              /* floats of a tile (at least a
+					     row; EAP_UNEMBED_TILE) */
 	size_t wte_size;
 	size_t chunk;
 	size_t n_slots;
@@ -524,6 +530,9 @@ static float *glob_at(const struct eap_model *m, size_t offset)
 
 	if (!s)
 		return m->params + offset;
+	if (s->unembed_row >= 0 &&
+	    offset >= s->table[s->unembed_row].offset)
+		return NULL;
 	if (offset >= s->tail0)
 		return m->params + (s->base - (s->wte_row >= 0 ? s->wte_size : 0)) +
 		       (offset - s->tail0);
@@ -711,6 +720,72 @@ static int stream_wte_row(const struct eap_model *m, size_t t, float *dst,
 	return check_finite(st, s->t[i], t * d, dst, d, err);
 }
 
+/* One product of eap_model_unembed over vocabulary rows v0..v1-1 of W_U
+ * (at u, row stride d); back: added into x unless first. */
+static void unembed_part(int back, int first, size_t rows, size_t d,
+			 size_t v0, size_t v1, const float *u, float *x,
+			 size_t ldx, float *y, size_t ldy)
+{
+	if (back)
+		eap_sgemm(0, 0, rows, d, v1 - v0, 1.0f, y + v0, ldy, u, d,
+			  first ? 0.0f : 1.0f, x, ldx);
+	else
+		eap_sgemm(0, 1, rows, v1 - v0, d, 1.0f, x, ldx, u, d, 0.0f,
+			  y + v0, ldy);
+}
+
+void eap_model_unembed(const struct eap_model *m, int back, size_t rows,
+		       float *x, size_t ldx, float *y, size_t ldy)
+{
+	struct eap_wstream *s = m->stream;
+	size_t V = m->cfg.n_vocab, d = m->cfg.d_model, T;
+	const struct eap_safetensors *st;
+	const struct eap_st_tensor *t;
+	float *buf;
+
+	if (!s || s->unembed_row < 0) {
+		unembed_part(back, 1, rows, d, 0, V, m->w.unembed, x, ldx, y,
+			     ldy);
+		return;
+	}
+	T = s->unembed_tile / d < V ? s->unembed_tile / d : V;
+	T = T ? T : 1;
+	st = &s->k.st[s->shard[s->unembed_row]];
+	t = s->t[s->unembed_row];
+	buf = malloc(T * d * sizeof(float));
+	for (size_t v0 = 0; v0 < V; v0 += T) {
+		size_t v1 = V - v0 < T ? V : v0 + T;
+		struct eap_err e = { 0 };
+		int rc = buf ? 0 : eap_err_set(&e, EAP_ENOMEM,
+					      "out of memory for the unembedding");
+
+		if (!rc && !(rc = eap_safetensors_check(st, &e)) &&
+		    !(rc = eap_safetensors_read_f32_range(st, t, v0 * d, buf,
+							  (v1 - v0) * d, &e)))
+			rc = check_finite(st, t, v0 * d, buf, (v1 - v0) * d, &e);
+		if (rc) {
+			/* zeros out; the pass's caller reports the error */
+			pthread_mutex_lock(&s->lock);
+			if (!s->failed) {
+				s->failed = rc;
+				s->err = e;
+			}
+			pthread_mutex_unlock(&s->lock);
+			if (back)
+				for (size_t r = 0; r < rows; r++)
+					memset(x + r * ldx, 0, d * sizeof(float));
+			else
+				for (size_t r = 0; r < rows; r++)
+					memset(y + r * ldy, 0, V * sizeof(float));
+			break;
+		}
+		unembed_part(back, v0 == 0, rows, d, v0, v1, buf, x, ldx, y,
+			     ldy);
+	}
+	free(buf);
+	eap_safetensors_drop(st, t);
+}
+
 static void stream_release(struct eap_wstream *s)
 {
 	if (!s)
@@ -775,6 +850,10 @@ static int stream_init(struct eap_model *m, const struct eap_config *cfg,
 	s->tail0 = s->base + L * s->per_layer;
 	s->wte_size = eap_slot_size(c, EAP_SLOT_WTE);
 	s->wte_row = -1;
+	s->unembed_row = -1;
+	s->unembed_tile = UNEMBED_TILE;
+	if (getenv("EAP_UNEMBED_TILE")) /* tests: many tiles of a small model */
+		s->unembed_tile = strtoul(getenv("EAP_UNEMBED_TILE"), NULL, 10);
 	s->chunk = STREAM_CHUNK;
 	for (size_t i = 0; i < n; i++) {
 		const struct eap_param *p = &table[i];
@@ -788,10 +867,17 @@ static int stream_init(struct eap_model *m, const struct eap_config *cfg,
 		if (!c->tied && p->offset == 0 && p->xform == EAP_X_COPY &&
 		    p->numel == s->wte_size)
 			s->wte_row = (long)i;
+		/* the last slot: leaving it out shortens the tail */
+		if (!c->tied && p->xform == EAP_X_COPY && p->ndim == 2 &&
+		    p->offset == eap_slot_offset(c, EAP_SLOT_UNEMBED, 0) &&
+		    p->numel == eap_slot_size(c, EAP_SLOT_UNEMBED) &&
+		    p->offset + p->numel == m->n_params)
+			s->unembed_row = (long)i;
 	}
 	s->full = cover == s->per_layer;
 	head = s->base - (s->wte_row >= 0 ? s->wte_size : 0);
-	tail = m->n_params - s->tail0;
+	tail = m->n_params - s->tail0 -
+	       (s->unembed_row >= 0 ? table[s->unembed_row].numel : 0);
 	m->params = malloc((head + tail ? head + tail : 1) * sizeof(float));
 	if (!m->params)
 		return eap_err_set(err, EAP_ENOMEM,
@@ -811,6 +897,7 @@ static int stream_init(struct eap_model *m, const struct eap_config *cfg,
 	}
 	for (size_t i = 0; i < n; i++)
 		if (row_layer(s, i) < 0 && (long)i != s->wte_row &&
+		    (long)i != s->unembed_row &&
 		    (rc = stream_row(m, i, glob_at(m, table[i].offset),
 				     s->slot[0].tmp, err)))
 			return rc;
@@ -1601,8 +1688,7 @@ mlp:
 	norm_forward(c, f->lnf, f->lnf_stat, f->x_out, m->w.lnf_w, m->w.lnf_b,
 		     n, d);
 	if (f->all_positions) {
-		eap_sgemm(0, 1, n, V, d, 1.0f, f->lnf, d, m->w.unembed, d, 0.0f,
-			  f->logits, V);
+		eap_model_unembed(m, 0, n, f->lnf, d, f->logits, V);
 		if (a->logit_softcap > 0)
 			eap_softcap_forward(f->logits, n * V, a->logit_softcap);
 	} else {
@@ -1612,8 +1698,7 @@ mlp:
 			memcpy(f->lnf_last + b * d,
 			       f->lnf + (b * np + (size_t)lengths[b] - 1) * d,
 			       d * sizeof(float));
-		eap_sgemm(0, 1, nb, V, d, 1.0f, f->lnf_last, d, m->w.unembed, d,
-			  0.0f, f->logits, V);
+		eap_model_unembed(m, 0, nb, f->lnf_last, d, f->logits, V);
 		if (a->logit_softcap > 0)
 			eap_softcap_forward(f->logits, nb * V, a->logit_softcap);
 	}

@@ -256,6 +256,17 @@ int eap_model_load_as(struct eap_model *m, const char *dir,
 const struct eap_layer *eap_model_layer(const struct eap_model *m, size_t l);
 void eap_model_layer_put(const struct eap_model *m, const struct eap_layer *W);
 
+/*
+ * The unembedding's product: Y (rows, V; row stride ldy) = X (rows, d;
+ * ldx) W_U^T, or with back set dX = dY W_U into x (overwritten).  A
+ * streamed model with its own unembedding keeps W_U in the file's dtype
+ * and converts it a tile of vocabulary rows (16 M floats) at a time; a
+ * model whose W_U fits in one tile computes exactly as eager.  Never
+ * fails: a tile that cannot be read is zeros and eap_model_status says so.
+ */
+void eap_model_unembed(const struct eap_model *m, int back, size_t rows,
+		       float *x, size_t ldx, float *y, size_t ldy);
+
 /* 0, or the first error of a streamed layer's conversion (sticky). */
 int eap_model_status(const struct eap_model *m, struct eap_err *err);
 
