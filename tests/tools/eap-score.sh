@@ -47,7 +47,7 @@ done
 for o in "--bootstrap 3" "--level node"; do
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method relp $o -o "$T/o1.h5" --batch 3 &&
 	EAP_CONTRACT=layer bin/eap-score --model $M --pairs "$T/pairs.csv" --method relp $o -o "$T/o2.h5" --batch 3 &&
-	h5diff "$T/o1.h5" "$T/o2.h5" >/dev/null && ok || bad "EAP_CONTRACT=layer $o differs"
+	h5diff --exclude-attribute / "$T/o1.h5" "$T/o2.h5" >/dev/null && ok || bad "EAP_CONTRACT=layer $o differs"
 done
 run env EAP_CONTRACT=half bin/eap-score --model $M --pairs "$T/pairs.csv" --method eap -o "$T/bc.h5"
 [ "$rc" = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q 'EAP_CONTRACT: "half"' "$tmp/err" && absent "$T/bc.h5" && ok || bad "bad EAP_CONTRACT: rc $rc, $(cat "$tmp/err")"
