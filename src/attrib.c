@@ -185,6 +185,11 @@ int eap_run_init(struct eap_run *r, const struct eap_model *m,
 	r->graph = g;
 	r->B = B;
 	r->P = P;
+	{
+		const char *off = getenv("EAP_NO_PREFIX");
+
+		r->prefix_off = off && *off && strcmp(off, "0");
+	}
 	if ((rc = eap_fwd_init(&r->fwd, &m->cfg, B, P, 0, err)))
 		return rc;
 	r->n_scratch = views_size(r, &v);
@@ -1336,7 +1341,7 @@ static void patch_shared(struct eap_run *r, const float *abl, size_t nb,
 			if (W->b_qkv)
 				add_bias(proj, W->b_qkv, n, wp);
 			eap_model_qkv_finish(m, &r->fwd, l, q, proj,
-					     a->qk_norm ? v.dfc : NULL, n, np);
+					     a->qk_norm ? v.dfc : NULL, n, np, 0);
 		}
 		if (a->parallel) {
 			memcpy(ra_mlp, ra_att, nd * sizeof(float));
@@ -2067,12 +2072,56 @@ static int stack_init(struct eap_run *r, struct eap_err *err)
 	return 0;
 }
 
-/* dst (G copies of n rows, d) = src (n, d) repeated G times. */
-static void repeat_rows(float *dst, const float *src, size_t n, size_t d,
-			size_t G)
+size_t eap_prefix_len(const int32_t *clean, const int32_t *corrupted,
+		      size_t len)
 {
-	for (size_t g = 0; g < G; g++)
-		memcpy(dst + g * n * d, src, n * d * sizeof(float));
+	size_t p = 0;
+
+	while (p + 1 < len && clean[p] == corrupted[p])
+		p++;
+	return p;
+}
+
+size_t eap_batch_prefix(const struct eap_batch *bt)
+{
+	size_t p0 = bt->np;
+
+	for (size_t b = 0; b < bt->nb; b++) {
+		size_t p = eap_prefix_len(bt->clean + b * bt->np,
+					  bt->corrupted + b * bt->np,
+					  (size_t)bt->lengths[b]);
+
+		if (p < p0)
+			p0 = p;
+	}
+	return bt->nb ? p0 : 0;
+}
+
+/*
+ * Row i of stacked copies of nb rows of the positions p0..np-1 (compact,
+ * np - p0 a row): its row in a clean run's (nb, np) layout.  p0 = 0: i
+ * modulo nb np.
+ */
+static size_t clean_row(size_t i, size_t nb, size_t np, size_t p0)
+{
+	size_t Pq = np - p0;
+
+	i %= nb * Pq;
+	return i / Pq * np + p0 + i % Pq;
+}
+
+/* dst (G copies of nb rows of np - p0 positions, d) = positions p0.. of
+ * src (nb, np, d), G times */
+static void suffix_rows(float *dst, const float *src, size_t nb, size_t np,
+			size_t p0, size_t d, size_t G)
+{
+	size_t Pq = np - p0;
+
+	for (size_t b = 0; b < nb; b++)
+		memcpy(dst + b * Pq * d, src + (b * np + p0) * d,
+		       Pq * d * sizeof(float));
+	for (size_t g = 1; g < G; g++)
+		memcpy(dst + g * nb * Pq * d, dst, nb * Pq * d * sizeof(float));
 }
 
 /* The model's norm of n rows (LayerNorm as the forward computes it). */
@@ -2129,24 +2178,30 @@ static void stack_head(struct eap_run *r, struct eap_fwd *sf, size_t lv,
 	const struct eap_layer *W = eap_model_layer(m, lv);
 	const struct eap_fwd_layer *F = &r->fwd.layers[lv];
 	struct eap_fwd_layer *S = &sf->layers[lv];
-	size_t n = nb * np, N = G * n, d = c->d_model, nd = n * d;
+	/* rows of positions p0..np-1 (README "Exact patching on large
+	 * graphs"); qkv holds all np, those < p0 the clean run's */
+	size_t p0 = r->p0, Pq = np - p0, n = nb * Pq, N = G * n, d = c->d_model;
+	size_t nf = nb * np;
 	size_t H = c->n_head, Hkv = c->n_kv_head, dh = c->d_head, hd = H * dh;
 	size_t wp = (H + 2 * Hkv) * dh, grp = h / (H / Hkv), half;
 	size_t c0 = kind == 0 ? h * dh
 		    : kind == 1 ? hd + grp * dh : hd + (Hkv + grp) * dh;
 	size_t u_h = eap_fwd_head(g, lv, h);
-	float *qkv = S->qkv; /* (N, 3 dh) */
+	float *qkv = S->qkv; /* (G nb, np, 3 dh) */
 	float *dst = qkv + (size_t)kind * dh;
+	/* the new path's rows, compact (z is free until the attention) */
+	float *out = p0 ? S->z : dst;
+	size_t ldo = p0 ? dh : 3 * dh;
 	const float *cs = eap_model_rope_table(c, sf, lv, &half);
 	const float *wn = kind ? W->k_norm : W->q_norm;
 	struct eap_attn_opts ao;
 
 	stack_norm(c, c->arch.attn_pre_norm, S->ln1, S->ln1_stat, X, W->ln1_w,
 		   W->ln1_b, N, d);
-	for (size_t i = 0; i < N; i++)
+	for (size_t i = 0; i < G * nf; i++)
 		for (int p = 0; p < 3; p++)
 			memcpy(qkv + i * 3 * dh + p * dh,
-			       F->qkv + (i % n) * 3 * hd + p * hd + h * dh,
+			       F->qkv + (i % nf) * 3 * hd + p * hd + h * dh,
 			       dh * sizeof(float));
 	if (c->arch.qk_norm == EAP_QKNORM_ALL && kind < 2) {
 		/* all of q or k, normalised, then the head's slice */
@@ -2161,59 +2216,79 @@ static void stack_head(struct eap_run *r, struct eap_fwd *sf, size_t lv,
 			float st, *t = S->proj + i * w;
 
 			eap_rmsnorm_forward(t, &st, t, wn, 1, w, c->ln_eps);
-			memcpy(dst + i * 3 * dh, t + off, dh * sizeof(float));
+			memcpy(out + i * ldo, t + off, dh * sizeof(float));
 		}
 	} else {
 		if (W->b_qkv)
 			for (size_t i = 0; i < N; i++)
-				memcpy(dst + i * 3 * dh, W->b_qkv + c0,
+				memcpy(out + i * ldo, W->b_qkv + c0,
 				       dh * sizeof(float));
 		eap_sgemm(0, 0, N, dh, d, 1.0f, S->ln1, d, W->w_qkv + c0, wp,
-			  W->b_qkv ? 1.0f : 0.0f, dst, 3 * dh);
+			  W->b_qkv ? 1.0f : 0.0f, out, ldo);
 		if (c->arch.qk_norm == EAP_QKNORM_HEAD && kind < 2)
 			for (size_t i = 0; i < N; i++) {
 				float st;
 
-				eap_rmsnorm_forward(dst + i * 3 * dh, &st,
-						    dst + i * 3 * dh, wn, 1, dh,
+				eap_rmsnorm_forward(out + i * ldo, &st,
+						    out + i * ldo, wn, 1, dh,
 						    c->ln_eps);
 			}
 	}
+	/* rotary at the absolute positions p0.. */
 	if (half && kind < 2)
-		eap_rope_apply(dst, N, np, 1, dh, 3 * dh, half, cs, 1);
+		eap_rope_apply(out, N, Pq, 1, dh, ldo, half, cs + p0 * half * 2,
+			       1);
+	if (p0)
+		for (size_t i = 0; i < N; i++)
+			memcpy(dst + (i / Pq * np + p0 + i % Pq) * 3 * dh,
+			       out + i * dh, dh * sizeof(float));
 	eap_model_attn_opts(c, lv, &ao);
+	ao.q0 = p0;
 	eap_attention_forward_opt(S->z, S->att, qkv, G * nb, np, 1, dh, &ao);
 	if (W->post1_w) {
 		/* o = o(clean) + (z_h - z_h(clean)) W_O[h], then x_mid = x_in
 		 * + norm(o) */
-		for (size_t i = 0; i < N; i++)
+		for (size_t i = 0; i < N; i++) {
+			size_t ci = clean_row(i, nb, np, p0);
+
 			for (size_t e = 0; e < dh; e++)
-				S->z[i * dh + e] -= F->z[(i % n) * hd + h * dh + e];
-		repeat_rows(S->attn_o, F->attn_o, n, d, G);
+				S->z[i * dh + e] -= F->z[ci * hd + h * dh + e];
+		}
+		suffix_rows(S->attn_o, F->attn_o, nb, np, p0, d, G);
 		eap_sgemm(0, 0, N, d, dh, 1.0f, S->z, dh, W->w_o + h * dh * d,
 			  d, 1.0f, S->attn_o, d);
 		eap_rmsnorm_forward(S->x_mid, S->post1_stat, S->attn_o,
 				    W->post1_w, N, d, c->ln_eps);
-		for (size_t k = 0; k < G; k++)
-			for (size_t i = 0; i < nd; i++)
-				S->x_mid[k * nd + i] += F->x_in[i];
+		for (size_t i = 0; i < N; i++) {
+			const float *xi = F->x_in + clean_row(i, nb, np, p0) * d;
+
+			for (size_t j = 0; j < d; j++)
+				S->x_mid[i * d + j] += xi[j];
+		}
 	} else {
 		/* x_mid += z_h W_O[h] - y_h(clean) */
-		repeat_rows(S->x_mid, F->x_mid, n, d, G);
+		const float *yh = r->y_clean + u_h * nf * d;
+
+		suffix_rows(S->x_mid, F->x_mid, nb, np, p0, d, G);
 		eap_sgemm(0, 0, N, d, dh, 1.0f, S->z, dh, W->w_o + h * dh * d,
 			  d, 1.0f, S->x_mid, d);
-		for (size_t k = 0; k < G; k++)
-			for (size_t i = 0; i < nd; i++)
-				S->x_mid[k * nd + i] -= r->y_clean[u_h * nd + i];
+		for (size_t i = 0; i < N; i++) {
+			const float *yi = yh + clean_row(i, nb, np, p0) * d;
+
+			for (size_t j = 0; j < d; j++)
+				S->x_mid[i * d + j] -= yi[j];
+		}
 	}
 	if (c->arch.parallel) {
 		float *x_next = lv + 1 < c->n_layer ? sf->layers[lv + 1].x_in
 						     : sf->x_out;
 
-		for (size_t k = 0; k < G; k++)
-			for (size_t i = 0; i < nd; i++)
-				x_next[k * nd + i] = S->x_mid[k * nd + i] +
-						     F->mlp_out[i];
+		for (size_t i = 0; i < N; i++) {
+			const float *mi = F->mlp_out + clean_row(i, nb, np, p0) * d;
+
+			for (size_t j = 0; j < d; j++)
+				x_next[i * d + j] = S->x_mid[i * d + j] + mi[j];
+		}
 	} else {
 		stack_mlp(r, sf, lv, S->x_mid, N);
 	}
@@ -2237,8 +2312,10 @@ static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
 	const struct eap_graph *g = r->graph;
 	const struct eap_fwd *f = &r->fwd;
 	size_t nb = bt->nb, np = bt->np, n = nb * np, d = c->d_model;
-	size_t V = c->n_vocab, nd = n * d;
-	size_t G = E + 1, rows = G * nb, N = G * n, lv, h;
+	size_t V = c->n_vocab, nd = n * d, p0 = r->p0;
+	/* the stacked copies' rows: positions p0..np-1 */
+	size_t ns = nb * (np - p0), nsd = ns * d;
+	size_t G = E + 1, rows = G * nb, N = G * ns, lv, h;
 	enum eap_bwd_kind kind;
 	int32_t *len = malloc(rows * sizeof(int32_t));
 	float *xrow = malloc(d * sizeof(float));
@@ -2282,23 +2359,30 @@ static int exact_stack(struct eap_run *r, struct eap_fwd *sf,
 					    ? F->x_mid : F->x_in;
 		float *X = S->x_in;
 
-		repeat_rows(X, base, n, d, G);
+		suffix_rows(X, base, nb, np, p0, d, G);
 		for (size_t k = 1; k < G; k++) {
 			const float *yc = r->y_clean + us[k - 1] * nd;
 			const float *ya = r->y_corr + us[k - 1] * nd;
 
-			for (size_t i = 0; i < nd; i++)
-				X[k * nd + i] -= yc[i] - ya[i];
+			for (size_t i = 0; i < ns; i++) {
+				size_t ci = clean_row(i, nb, np, p0) * d;
+
+				for (size_t j = 0; j < d; j++)
+					X[k * nsd + i * d + j] -= yc[ci + j] - ya[ci + j];
+			}
 		}
 		if (kind == EAP_BWD_MLP) {
-			repeat_rows(S->x_mid, F->x_mid, n, d, G);
+			suffix_rows(S->x_mid, F->x_mid, nb, np, p0, d, G);
 			stack_mlp(r, sf, lv, X, N);
 		} else {
 			/* head h's q, k or v from its own copy; the other two
 			 * paths and every other head are the clean run's */
 			stack_head(r, sf, lv, (int)kind, h, X, nb, np, G);
 		}
-		rc = eap_model_forward_from(m, sf, lv + 1, len, rows, np, err);
+		rc = p0 ? eap_model_forward_suffix(m, sf, lv + 1, f, p0, len,
+						   rows, np, err)
+			: eap_model_forward_from(m, sf, lv + 1, len, rows, np,
+						 err);
 	}
 	for (size_t k = 1; k < G && !rc; k++) {
 		size_t e = us[k - 1] * g->n_bwd + v;
@@ -2509,6 +2593,7 @@ static int score_exact(struct eap_run *r, const struct eap_batch *bt,
 
 	if ((rc = stack_init(r, err)))
 		return rc;
+	r->p0 = r->prefix_off ? 0 : eap_batch_prefix(bt);
 	T = r->n_stacks;
 	n_units = exact_units(r, edges, r->stack_groups, T, &units);
 	if (n_units < 0)

@@ -1426,6 +1426,7 @@ void eap_model_attn_opts(const struct eap_config *c, size_t l,
 	o->scale = c->arch.attn_scale;
 	o->softcap = c->arch.attn_softcap;
 	o->window = c->arch.sliding[l] ? c->arch.window : 0;
+	o->q0 = 0;
 }
 
 void eap_model_act_forward(const struct eap_config *c, int fast, float *out,
@@ -1510,7 +1511,7 @@ const float *eap_model_rope_table(const struct eap_config *c,
  */
 void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
 			  size_t l, float *qkv, float *proj, float *qk_stat,
-			  size_t n, size_t np)
+			  size_t n, size_t np, size_t p0)
 {
 	const struct eap_config *c = &m->cfg;
 	const struct eap_layer *W = eap_model_layer(m, l);
@@ -1576,19 +1577,46 @@ void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
 				       dh * sizeof(float));
 			}
 		}
-	if (half) /* q and k blocks: 2H heads of width dh */
-		eap_rope_apply(qkv, n, np, 2 * H, dh, w3, half, cs, 1);
+	if (half) /* q and k blocks: 2H heads of width dh, at positions
+		     p0.. of the table */
+		eap_rope_apply(qkv, n, np, 2 * H, dh, w3, half,
+			       cs + p0 * half * 2, 1);
 	eap_model_layer_put(m, W);
 }
 
-/* The layers from l0 on; mid: layer l0 starts at its MLP, from x_mid. */
+/*
+ * qkv (nb rows of np positions, w3) from its compact suffix (nb rows of
+ * np - p0 positions, at the start of qkv) and the keys and values of
+ * positions < p0 of pre's row b % pre->nb (the same layer's qkv, nb_pre
+ * rows of np positions).  Backwards, so no row is overwritten before it
+ * moved.
+ */
+static void qkv_spread(float *qkv, const float *pre, size_t nb_pre,
+		       size_t nb, size_t np, size_t p0, size_t w3)
+{
+	size_t Pq = np - p0;
+
+	for (size_t b = nb; b-- > 0;) {
+		memmove(qkv + (b * np + p0) * w3, qkv + b * Pq * w3,
+			Pq * w3 * sizeof(float));
+		memcpy(qkv + b * np * w3, pre + (b % nb_pre) * np * w3,
+		       p0 * w3 * sizeof(float));
+	}
+}
+
+/*
+ * The layers from l0 on; mid: layer l0 starts at its MLP, from x_mid.
+ * p0 > 0: only positions p0..np-1 (see eap_model_forward_suffix).
+ */
 static int forward_from(const struct eap_model *m, struct eap_fwd *f,
-			size_t l0, int mid, const int32_t *lengths, size_t nb,
+			size_t l0, int mid, const struct eap_fwd *pre,
+			size_t p0, const int32_t *lengths, size_t nb,
 			size_t np, struct eap_err *err)
 {
 	const struct eap_config *c = &m->cfg;
 	const struct eap_arch *a = &c->arch;
-	size_t d = c->d_model, V = c->n_vocab, dm = c->d_mlp, n = nb * np;
+	size_t d = c->d_model, V = c->n_vocab, dm = c->d_mlp;
+	size_t Pq = np - p0, n = nb * Pq;
 	size_t H = c->n_head, dh = c->d_head, hd = H * dh;
 	size_t wp = (H + 2 * c->n_kv_head) * dh, wfc = dm * (a->gated ? 2 : 1);
 	int rc = check_batch(m, f, lengths, nb, np, err);
@@ -1598,6 +1626,15 @@ static int forward_from(const struct eap_model *m, struct eap_fwd *f,
 	if (l0 > c->n_layer || (mid && l0 == c->n_layer))
 		return eap_err_set(err, EAP_EINVAL, "start layer %zu past the %zu layers",
 				   l0, c->n_layer);
+	if (p0 && (!pre || pre->np != np || !pre->nb || f->all_positions))
+		return eap_err_set(err, EAP_EINVAL,
+				   "positions from %zu need the clean run of %zu positions",
+				   p0, np);
+	for (size_t b = 0; b < nb && p0; b++)
+		if ((size_t)lengths[b] <= p0)
+			return eap_err_set(err, EAP_EINVAL,
+					   "row %zu: length %d not past the shared prefix %zu",
+					   b, lengths[b], p0);
 	for (size_t l = l0; l < c->n_layer; l++) {
 		const struct eap_layer *W = eap_model_layer(m, l);
 		struct eap_fwd_layer *F = &f->layers[l];
@@ -1621,8 +1658,14 @@ static int forward_from(const struct eap_model *m, struct eap_fwd *f,
 			fill_bias(proj, W->b_qkv, n, wp);
 		eap_sgemm(0, 0, n, wp, d, 1.0f, F->ln1, d, W->w_qkv, wp,
 			  W->b_qkv ? 1.0f : 0.0f, proj, wp);
-		eap_model_qkv_finish(m, f, l, F->qkv, proj, F->qk_stat, n, np);
+		eap_model_qkv_finish(m, f, l, F->qkv, proj, F->qk_stat, n, Pq,
+				     p0);
 		eap_model_attn_opts(c, l, &ao);
+		if (p0) {
+			qkv_spread(F->qkv, pre->layers[l].qkv, pre->nb, nb, np,
+				   p0, 3 * hd);
+			ao.q0 = p0;
+		}
 		eap_attention_forward_opt(F->z, F->att, F->qkv, nb, np, H, dh,
 					  &ao);
 		if (F->attn_o) {
@@ -1696,7 +1739,7 @@ mlp:
 		 * gather those rows, then one matmul. */
 		for (size_t b = 0; b < nb; b++)
 			memcpy(f->lnf_last + b * d,
-			       f->lnf + (b * np + (size_t)lengths[b] - 1) * d,
+			       f->lnf + (b * Pq + (size_t)lengths[b] - 1 - p0) * d,
 			       d * sizeof(float));
 		eap_model_unembed(m, 0, nb, f->lnf_last, d, f->logits, V);
 		if (a->logit_softcap > 0)
@@ -1710,12 +1753,20 @@ int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
 			   size_t l0, const int32_t *lengths, size_t nb,
 			   size_t np, struct eap_err *err)
 {
-	return forward_from(m, f, l0, 0, lengths, nb, np, err);
+	return forward_from(m, f, l0, 0, NULL, 0, lengths, nb, np, err);
+}
+
+int eap_model_forward_suffix(const struct eap_model *m, struct eap_fwd *f,
+			     size_t l0, const struct eap_fwd *pre, size_t p0,
+			     const int32_t *lengths, size_t nb, size_t np,
+			     struct eap_err *err)
+{
+	return forward_from(m, f, l0, 0, pre, p0, lengths, nb, np, err);
 }
 
 int eap_model_forward_mid(const struct eap_model *m, struct eap_fwd *f,
 			  size_t l0, const int32_t *lengths, size_t nb,
 			  size_t np, struct eap_err *err)
 {
-	return forward_from(m, f, l0, 1, lengths, nb, np, err);
+	return forward_from(m, f, l0, 1, NULL, 0, lengths, nb, np, err);
 }

@@ -181,7 +181,7 @@ void eap_gelu_backward(float *dx, const float *x, const float *y,
 void eap_attention_forward(float *z, float *att, const float *qkv, size_t B,
 			   size_t P, size_t H, size_t dh)
 {
-	struct eap_attn_opts o = { 1.0f / sqrtf((float)dh), 0.0f, 0 };
+	struct eap_attn_opts o = { 1.0f / sqrtf((float)dh), 0.0f, 0, 0 };
 
 	eap_attention_forward_opt(z, att, qkv, B, P, H, dh, &o);
 }
@@ -190,7 +190,7 @@ void eap_attention_backward(float *dqkv, float *scratch, const float *dz,
 			    const float *att, const float *qkv, size_t B,
 			    size_t P, size_t H, size_t dh)
 {
-	struct eap_attn_opts o = { 1.0f / sqrtf((float)dh), 0.0f, 0 };
+	struct eap_attn_opts o = { 1.0f / sqrtf((float)dh), 0.0f, 0, 0 };
 
 	eap_attention_backward_opt(dqkv, scratch, dz, att, qkv, B, P, H, dh, &o);
 }
@@ -205,19 +205,22 @@ void eap_attention_forward_opt(float *z, float *att, const float *qkv,
 			       size_t B, size_t P, size_t H, size_t dh,
 			       const struct eap_attn_opts *o)
 {
-	size_t d = H * dh, d3 = 3 * d;
+	size_t d = H * dh, d3 = 3 * d, q0 = o->q0, Pq = P - q0;
 	float scale = o->scale, cap = o->softcap;
 
 	for (size_t b = 0; b < B; b++)
 		for (size_t h = 0; h < H; h++) {
-			const float *q = qkv + b * P * d3 + h * dh;
-			const float *k = q + d, *v = q + 2 * d;
-			float *a = att + (b * H + h) * P * P;
+			const float *k = qkv + b * P * d3 + d + h * dh;
+			const float *q = qkv + (b * P + q0) * d3 + h * dh;
+			const float *v = k + d;
+			float *a = att + (b * H + h) * Pq * P;
 
-			/* a (P,P) = q k^T * scale; only j <= i is used */
-			eap_sgemm(0, 1, P, P, dh, scale, q, d3, k, d3, 0.0f, a, P);
-			for (size_t i = 0; i < P; i++) {
-				float *ai = a + i * P, mx;
+			/* a (Pq,P) = q k^T * scale; query row r is position
+			 * i = q0 + r, and only keys j <= i are used */
+			eap_sgemm(0, 1, Pq, P, dh, scale, q, d3, k, d3, 0.0f, a, P);
+			for (size_t r = 0; r < Pq; r++) {
+				size_t i = q0 + r;
+				float *ai = a + r * P, mx;
 				size_t j0 = first_key(i, o->window);
 				double s = 0.0;
 
@@ -239,8 +242,8 @@ void eap_attention_forward_opt(float *z, float *att, const float *qkv,
 				for (size_t j = i + 1; j < P; j++)
 					ai[j] = 0.0f;
 			}
-			eap_sgemm(0, 0, P, dh, P, 1.0f, a, P, v, d3, 0.0f,
-				  z + b * P * d + h * dh, d);
+			eap_sgemm(0, 0, Pq, dh, P, 1.0f, a, P, v, d3, 0.0f,
+				  z + b * Pq * d + h * dh, d);
 		}
 }
 

@@ -1097,6 +1097,83 @@ static void check_family_gradients(const char *name, const char *cfg_text)
 	}
 }
 
+/*
+ * Exact scoring's patched copies run only the positions after the
+ * batch's shared prefix (eap_batch_prefix), reading the clean run's keys
+ * and values below it.  On pairs whose clean and corrupted prompts agree
+ * on their first 3-4 tokens, in a padded batch of different lengths, the
+ * scores equal those of the runs over every position (prefix_off, as
+ * EAP_NO_PREFIX sets) on every family: GPT-2, Llama (RoPE, llama3
+ * scaling, GQA), NeoX (partial rotary, parallel blocks), Gemma-2/3
+ * (sliding windows of 3, soft-caps, local rope base), Qwen3 and OLMo-2
+ * (QK-norms); and at batch 1, where each pair has its own prefix (up to
+ * 5 tokens), they match the float64 reference.
+ */
+START_TEST(test_exact_prefix_equals_full)
+{
+	static const char *const fam[] = { "tiny-word", "tiny-untied", "tiny-llama",
+					   "tiny-neox", "tiny-gemma2", "tiny-gemma3",
+					   "tiny-qwen2", "tiny-qwen3", "tiny-olmo2" };
+
+	for (size_t fi = 0; fi < sizeof(fam) / sizeof(fam[0]); fi++) {
+		struct fixture fx;
+		struct eap_run r;
+		struct eap_err err = { 0 };
+		const struct eap_graph *g;
+		size_t E, V, p0;
+		int32_t *corr;
+		float *sc[2];
+		double worst = 0.0, top = 0.0;
+
+		fx_open(&fx, fam[fi]);
+		g = &fx.graph;
+		E = g->n_fwd * g->n_bwd;
+		V = fx.model.cfg.n_vocab;
+		corr = malloc(fx.N * fx.P * sizeof(int32_t));
+		ck_assert_ptr_nonnull(corr);
+		for (size_t b = 0; b < fx.N; b++)
+			for (size_t p = 0; p < fx.P; p++) {
+				int32_t t = fx.clean[b * fx.P + p];
+
+				corr[b * fx.P + p] = p < 3 + b % 2
+							     ? t
+							     : (int32_t)(((size_t)t + 1 + p) % V);
+			}
+		fx.bt.corrupted = corr;
+		p0 = eap_batch_prefix(&fx.bt);
+		ck_assert_uint_ge(p0, 2);
+		ck_assert_int_eq(eap_run_init(&r, &fx.model, g, fx.N, fx.P, &err), 0);
+		for (int off = 0; off < 2; off++) {
+			struct eap_score_acc acc;
+
+			sc[off] = malloc(E * sizeof(float));
+			r.prefix_off = off;
+			ck_assert_int_eq(eap_score_acc_init(&acc, g, &err), 0);
+			ck_assert_msg(eap_run_score(&r, &fx.bt, EAP_METHOD_EXACT,
+						    EAP_METRIC_LOGIT_DIFF, 1, NULL, NULL,
+						    &acc, &err) == 0, "%s", err.msg);
+			ck_assert_uint_eq(r.p0, off ? 0 : p0);
+			eap_score_acc_finish(&acc, g, sc[off]);
+			eap_score_acc_release(&acc);
+		}
+		for (size_t e = 0; e < E; e++) {
+			top = fmax(top, fabs(sc[1][e]));
+			worst = fmax(worst, fabs((double)sc[0][e] - sc[1][e]));
+		}
+		printf("exact %s from position %zu vs every position: max diff %.2e of the largest score\n",
+		       fam[fi], p0, worst / top);
+		ck_assert_msg(top > 0 && worst <= 1e-5 * top, "%s: %g of %g", fam[fi],
+			      worst, top);
+		free(sc[0]);
+		free(sc[1]);
+		free(corr);
+		eap_run_release(&r);
+		fx_close(&fx);
+		check_scores(fam[fi], EAP_METHOD_EXACT, 1, "exact", 1);
+	}
+}
+END_TEST
+
 #define FAM_COMMON "\"num_hidden_layers\": 2, \"hidden_size\": 16, " \
 	"\"intermediate_size\": 24, \"vocab_size\": 12, \"max_position_embeddings\": 32, "
 
@@ -1573,6 +1650,7 @@ Suite *attrib_suite(void)
 	tcase_add_test(ts, test_relp_equals_eap_without_norm_softmax_act);
 	tcase_add_test(ts, test_ig_completeness);
 	tcase_add_test(ts, test_exact_equals_full_patched_runs);
+	tcase_add_test(ts, test_exact_prefix_equals_full);
 	tcase_add_test(tg, test_patch_all_or_none);
 	tcase_add_test(tg, test_patched_many_equals_single);
 	tcase_add_test(tm, test_stream_equals_eager);

@@ -297,7 +297,7 @@ START_TEST(test_attention_opts_backward_fd)
 {
 	enum { B = 1, P = 5, H = 2, dh = 3, d = H * dh };
 	uint64_t s = 13;
-	struct eap_attn_opts o = { 0.9f, 2.0f, 2 };
+	struct eap_attn_opts o = { 0.9f, 2.0f, 2, 0 };
 	float qkv[B * P * 3 * d], z[B * P * d], att[B * H * P * P];
 	float g[B * P * d], dqkv[B * P * 3 * d] = { 0 }, scratch[2 * P * P];
 	double h = 1e-2, worst = 0.0;

@@ -148,7 +148,28 @@ struct eap_run {
 	 * into up to T units of at least this many edges (0: 16).
 	 */
 	size_t exact_unit_min;
+	/*
+	 * Shared prefix (README "Exact patching on large graphs"): exact
+	 * scoring's patched copies run positions p0..np-1 only, p0 the
+	 * batch's eap_batch_prefix, reading the clean run's keys and values
+	 * below p0.  prefix_off (eap_run_init sets it if the environment
+	 * variable EAP_NO_PREFIX is set and not "0") keeps p0 = 0: every
+	 * position recomputed, as before.
+	 */
+	int prefix_off;
+	size_t p0;
 };
+
+/*
+ * Positions a pair's patched runs need not recompute: clean and corrupted
+ * tokens (len) agree before the first that differs, and the metric reads
+ * the last (len - 1), so min(first differing position, len - 1).
+ */
+size_t eap_prefix_len(const int32_t *clean, const int32_t *corrupted,
+		      size_t len);
+
+/* The batch's shared prefix: the least eap_prefix_len of its rows. */
+size_t eap_batch_prefix(const struct eap_batch *bt);
 
 int eap_run_init(struct eap_run *r, const struct eap_model *m,
 		 const struct eap_graph *g, size_t B, size_t P,

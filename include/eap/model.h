@@ -380,6 +380,24 @@ int eap_model_forward_from(const struct eap_model *m, struct eap_fwd *f,
 			   size_t np, struct eap_err *err);
 
 /*
+ * eap_model_forward_from over the positions p0..np-1 of each row only
+ * (0 < p0 < every length), for patched runs whose inputs equal the clean
+ * run's at every position < p0 (a shared prefix of clean and corrupted
+ * prompts): with causal attention every output there is the clean run's.
+ * f's buffers hold rows of np - p0 positions (x_in, x_mid, z, ... and
+ * x_out: row b's position p at b (np - p0) + p - p0), except each
+ * layer's qkv, which holds all np positions: those < p0 copied from pre
+ * (the clean run, pre->nb rows of np positions; row b reads pre's row
+ * b % pre->nb).  Rotary, windows and the causal mask use the absolute
+ * position; the logits are each row's at lengths[b] - 1.  Not with
+ * all_positions.
+ */
+int eap_model_forward_suffix(const struct eap_model *m, struct eap_fwd *f,
+			     size_t l0, const struct eap_fwd *pre, size_t p0,
+			     const int32_t *lengths, size_t nb, size_t np,
+			     struct eap_err *err);
+
+/*
  * As eap_model_forward_from, but layer l0 < L starts at its MLP, from the
  * residual stream after attention the caller put into f->layers[l0].x_mid
  * (EAP-IG on activations replaces a layer's attention output).
@@ -419,11 +437,13 @@ const float *eap_model_rope_table(const struct eap_config *c,
  * From the projection proj (n, (H + 2 H_kv) dh) of layer l to the
  * attention core's qkv (n, 3 H dh): QK-norm (stats into qk_stat, (n, H +
  * H_kv)), K/V copied to each query head of their group, rotary on q and
- * k.  proj may be qkv when there is neither QK-norm nor grouping.
+ * k.  proj may be qkv when there is neither QK-norm nor grouping.  The
+ * rows are batch rows of np positions each, the first at position p0
+ * (0 but for eap_model_forward_suffix's).
  */
 void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
 			  size_t l, float *qkv, float *proj, float *qk_stat,
-			  size_t n, size_t np);
+			  size_t n, size_t np, size_t p0);
 
 /* Logits of row b at position p (p ignored unless all_positions). */
 static inline const float *eap_fwd_logits(const struct eap_fwd *f,

@@ -97,6 +97,9 @@ struct eap_attn_opts {
 	float scale;    /* multiplies q k^T */
 	float softcap;  /* s = cap tanh(s / cap) before the mask; 0: none */
 	size_t window;  /* row i sees keys i - window < j <= i; 0: all */
+	size_t q0;      /* forward only: the queries are positions q0..P-1
+			   (z (B, P - q0, d), att (B, H, P - q0, P)), the
+			   keys and values all P; 0: every position */
 };
 
 /* eap_attention_forward/backward with options; the plain ones use
