@@ -123,7 +123,7 @@ static double forward_flops(const struct eap_config *c, size_t nb, size_t np)
  * number of edges.
  */
 static double exact_flops(const struct eap_config *c, const struct eap_graph *g,
-			  const uint8_t *mask, size_t nb, size_t np,
+			  const uint8_t *mask, size_t nb, size_t np, size_t p0,
 			  size_t *edges)
 {
 	struct eap_cost cost = { 0 };
@@ -131,7 +131,7 @@ static double exact_flops(const struct eap_config *c, const struct eap_graph *g,
 	*edges = 0;
 	for (size_t i = 0; i < g->n_fwd * g->n_bwd; i++)
 		*edges += mask[i];
-	eap_cost_add(&cost, c, g, EAP_METHOD_EXACT, 0, mask, nb, np);
+	eap_cost_add(&cost, c, g, EAP_METHOD_EXACT, 0, mask, nb, np, p0);
 	return cost.flops;
 }
 
@@ -178,8 +178,10 @@ static double exact_run(const struct eap_model *m, size_t nb, size_t np,
 		else
 			t = now() - t;
 		*cpu = cpu_now() - *cpu;
+		/* the copies run the positions after the shared prefix */
+		*flops = exact_flops(c, &g, mask ? mask : g.edge_mask, nb, np,
+				     run.p0, edges);
 	}
-	*flops = exact_flops(c, &g, mask ? mask : g.edge_mask, nb, np, edges);
 	eap_score_acc_release(&acc);
 out_run:
 	eap_run_release(&run);

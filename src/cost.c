@@ -53,13 +53,14 @@ static double backward_flops(const struct eap_config *c, size_t np, int lrp)
 }
 
 /* exact patching of the edges of mask: per backward input v with E
- * edges, E + 1 copies of what follows v (prefix reused), as forwards */
+ * edges, E + 1 copies of what follows v (prefix reused), as forwards;
+ * a copy runs positions p0..np-1, each attending to up to np keys */
 static double exact_forwards(const struct eap_config *c,
 			     const struct eap_graph *g, const uint8_t *mask,
-			     size_t np)
+			     size_t np, size_t p0)
 {
 	struct layer_flops f = layer_flops(c, np);
-	double P = (double)np, full = forward_flops(c, np);
+	double P = (double)(np - p0), full = forward_flops(c, np);
 	double logits = 2.0 * (double)c->d_model * (double)c->n_vocab, sum = 0;
 
 	for (size_t v = 0; v < g->n_bwd; v++) {
@@ -87,7 +88,8 @@ static double exact_forwards(const struct eap_config *c,
 
 void eap_cost_add(struct eap_cost *c, const struct eap_config *cfg,
 		  const struct eap_graph *g, enum eap_method method,
-		  int steps, const uint8_t *mask, size_t nb, size_t np)
+		  int steps, const uint8_t *mask, size_t nb, size_t np,
+		  size_t p0)
 {
 	double m = (double)steps, F = 0, B = 0, L = (double)cfg->n_layer;
 	double fw = forward_flops(cfg, np), bw = backward_flops(cfg, np, 0);
@@ -122,7 +124,8 @@ void eap_cost_add(struct eap_cost *c, const struct eap_config *cfg,
 		break;
 	}
 	case EAP_METHOD_EXACT:
-		F = exact_forwards(cfg, g, mask ? mask : g->edge_mask, np);
+		F = exact_forwards(cfg, g, mask ? mask : g->edge_mask, np,
+				   p0 < np ? p0 : 0);
 		break;
 	}
 	flops = F * fw + B * bw;

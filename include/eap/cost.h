@@ -29,10 +29,13 @@ struct eap_cost {
 /*
  * Add the cost of scoring nb examples of np positions with method (steps
  * as eap_run_score's) into *c; mask (n_fwd, n_bwd) the edges exact
- * patching scores (NULL: the graph's).
+ * patching scores (NULL: the graph's); p0 the shared prefix exact
+ * patching's copies skip (eap_batch_prefix of the batch, or
+ * eap_prefix_len of one example; 0: none).
  */
 void eap_cost_add(struct eap_cost *c, const struct eap_config *cfg,
 		  const struct eap_graph *g, enum eap_method method,
-		  int steps, const uint8_t *mask, size_t nb, size_t np);
+		  int steps, const uint8_t *mask, size_t nb, size_t np,
+		  size_t p0);
 
 #endif

@@ -113,7 +113,7 @@ static void usage(FILE *f)
 
 /*
  * --budget: keep the first examples whose work, counted by eap_cost_add at
- * each example's own length over the edges exact scores (mask before any
+ * each example's own length and shared prefix over the edges exact scores (mask before any
  * --shard, so that every shard keeps the same examples), fits in tflop;
  * at least one.  Depends on the pairs and the model's shape only, never on
  * the machine, so reruns score the same examples.
@@ -127,8 +127,13 @@ static void apply_budget(struct eap_inputs *in, enum eap_method method,
 	double kept = 0;
 
 	for (; n < was; n++) {
+		size_t o = in->ids.tok_off[n];
+
 		eap_cost_add(&c, &in->model.cfg, &in->graph, method, (int)steps,
-			     mask, 1, in->ids.len[n]);
+			     mask, 1, in->ids.len[n],
+			     eap_prefix_len(in->ids.clean + o,
+					    in->ids.corrupted + o,
+					    in->ids.len[n]));
 		if (n && c.flops > tflop * 1e12)
 			break;
 		kept = c.flops;
@@ -1064,7 +1069,7 @@ int main(int argc, char **argv)
 
 		eap_batcher_fill(&bt, &in.ids, s, nb, acts != NULL, &b);
 		eap_cost_add(&cost, &in.model.cfg, &in.graph, method, (int)steps,
-			     edges, nb, b.np);
+			     edges, nb, b.np, eap_batch_prefix(&b));
 		if (dy) {
 			/* dy = y(corrupted) - y(clean) from the audited file,
 			 * node-major, zero past each example's length */
