@@ -518,19 +518,27 @@ static double exact_work(const struct eap_inputs *in, const uint8_t *mask,
 			 size_t batch, size_t full_width)
 {
 	const struct eap_graph *g = &in->graph;
+	const struct eap_pairs_ids *ids = &in->ids;
 	struct eap_cost c = { 0 };
 
-	for (size_t s = 0; s < in->ids.n; s += batch) {
-		size_t nb = in->ids.n - s < batch ? in->ids.n - s : batch, np = 1;
+	for (size_t s = 0; s < ids->n; s += batch) {
+		size_t nb = ids->n - s < batch ? ids->n - s : batch, np = 1;
+		size_t p0 = SIZE_MAX; /* the batch's shared prefix */
 
-		for (size_t b = s; b < s + nb; b++)
-			np = in->ids.len[b] > np ? in->ids.len[b] : np;
+		for (size_t b = s; b < s + nb; b++) {
+			size_t o = ids->tok_off[b];
+			size_t p = eap_prefix_len(ids->clean + o,
+						  ids->corrupted + o, ids->len[b]);
+
+			np = ids->len[b] > np ? ids->len[b] : np;
+			p0 = p < p0 ? p : p0;
+		}
 		np = full_width ? full_width : np;
 		for (size_t i = 0; i < nv; i += EXACT_PART) {
 			part_mask(part, mask, g->n_fwd, g->n_bwd, vs + i,
 				  nv - i < EXACT_PART ? nv - i : EXACT_PART);
 			eap_cost_add(&c, &in->model.cfg, g, EAP_METHOD_EXACT, 0,
-				     part, nb, np);
+				     part, nb, np, p0);
 		}
 	}
 	return c.flops;
@@ -1064,12 +1072,13 @@ int main(int argc, char **argv)
 	t_wall = clock_s(CLOCK_MONOTONIC);
 	t_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	for (size_t s = 0; s < in.ids.n; s += batch) {
-		size_t nb = in.ids.n - s < batch ? in.ids.n - s : batch;
+		size_t nb = in.ids.n - s < batch ? in.ids.n - s : batch, p0;
 		struct eap_batch b;
 
 		eap_batcher_fill(&bt, &in.ids, s, nb, acts != NULL, &b);
+		p0 = eap_batch_prefix(&b); /* exact's copies skip it */
 		eap_cost_add(&cost, &in.model.cfg, &in.graph, method, (int)steps,
-			     edges, nb, b.np, eap_batch_prefix(&b));
+			     edges, nb, b.np, p0);
 		if (dy) {
 			/* dy = y(corrupted) - y(clean) from the audited file,
 			 * node-major, zero past each example's length */
@@ -1102,7 +1111,7 @@ int main(int argc, char **argv)
 				part_mask(part, mask, in.graph.n_fwd, in.graph.n_bwd,
 					  vs + i, np);
 				eap_cost_add(&done, &in.model.cfg, &in.graph, method,
-					     (int)steps, part, nb, b.np);
+					     (int)steps, part, nb, b.np, p0);
 				rc = eap_run_score(&run, &b, method, metric, (int)steps,
 						   NULL, part, &acc, &err);
 				/* each call counts the batch's examples */
