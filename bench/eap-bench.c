@@ -105,14 +105,19 @@ static int run_torch(const char *cmd, int threads, double *sec, char *note,
 	return found ? 0 : -1;
 }
 
-/* FLOPs of one forward of nb rows of np tokens, logits at the last one. */
-static double forward_flops(const struct eap_config *c, size_t nb, size_t np)
+/*
+ * FLOPs of one forward of nb rows of np tokens, logits at the last one,
+ * over the positions p0..np-1 only (a patched run after the shared
+ * prefix; each still attends to up to np keys).
+ */
+static double forward_flops(const struct eap_config *c, size_t nb, size_t np,
+			    size_t p0)
 {
 	double d = (double)c->d_model, dm = (double)c->d_mlp;
 	double per_tok = (double)c->n_layer * (2 * d * 3 * d + 2 * d * d + 4 * d * dm);
-	double att = (double)c->n_layer * 4.0 * (double)np * (double)np * d;
+	double att = (double)c->n_layer * 4.0 * (double)(np - p0) * (double)np * d;
 
-	return (double)(nb * np) * per_tok + (double)nb * att +
+	return (double)(nb * (np - p0)) * per_tok + (double)nb * att +
 	       (double)nb * 2.0 * d * (double)c->n_vocab;
 }
 
@@ -224,7 +229,10 @@ static double eval_run(struct eap_run *run, const struct eap_graph *g,
 		t = now() - t;
 	*cpu = cpu_now() - *cpu;
 	*K = nk;
-	*flops = (double)(nk + 2) * forward_flops(&run->model->cfg, bt->nb, bt->np);
+	/* the patched runs from the shared prefix on (run->p0) */
+	*flops = 2 * forward_flops(&run->model->cfg, bt->nb, bt->np, 0) +
+		 (double)nk * forward_flops(&run->model->cfg, bt->nb, bt->np,
+					    run->p0);
 out:
 	free(mv);
 	free(sizes);
@@ -397,7 +405,7 @@ int main(int argc, char **argv)
 		if (t < best)
 			best = t;
 	}
-	flops = forward_flops(&cfg, B, P);
+	flops = forward_flops(&cfg, B, P, 0);
 	rows[nrows] = (struct row){ "forward gpt2-small 20x17", best,
 				    flops / (rate * 1e9), 0, "" };
 	rows[nrows].ratio = best / rows[nrows].bound;
@@ -441,7 +449,7 @@ int main(int argc, char **argv)
 		t = now() - t;
 		/* a backward to the inputs costs what a forward does: every
 		 * matmul once with a transposed operand */
-		fl_fwd = forward_flops(&cfg, N, P);
+		fl_fwd = forward_flops(&cfg, N, P, 0);
 		fl_bwd = fl_fwd;
 		fl_con = 2.0 * (double)g.n_fwd * (double)g.n_bwd * (double)(N * P) * (double)d;
 		flops = (double)(1 + steps) * fl_fwd + (double)steps * fl_bwd + fl_con;

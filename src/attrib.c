@@ -390,6 +390,19 @@ int eap_run_baselines(struct eap_run *r, const struct eap_batch *bt,
 	return baselines(r, bt, metric, 0, err);
 }
 
+static void axpy(float *dst, float alpha, const float *src, size_t n);
+
+/* dst (nb rows of np - p0 positions, d) += positions p0.. of src (nb,
+ * np, d) */
+static void axpy_suffix(float *dst, const float *src, size_t nb, size_t np,
+			size_t p0, size_t d)
+{
+	size_t Pq = np - p0;
+
+	for (size_t b = 0; b < nb; b++)
+		axpy(dst + b * Pq * d, 1.0f, src + (b * np + p0) * d, Pq * d);
+}
+
 /* dst (n) += alpha * src (n) */
 static void axpy(float *dst, float alpha, const float *src, size_t n)
 {
@@ -1307,21 +1320,24 @@ static void mlp_rows(const struct eap_model *m, size_t l, const float *ln,
  * post-attention norm takes it in.
  */
 static void patch_shared(struct eap_run *r, const float *abl, size_t nb,
-			 size_t np, size_t start)
+			 size_t np, size_t p0, size_t start)
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
 	const struct eap_arch *a = &c->arch;
 	const struct eap_graph *g = r->graph;
 	struct eap_patch *p = r->patch;
-	size_t n = nb * np, d = c->d_model, H = c->n_head, nd = n * d;
+	/* rows of the positions p0..np-1 (the node outputs are (n_fwd, nb
+	 * np, d)) */
+	size_t Pq = np - p0, n = nb * Pq, d = c->d_model, H = c->n_head;
+	size_t nd = n * d, ns = nb * np * d;
 	size_t cd = p->cap * d, hd = H * c->d_head, w3 = 3 * hd;
 	size_t wp = (H + 2 * c->n_kv_head) * c->d_head;
 	struct views v;
 
 	views_size(r, &v);
 	memset(p->ra, 0, nd * sizeof(float));
-	axpy(p->ra, 1.0f, abl, nd);
+	axpy_suffix(p->ra, abl, nb, np, p0, d);
 	for (size_t l = 0; l < c->n_layer; l++) {
 		const struct eap_layer *W = eap_model_layer(m, l);
 		float *ra_att = p->ra + 2 * l * cd, *ra_mlp = ra_att + cd;
@@ -1341,7 +1357,7 @@ static void patch_shared(struct eap_run *r, const float *abl, size_t nb,
 			if (W->b_qkv)
 				add_bias(proj, W->b_qkv, n, wp);
 			eap_model_qkv_finish(m, &r->fwd, l, q, proj,
-					     a->qk_norm ? v.dfc : NULL, n, np, 0);
+					     a->qk_norm ? v.dfc : NULL, n, Pq, p0);
 		}
 		if (a->parallel) {
 			memcpy(ra_mlp, ra_att, nd * sizeof(float));
@@ -1353,7 +1369,8 @@ static void patch_shared(struct eap_run *r, const float *abl, size_t nb,
 			float *rh = a->parallel ? ra_next : ra_mlp;
 
 			for (size_t h = 0; h < H; h++)
-				axpy(rh, 1.0f, abl + eap_fwd_head(g, l, h) * nd, nd);
+				axpy_suffix(rh, abl + eap_fwd_head(g, l, h) * ns,
+					    nb, np, p0, d);
 			if (b_o)
 				add_bias(rh, b_o, n, d);
 		}
@@ -1365,7 +1382,7 @@ static void patch_shared(struct eap_run *r, const float *abl, size_t nb,
 		}
 		if (!a->parallel)
 			memcpy(ra_next, ra_mlp, nd * sizeof(float));
-		axpy(ra_next, 1.0f, abl + eap_fwd_mlp(g, l) * nd, nd);
+		axpy_suffix(ra_next, abl + eap_fwd_mlp(g, l) * ns, nb, np, p0, d);
 		eap_model_layer_put(m, W);
 	}
 }
@@ -1455,6 +1472,9 @@ struct patch_chunk {
 	const uint8_t *keep;    /* (K, n_fwd, n_bwd) */
 	const float *abl;       /* (n_fwd, n, d) */
 	size_t start;
+	size_t p0;              /* rows hold positions p0..np-1 (shared
+				   prefix: README "Exact patching on large
+				   graphs") */
 	size_t c0, G, b0, nbp;  /* circuits c0.., prompts b0.. */
 	double *out;            /* (K, nb) */
 };
@@ -1491,11 +1511,16 @@ static void out_rows(float *restrict rc, float *restrict y,
 static void set_output(const struct patch_chunk *ch, struct patch_stack *s,
 		       size_t u, size_t n, size_t n1, size_t d)
 {
+	size_t np = ch->bt->np, Pq = np - ch->p0;
 	float *y = s->dy + u * s->R * d;
-	const float *a = ch->abl + u * n * d + ch->b0 * ch->bt->np * d;
+	const float *a = ch->abl + u * n * d + (ch->b0 * np + ch->p0) * d;
 
 	for (size_t g = 0; g < ch->G; g++)
-		out_rows(s->rc + g * n1 * d, y + g * n1 * d, a, n1 * d);
+		for (size_t b = 0; b < ch->nbp; b++) {
+			size_t o = (g * n1 + b * Pq) * d;
+
+			out_rows(s->rc + o, y + o, a + b * np * d, Pq * d);
+		}
 }
 
 /*
@@ -1507,7 +1532,7 @@ static void set_output(const struct patch_chunk *ch, struct patch_stack *s,
  */
 static void head_rows(const struct eap_run *r, struct patch_stack *s,
 		      size_t l, int kind, size_t h, const float *ln,
-		      float *dst, size_t N, size_t np)
+		      float *dst, size_t N, size_t np, size_t p0)
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
@@ -1551,8 +1576,9 @@ static void head_rows(const struct eap_run *r, struct patch_stack *s,
 						    c->ln_eps);
 			}
 	}
-	if (half && kind < 2)
-		eap_rope_apply(dst, N, np, 1, dh, w3, half, cs, 1);
+	if (half && kind < 2) /* rows of np positions from p0 */
+		eap_rope_apply(dst, N, np, 1, dh, w3, half, cs + p0 * half * 2,
+			       1);
 	eap_model_layer_put(m, W);
 }
 
@@ -1573,7 +1599,8 @@ static void patch_qkv(struct eap_run *r, struct patch_stack *s,
 	const struct eap_layer *W = eap_model_layer(m, l);
 	const struct eap_patch *p = r->patch;
 	size_t d = c->d_model, H = c->n_head, dh = c->d_head, Rd = s->R * d;
-	size_t n_par = 1 + l * (H + 1), nq = 3 * H, off0 = ch->b0 * ch->bt->np;
+	size_t Pq = ch->bt->np - ch->p0;
+	size_t n_par = 1 + l * (H + 1), nq = 3 * H, off0 = ch->b0 * Pq;
 	size_t tile = (size_t)65536 / (n_par * d), G = ch->G, w3 = 3 * H * dh;
 	const float *ra = p->ra + 2 * l * p->cap * d + off0 * d;
 	const float *qra = p->qkv_ra + l * p->cap * w3 + off0 * w3;
@@ -1622,7 +1649,7 @@ static void patch_qkv(struct eap_run *r, struct patch_stack *s,
 				head_rows(r, s, l, (int)(i / H), i % H,
 					  s->lnq + i * Rd + g0 * n1 * d,
 					  s->qkv + g0 * n1 * w3 + col,
-					  (g1 - g0) * n1, ch->bt->np);
+					  (g1 - g0) * n1, Pq, ch->p0);
 			} else {
 				for (size_t gi = g0; gi < g1; gi++)
 					for (size_t j = 0; j < n1; j++)
@@ -1650,12 +1677,20 @@ static void patch_heads(struct eap_run *r, struct patch_stack *s,
 	const struct eap_config *c = &m->cfg;
 	const struct eap_layer *W = eap_model_layer(m, l);
 	size_t d = c->d_model, dh = c->d_head, H = c->n_head, N = ch->G * n1;
-	size_t hd = H * dh;
+	size_t hd = H * dh, np = ch->bt->np;
 	struct eap_attn_opts ao;
 
 	eap_model_attn_opts(c, l, &ao);
-	eap_attention_forward_opt(s->z, s->att, s->qkv, ch->G * ch->nbp,
-				  ch->bt->np, H, dh, &ao);
+	if (ch->p0) {
+		/* keys and values below p0: the clean run's */
+		eap_model_qkv_spread(s->qkv, r->fwd.layers[l].qkv +
+					     ch->b0 * np * 3 * hd,
+				     ch->nbp, ch->G * ch->nbp, np, ch->p0,
+				     3 * hd);
+		ao.q0 = ch->p0;
+	}
+	eap_attention_forward_opt(s->z, s->att, s->qkv, ch->G * ch->nbp, np,
+				  H, dh, &ao);
 	if (W->post1_w) {
 		/* s->x: o, then its statistic into s->stat (N) */
 		if (W->b_o)
@@ -1700,7 +1735,7 @@ static void patch_mlp(struct eap_run *r, struct patch_stack *s,
 	size_t d = c->d_model, H = c->n_head, G = ch->G, Rd = s->R * d;
 	size_t n_par = 1 + l * (H + 1) + (c->arch.parallel ? 0 : H);
 	size_t v = eap_bwd_index(g, l, EAP_BWD_MLP, 0);
-	size_t u = eap_fwd_mlp(g, l), off0 = ch->b0 * ch->bt->np;
+	size_t u = eap_fwd_mlp(g, l), off0 = ch->b0 * (ch->bt->np - ch->p0);
 	const float *ra = p->ra + (2 * l + 1) * p->cap * d + off0 * d;
 	const float *yra = p->mlp_ra + l * p->cap * d + off0 * d;
 	float *y = s->dy + u * Rd;
@@ -1750,15 +1785,16 @@ static void patch_logits(struct eap_run *r, struct patch_stack *s,
 	const struct eap_batch *bt = ch->bt;
 	const struct eap_patch *p = r->patch;
 	size_t d = c->d_model, V = c->n_vocab, np = bt->np, Rd = s->R * d;
-	size_t L = c->n_layer, v = eap_bwd_logits(g);
-	const float *ra = p->ra + 2 * L * p->cap * d + ch->b0 * np * d;
+	size_t L = c->n_layer, v = eap_bwd_logits(g), Pq = np - ch->p0;
+	const float *ra = p->ra + 2 * L * p->cap * d + ch->b0 * Pq * d;
 
 	for (size_t gi = 0; gi < ch->G; gi++) {
 		const uint8_t *keep = ch->keep + (ch->c0 + gi) * g->n_fwd * g->n_bwd;
 		size_t k = copy_plan(g, keep, v, g->n_fwd, s->par, &s->from_ra[0]);
 
 		for (size_t b = 0; b < ch->nbp; b++) {
-			size_t row = b * np + (size_t)bt->lengths[ch->b0 + b] - 1;
+			size_t row = b * Pq + (size_t)bt->lengths[ch->b0 + b] -
+				     1 - ch->p0;
 			size_t off = (gi * n1 + row) * d;
 			float stat[2];
 
@@ -1787,18 +1823,20 @@ static void patch_run(struct eap_run *r, struct patch_stack *s,
 {
 	const struct eap_model *m = r->model;
 	const struct eap_config *c = &m->cfg;
-	size_t np = ch->bt->np, n = ch->bt->nb * np, n1 = ch->nbp * np;
-	size_t d = c->d_model, H = c->n_head, Rd = s->R * d;
+	size_t np = ch->bt->np, n = ch->bt->nb * np, Pq = np - ch->p0;
+	size_t n1 = ch->nbp * Pq, d = c->d_model, H = c->n_head, Rd = s->R * d;
 
 	/* nodes before start_layer (and the input) output their clean run */
 	memset(s->rc, 0, ch->G * n1 * d * sizeof(float));
 	for (size_t u = 0; u < 1 + ch->start * (H + 1); u++) {
-		const float *yc = r->y_clean + u * n * d + ch->b0 * np * d;
+		const float *yc = r->y_clean + u * n * d +
+				  (ch->b0 * np + ch->p0) * d;
 		const struct eap_layer *W = NULL;
 
 		for (size_t gi = 0; gi < ch->G; gi++)
-			memcpy(s->dy + u * Rd + gi * n1 * d, yc,
-			       n1 * d * sizeof(float));
+			for (size_t b = 0; b < ch->nbp; b++)
+				memcpy(s->dy + u * Rd + (gi * n1 + b * Pq) * d,
+				       yc + b * np * d, Pq * d * sizeof(float));
 		set_output(ch, s, u, n, n1, d);
 		if (u && (u - 1) % (H + 1) == H - 1)
 			W = eap_model_layer(m, (u - 1) / (H + 1));
@@ -1855,6 +1893,35 @@ static void *patch_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The positions every patched run of the batch shares with the clean
+ * run: below the batch's shared prefix (eap_batch_prefix) and where every
+ * node's ablated value equals its clean output (with mean ablation: none),
+ * if r->fwd holds the clean run (eap_run_baselines), whose keys and
+ * values stand in for them.  0 with r->prefix_off.
+ */
+static size_t patch_prefix(const struct eap_run *r, const struct eap_batch *bt,
+			   const float *abl)
+{
+	size_t nb = bt->nb, np = bt->np, d = r->model->cfg.d_model;
+	size_t ns = nb * np * d, p0 = r->prefix_off ? 0 : eap_batch_prefix(bt);
+
+	if (p0 && (r->fwd.nb != nb || r->fwd.np != np ||
+		   memcmp(r->fwd.layers[0].x_in, r->y_clean, ns * sizeof(float))))
+		return 0;
+	for (size_t u = 0; u < r->graph->n_fwd && p0; u++)
+		for (size_t b = 0; b < nb; b++)
+			for (size_t p = 0; p < p0; p++) {
+				size_t o = u * ns + (b * np + p) * d;
+
+				if (memcmp(abl + o, r->y_clean + o, d * sizeof(float))) {
+					p0 = p;
+					break;
+				}
+			}
+	return p0;
+}
+
 static int patched_many(struct eap_run *r, const struct eap_batch *bt,
 			enum eap_metric metric, const uint8_t *keep, size_t K,
 			const float *y_ablate, size_t start_layer,
@@ -1864,7 +1931,7 @@ static int patched_many(struct eap_run *r, const struct eap_batch *bt,
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct patch_chunk proto = { bt, metric, keep,
 				     y_ablate ? y_ablate : r->y_corr,
-				     start_layer, 0, 0, 0, 0, metric_out };
+				     start_layer, 0, 0, 0, 0, 0, metric_out };
 	int rc;
 
 	if (start_layer > r->model->cfg.n_layer || nb > r->B || bt->np > r->P)
@@ -1884,7 +1951,8 @@ static int patched_many(struct eap_run *r, const struct eap_batch *bt,
 	}
 	if ((rc = patch_init(r, G, nbp, T, err)))
 		return rc;
-	patch_shared(r, proto.abl, nb, bt->np, start_layer);
+	r->p0 = proto.p0 = patch_prefix(r, bt, proto.abl);
+	patch_shared(r, proto.abl, nb, bt->np, proto.p0, start_layer);
 	{
 		struct patch_job job[T];
 

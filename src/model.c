@@ -1584,18 +1584,12 @@ void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
 	eap_model_layer_put(m, W);
 }
 
-/*
- * qkv (nb rows of np positions, w3) from its compact suffix (nb rows of
- * np - p0 positions, at the start of qkv) and the keys and values of
- * positions < p0 of pre's row b % pre->nb (the same layer's qkv, nb_pre
- * rows of np positions).  Backwards, so no row is overwritten before it
- * moved.
- */
-static void qkv_spread(float *qkv, const float *pre, size_t nb_pre,
-		       size_t nb, size_t np, size_t p0, size_t w3)
+void eap_model_qkv_spread(float *qkv, const float *pre, size_t nb_pre,
+			  size_t nb, size_t np, size_t p0, size_t w3)
 {
 	size_t Pq = np - p0;
 
+	/* last row first: no row is overwritten before it moved */
 	for (size_t b = nb; b-- > 0;) {
 		memmove(qkv + (b * np + p0) * w3, qkv + b * Pq * w3,
 			Pq * w3 * sizeof(float));
@@ -1662,8 +1656,8 @@ static int forward_from(const struct eap_model *m, struct eap_fwd *f,
 				     p0);
 		eap_model_attn_opts(c, l, &ao);
 		if (p0) {
-			qkv_spread(F->qkv, pre->layers[l].qkv, pre->nb, nb, np,
-				   p0, 3 * hd);
+			eap_model_qkv_spread(F->qkv, pre->layers[l].qkv,
+					     pre->nb, nb, np, p0, 3 * hd);
 			ao.q0 = p0;
 		}
 		eap_attention_forward_opt(F->z, F->att, F->qkv, nb, np, H, dh,

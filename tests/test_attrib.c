@@ -1097,6 +1097,34 @@ static void check_family_gradients(const char *name, const char *cfg_text)
 	}
 }
 
+/* The shared-prefix families of test_exact_prefix_equals_full. */
+static const char *const prefix_fam[] = { "tiny-word", "tiny-untied", "tiny-llama",
+					  "tiny-neox", "tiny-gemma2", "tiny-gemma3",
+					  "tiny-qwen2", "tiny-qwen3", "tiny-olmo2" };
+
+/*
+ * Corrupted prompts (set into fx->bt, returned for the caller to free)
+ * that agree with the clean ones on their first 3 or 4 tokens (fewer
+ * where a prompt is shorter) and differ at every position after.
+ */
+static int32_t *prefix_corrupted(struct fixture *fx)
+{
+	size_t V = fx->model.cfg.n_vocab;
+	int32_t *corr = malloc(fx->N * fx->P * sizeof(int32_t));
+
+	ck_assert_ptr_nonnull(corr);
+	for (size_t b = 0; b < fx->N; b++)
+		for (size_t p = 0; p < fx->P; p++) {
+			int32_t t = fx->clean[b * fx->P + p];
+
+			corr[b * fx->P + p] = p < 3 + b % 2
+						      ? t
+						      : (int32_t)(((size_t)t + 1 + p) % V);
+		}
+	fx->bt.corrupted = corr;
+	return corr;
+}
+
 /*
  * Exact scoring's patched copies run only the positions after the
  * batch's shared prefix (eap_batch_prefix), reading the clean run's keys
@@ -1111,16 +1139,14 @@ static void check_family_gradients(const char *name, const char *cfg_text)
  */
 START_TEST(test_exact_prefix_equals_full)
 {
-	static const char *const fam[] = { "tiny-word", "tiny-untied", "tiny-llama",
-					   "tiny-neox", "tiny-gemma2", "tiny-gemma3",
-					   "tiny-qwen2", "tiny-qwen3", "tiny-olmo2" };
+	const char *const *fam = prefix_fam;
 
-	for (size_t fi = 0; fi < sizeof(fam) / sizeof(fam[0]); fi++) {
+	for (size_t fi = 0; fi < sizeof(prefix_fam) / sizeof(prefix_fam[0]); fi++) {
 		struct fixture fx;
 		struct eap_run r;
 		struct eap_err err = { 0 };
 		const struct eap_graph *g;
-		size_t E, V, p0;
+		size_t E, p0;
 		int32_t *corr;
 		float *sc[2];
 		double worst = 0.0, top = 0.0;
@@ -1128,18 +1154,7 @@ START_TEST(test_exact_prefix_equals_full)
 		fx_open(&fx, fam[fi]);
 		g = &fx.graph;
 		E = g->n_fwd * g->n_bwd;
-		V = fx.model.cfg.n_vocab;
-		corr = malloc(fx.N * fx.P * sizeof(int32_t));
-		ck_assert_ptr_nonnull(corr);
-		for (size_t b = 0; b < fx.N; b++)
-			for (size_t p = 0; p < fx.P; p++) {
-				int32_t t = fx.clean[b * fx.P + p];
-
-				corr[b * fx.P + p] = p < 3 + b % 2
-							     ? t
-							     : (int32_t)(((size_t)t + 1 + p) % V);
-			}
-		fx.bt.corrupted = corr;
+		corr = prefix_corrupted(&fx);
 		p0 = eap_batch_prefix(&fx.bt);
 		ck_assert_uint_ge(p0, 2);
 		ck_assert_int_eq(eap_run_init(&r, &fx.model, g, fx.N, fx.P, &err), 0);
@@ -1170,6 +1185,87 @@ START_TEST(test_exact_prefix_equals_full)
 		eap_run_release(&r);
 		fx_close(&fx);
 		check_scores(fam[fi], EAP_METHOD_EXACT, 1, "exact", 1);
+	}
+}
+END_TEST
+
+/*
+ * Patched runs (eap-eval) after the shared prefix equal those over every
+ * position, on the same pairs and families, for 5 circuits (none to all
+ * edges kept) on 1 and 2 threads, one circuit a stack or many; ablated
+ * values that differ from the clean outputs in the prefix (mean
+ * ablation) take every position.
+ */
+START_TEST(test_patched_prefix_equals_full)
+{
+	for (size_t fi = 0; fi < sizeof(prefix_fam) / sizeof(prefix_fam[0]); fi++) {
+		struct fixture fx;
+		struct eap_run r;
+		struct eap_err err = { 0 };
+		const struct eap_graph *g;
+		size_t E, K = 5, N, p0;
+		uint8_t *keep;
+		int32_t *corr;
+		float *abl;
+		double *mv[2], worst = 0.0;
+		uint64_t s = 777;
+		int old = eap_blas_threads_get();
+
+		fx_open(&fx, prefix_fam[fi]);
+		g = &fx.graph;
+		N = fx.N;
+		E = g->n_fwd * g->n_bwd;
+		corr = prefix_corrupted(&fx);
+		p0 = eap_batch_prefix(&fx.bt);
+		keep = malloc(K * E);
+		mv[0] = malloc(K * N * sizeof(double));
+		mv[1] = malloc(K * N * sizeof(double));
+		abl = malloc(g->n_fwd * N * fx.P * fx.d * sizeof(float));
+		for (size_t k = 0; k < K; k++)
+			for (size_t e = 0; e < E; e++) {
+				s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+				keep[k * E + e] = (double)(s >> 11) / 9007199254740992.0 <
+						  (double)k / (double)(K - 1);
+			}
+		for (size_t i = 0; i < g->n_fwd * N * fx.P * fx.d; i++)
+			abl[i] = 0.01f * (float)(i % 97) - 0.4f;
+		ck_assert_int_eq(eap_run_init(&r, &fx.model, g, N, fx.P, &err), 0);
+		for (int t = 1; t <= 2; t++)
+			for (size_t grp = 0; grp <= 1; grp++) {
+				eap_blas_threads(t);
+				r.patch_group = grp;
+				ck_assert_int_eq(eap_run_baselines(&r, &fx.bt,
+								   EAP_METRIC_LOGIT_DIFF, &err), 0);
+				for (int off = 0; off < 2; off++) {
+					r.prefix_off = off;
+					ck_assert_msg(eap_run_patched_many(&r, &fx.bt,
+									   EAP_METRIC_LOGIT_DIFF,
+									   keep, K, NULL, mv[off],
+									   &err) == 0, "%s", err.msg);
+					ck_assert_uint_eq(r.p0, off ? 0 : p0);
+				}
+				for (size_t i = 0; i < K * N; i++)
+					worst = fmax(worst, fabs(mv[0][i] - mv[1][i]) /
+							    fmax(1.0, fabs(mv[1][i])));
+				r.prefix_off = 0;
+				ck_assert_int_eq(eap_run_patched_many(&r, &fx.bt,
+								      EAP_METRIC_LOGIT_DIFF,
+								      keep, K, abl, mv[0],
+								      &err), 0);
+				ck_assert_uint_eq(r.p0, 0);
+			}
+		eap_blas_threads(old);
+		printf("patched %s from position %zu vs every position: max rel diff %.2e\n",
+		       prefix_fam[fi], p0, worst);
+		ck_assert_uint_ge(p0, 2);
+		ck_assert_msg(worst < 1e-5, "%s: %g", prefix_fam[fi], worst);
+		free(keep);
+		free(mv[0]);
+		free(mv[1]);
+		free(abl);
+		free(corr);
+		eap_run_release(&r);
+		fx_close(&fx);
 	}
 }
 END_TEST
@@ -1651,6 +1747,7 @@ Suite *attrib_suite(void)
 	tcase_add_test(ts, test_ig_completeness);
 	tcase_add_test(ts, test_exact_equals_full_patched_runs);
 	tcase_add_test(ts, test_exact_prefix_equals_full);
+	tcase_add_test(ts, test_patched_prefix_equals_full);
 	tcase_add_test(tg, test_patch_all_or_none);
 	tcase_add_test(tg, test_patched_many_equals_single);
 	tcase_add_test(tm, test_stream_equals_eager);

@@ -150,11 +150,13 @@ struct eap_run {
 	size_t exact_unit_min;
 	/*
 	 * Shared prefix (README "Exact patching on large graphs"): exact
-	 * scoring's patched copies run positions p0..np-1 only, p0 the
-	 * batch's eap_batch_prefix, reading the clean run's keys and values
-	 * below p0.  prefix_off (eap_run_init sets it if the environment
-	 * variable EAP_NO_PREFIX is set and not "0") keeps p0 = 0: every
-	 * position recomputed, as before.
+	 * scoring's patched copies and patched runs (eap_run_patched*) run
+	 * positions p0..np-1 only, reading the clean run's keys and values
+	 * below p0; p0 is the batch's eap_batch_prefix (patched runs: and
+	 * below it every ablated value equals the clean output, so 0 with
+	 * mean ablation), set by each call.  prefix_off (eap_run_init sets
+	 * it if the environment variable EAP_NO_PREFIX is set and not "0")
+	 * keeps p0 = 0: every position recomputed, as before.
 	 */
 	int prefix_off;
 	size_t p0;

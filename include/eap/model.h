@@ -445,6 +445,15 @@ void eap_model_qkv_finish(const struct eap_model *m, const struct eap_fwd *f,
 			  size_t l, float *qkv, float *proj, float *qk_stat,
 			  size_t n, size_t np, size_t p0);
 
+/*
+ * qkv (nb rows of np positions, w3 floats each) from its compact suffix
+ * (nb rows of np - p0 positions, at the start of qkv) and the keys and
+ * values of positions < p0 of pre's row b % nb_pre (nb_pre rows of np
+ * positions): the layout eap_attention_forward_opt's q0 reads.
+ */
+void eap_model_qkv_spread(float *qkv, const float *pre, size_t nb_pre,
+			  size_t nb, size_t np, size_t p0, size_t w3);
+
 /* Logits of row b at position p (p ignored unless all_positions). */
 static inline const float *eap_fwd_logits(const struct eap_fwd *f,
 					  size_t n_vocab, size_t b, size_t p)
