@@ -721,6 +721,34 @@ END_TEST
  * BLAS threads and stacks of every size.  They differ only in BLAS's
  * rounding of taller matmuls.
  */
+/* K circuits (K, E) of a seeded LCG: circuit k keeps about k / (K - 1)
+ * of the edges */
+static uint8_t *random_circuits(size_t K, size_t E, uint64_t s)
+{
+	uint8_t *keep = malloc(K * E);
+
+	ck_assert_ptr_nonnull(keep);
+	for (size_t k = 0; k < K; k++)
+		for (size_t e = 0; e < E; e++) {
+			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+			keep[k * E + e] = (double)(s >> 11) / 9007199254740992.0 <
+					  (double)k / (double)(K - 1);
+		}
+	return keep;
+}
+
+/* Ablated values (n_fwd, N, P, d) unlike any run's outputs. */
+static float *fixed_ablation(const struct fixture *fx)
+{
+	size_t n = fx->graph.n_fwd * fx->N * fx->P * fx->d;
+	float *abl = malloc(n * sizeof(float));
+
+	ck_assert_ptr_nonnull(abl);
+	for (size_t i = 0; i < n; i++)
+		abl[i] = 0.01f * (float)(i % 97) - 0.4f;
+	return abl;
+}
+
 START_TEST(test_patched_many_equals_single)
 {
 	struct fixture fx;
@@ -731,26 +759,16 @@ START_TEST(test_patched_many_equals_single)
 	uint8_t *keep;
 	float *abl;
 	double *one, *many, worst = 0.0;
-	uint64_t s = 12345;
 	int old = eap_blas_threads_get();
 
 	fx_open(&fx, "tiny-untied");
 	g = &fx.graph;
 	N = fx.N;
 	E = g->n_fwd * g->n_bwd;
-	keep = malloc(K * E);
+	keep = random_circuits(K, E, 12345);
 	one = malloc(K * N * sizeof(double));
 	many = malloc(K * N * sizeof(double));
-	abl = malloc(g->n_fwd * N * fx.P * fx.d * sizeof(float));
-	for (size_t k = 0; k < K; k++)
-		for (size_t e = 0; e < E; e++) {
-			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-			/* circuit k keeps about k / (K - 1) of the edges */
-			keep[k * E + e] = (double)(s >> 11) / 9007199254740992.0 <
-					  (double)k / (double)(K - 1);
-		}
-	for (size_t i = 0; i < g->n_fwd * N * fx.P * fx.d; i++)
-		abl[i] = 0.01f * (float)(i % 97) - 0.4f;
+	abl = fixed_ablation(&fx);
 	ck_assert_int_eq(eap_run_init(&r, &fx.model, g, N, fx.P, &err), 0);
 	for (int t = 1; t <= 2; t++)
 		for (int mi = 0; mi < 4; mi++)
@@ -1208,7 +1226,6 @@ START_TEST(test_patched_prefix_equals_full)
 		int32_t *corr;
 		float *abl;
 		double *mv[2], worst = 0.0;
-		uint64_t s = 777;
 		int old = eap_blas_threads_get();
 
 		fx_open(&fx, prefix_fam[fi]);
@@ -1217,18 +1234,10 @@ START_TEST(test_patched_prefix_equals_full)
 		E = g->n_fwd * g->n_bwd;
 		corr = prefix_corrupted(&fx);
 		p0 = eap_batch_prefix(&fx.bt);
-		keep = malloc(K * E);
+		keep = random_circuits(K, E, 777);
 		mv[0] = malloc(K * N * sizeof(double));
 		mv[1] = malloc(K * N * sizeof(double));
-		abl = malloc(g->n_fwd * N * fx.P * fx.d * sizeof(float));
-		for (size_t k = 0; k < K; k++)
-			for (size_t e = 0; e < E; e++) {
-				s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-				keep[k * E + e] = (double)(s >> 11) / 9007199254740992.0 <
-						  (double)k / (double)(K - 1);
-			}
-		for (size_t i = 0; i < g->n_fwd * N * fx.P * fx.d; i++)
-			abl[i] = 0.01f * (float)(i % 97) - 0.4f;
+		abl = fixed_ablation(&fx);
 		ck_assert_int_eq(eap_run_init(&r, &fx.model, g, N, fx.P, &err), 0);
 		for (int t = 1; t <= 2; t++)
 			for (size_t grp = 0; grp <= 1; grp++) {
