@@ -779,11 +779,12 @@ void eap_model_unembed(const struct eap_model *m, int back, size_t rows,
 					memset(y + r * ldy, 0, V * sizeof(float));
 			break;
 		}
+		/* the tile's file pages leave the resident set as it is used */
+		eap_safetensors_drop_range(st, t, v0 * d, (v1 - v0) * d);
 		unembed_part(back, v0 == 0, rows, d, v0, v1, buf, x, ldx, y,
 			     ldy);
 	}
 	free(buf);
-	eap_safetensors_drop(st, t);
 }
 
 static void stream_release(struct eap_wstream *s)

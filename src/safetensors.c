@@ -327,6 +327,13 @@ int eap_safetensors_read_f32(const struct eap_safetensors *st,
 	return eap_safetensors_read_f32_range(st, t, 0, dst, n, err);
 }
 
+/* Bytes of one element of a float tensor (0 for others). */
+static size_t float_size(const struct eap_st_tensor *t)
+{
+	return t->dtype == EAP_F32 ? 4 :
+	       t->dtype == EAP_F16 || t->dtype == EAP_BF16 ? 2 : 0;
+}
+
 int eap_safetensors_read_f32_range(const struct eap_safetensors *st,
 				   const struct eap_st_tensor *t, size_t first,
 				   float *dst, size_t n, struct eap_err *err)
@@ -338,9 +345,7 @@ int eap_safetensors_read_f32_range(const struct eap_safetensors *st,
 				   "%s: tensor \"%s\" has %zu elements, not %zu..%zu",
 				   st->path, t->name, t->numel, first,
 				   first + n);
-	p = st->data + t->begin +
-	    first * (t->dtype == EAP_F32 ? 4 : t->dtype == EAP_F16 ||
-			     t->dtype == EAP_BF16 ? 2 : 0);
+	p = st->data + t->begin + first * float_size(t);
 	switch (t->dtype) {
 	case EAP_F32:
 		memcpy(dst, p, n * sizeof(float));
@@ -388,9 +393,17 @@ int eap_safetensors_check(const struct eap_safetensors *st,
 void eap_safetensors_drop(const struct eap_safetensors *st,
 			  const struct eap_st_tensor *t)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t b = (size_t)(st->data - (const unsigned char *)st->map) + t->begin;
-	size_t e = (size_t)(st->data - (const unsigned char *)st->map) + t->end;
+	eap_safetensors_drop_range(st, t, 0, t->numel);
+}
+
+void eap_safetensors_drop_range(const struct eap_safetensors *st,
+				const struct eap_st_tensor *t, size_t first,
+				size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), es = float_size(t);
+	size_t at = (size_t)(st->data - (const unsigned char *)st->map) + t->begin;
+	size_t b = es ? at + first * es : at;
+	size_t e = es ? at + (first + n) * es : at + (t->end - t->begin);
 
 	/* whole pages around the tensor: a neighbour's dropped page is read
 	 * again from the page cache when needed */

@@ -88,6 +88,12 @@ int eap_safetensors_check(const struct eap_safetensors *st,
 void eap_safetensors_drop(const struct eap_safetensors *st,
 			  const struct eap_st_tensor *t);
 
+/* The same for elements first..first+n-1 of a float tensor (the pages
+ * they touch, whole). */
+void eap_safetensors_drop_range(const struct eap_safetensors *st,
+				const struct eap_st_tensor *t, size_t first,
+				size_t n);
+
 /* Copy an I32 tensor into dst (n must equal t->numel). */
 int eap_safetensors_read_i32(const struct eap_safetensors *st,
 			     const struct eap_st_tensor *t, int32_t *dst,
