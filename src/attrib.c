@@ -390,7 +390,12 @@ int eap_run_baselines(struct eap_run *r, const struct eap_batch *bt,
 	return baselines(r, bt, metric, 0, err);
 }
 
-static void axpy(float *dst, float alpha, const float *src, size_t n);
+/* dst (n) += alpha * src (n) */
+static void axpy(float *dst, float alpha, const float *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] += alpha * src[i];
+}
 
 /* dst (nb rows of np - p0 positions, d) += positions p0.. of src (nb,
  * np, d) */
@@ -401,13 +406,6 @@ static void axpy_suffix(float *dst, const float *src, size_t nb, size_t np,
 
 	for (size_t b = 0; b < nb; b++)
 		axpy(dst + b * Pq * d, 1.0f, src + (b * np + p0) * d, Pq * d);
-}
-
-/* dst (n) += alpha * src (n) */
-static void axpy(float *dst, float alpha, const float *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		dst[i] += alpha * src[i];
 }
 
 /* xhat (n, d) = (x - mean) / std, the normalized input of a LayerNorm. */
