@@ -112,36 +112,61 @@ static void usage(FILE *f)
 }
 
 /*
- * --budget: keep the first examples whose work, counted by eap_cost_add at
- * each example's own length and shared prefix over the edges exact scores (mask before any
- * --shard, so that every shard keeps the same examples), fits in tflop;
- * at least one.  Depends on the pairs and the model's shape only, never on
- * the machine, so reruns score the same examples.
+ * Examples s..s+nb-1 as one batch of the run: *np its width (full_width,
+ * or its longest prompt as eap_batcher_fill makes it) and *p0 its shared
+ * prefix (eap_batch_prefix's).
+ */
+static void batch_shape(const struct eap_pairs_ids *ids, size_t s, size_t nb,
+			size_t full_width, size_t *np, size_t *p0)
+{
+	*np = 1;
+	*p0 = SIZE_MAX;
+	for (size_t b = s; b < s + nb; b++) {
+		size_t o = ids->tok_off[b];
+		size_t p = eap_prefix_len(ids->clean + o, ids->corrupted + o,
+					  ids->len[b]);
+
+		*np = ids->len[b] > *np ? ids->len[b] : *np;
+		*p0 = p < *p0 ? p : *p0;
+	}
+	*np = full_width ? full_width : *np;
+}
+
+/*
+ * --budget: keep the first n examples whose work, counted by eap_cost_add
+ * over the edges exact scores (mask before any --shard, so that every
+ * shard keeps the same examples) as the run does it: in batches of
+ * min(batch, n), each as wide and from the shared prefix eap_batcher_fill
+ * and eap_batch_prefix give it, fits in tflop; at least one.  Depends on
+ * the pairs, --batch and the model's shape only, never on the machine, so
+ * reruns score the same examples.
  */
 static void apply_budget(struct eap_inputs *in, enum eap_method method,
 			 size_t steps, const uint8_t *mask, double tflop,
-			 int progress)
+			 int progress, size_t batch, size_t full_width)
 {
-	struct eap_cost c = { 0 };
-	size_t n = 0, was = in->ids.n;
+	size_t n = 1, was = in->ids.n;
 	double kept = 0;
 
-	for (; n < was; n++) {
-		size_t o = in->ids.tok_off[n];
+	for (; n <= was; n++) {
+		size_t bs = batch < n ? batch : n;
+		struct eap_cost c = { 0 };
 
-		eap_cost_add(&c, &in->model.cfg, &in->graph, method, (int)steps,
-			     mask, 1, in->ids.len[n],
-			     eap_prefix_len(in->ids.clean + o,
-					    in->ids.corrupted + o,
-					    in->ids.len[n]));
-		if (n && c.flops > tflop * 1e12)
+		for (size_t s = 0; s < n; s += bs) {
+			size_t nb = n - s < bs ? n - s : bs, np, p0;
+
+			batch_shape(&in->ids, s, nb, full_width, &np, &p0);
+			eap_cost_add(&c, &in->model.cfg, &in->graph, method,
+				     (int)steps, mask, nb, np, p0);
+		}
+		if (n > 1 && c.flops > tflop * 1e12)
 			break;
 		kept = c.flops;
 	}
-	in->ids.n = n;
-	if (n < was && (progress || isatty(STDERR_FILENO)))
+	in->ids.n = n - 1;
+	if (n - 1 < was && (progress || isatty(STDERR_FILENO)))
 		fprintf(stderr, "%s: --budget %g TFLOP: the first %zu of %zu examples (%.1f TFLOP)\n",
-			T, tflop, n, was, kept / 1e12);
+			T, tflop, n - 1, was, kept / 1e12);
 }
 
 /* Read an edge list into mask (n_fwd, n_bwd); errors name file:line. */
@@ -522,18 +547,9 @@ static double exact_work(const struct eap_inputs *in, const uint8_t *mask,
 	struct eap_cost c = { 0 };
 
 	for (size_t s = 0; s < ids->n; s += batch) {
-		size_t nb = ids->n - s < batch ? ids->n - s : batch, np = 1;
-		size_t p0 = SIZE_MAX; /* the batch's shared prefix */
+		size_t nb = ids->n - s < batch ? ids->n - s : batch, np, p0;
 
-		for (size_t b = s; b < s + nb; b++) {
-			size_t o = ids->tok_off[b];
-			size_t p = eap_prefix_len(ids->clean + o,
-						  ids->corrupted + o, ids->len[b]);
-
-			np = ids->len[b] > np ? ids->len[b] : np;
-			p0 = p < p0 ? p : p0;
-		}
-		np = full_width ? full_width : np;
+		batch_shape(ids, s, nb, full_width, &np, &p0);
 		for (size_t i = 0; i < nv; i += EXACT_PART) {
 			part_mask(part, mask, g->n_fwd, g->n_bwd, vs + i,
 				  nv - i < EXACT_PART ? nv - i : EXACT_PART);
@@ -991,7 +1007,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (budget > 0)
-		apply_budget(&in, method, steps, edges, budget, progress);
+		apply_budget(&in, method, steps, edges, budget, progress, batch,
+			     acts ? in.ids.max_len : 0);
 	if (shard_k) {
 		size_t E = in.graph.n_fwd * in.graph.n_bwd;
 
