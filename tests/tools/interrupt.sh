@@ -20,7 +20,7 @@ bin/eap-corrupt --vocab -o "$T/vocab.txt" &&
 # Workloads of a second or more, killed after half a second: exact scores
 # of 300 pairs (110 edges each; 1.35 s with 2 threads), 12 circuits
 # evaluated on 300 pairs, acts.h5 of 300 pairs.
-V="MODEL=$T/m RESULTS=$T/results TASKS=ioi METHODS=exact N=300 N_EXACT=300 BATCH=20 SIZES=5,10,15,20,30,40,50,60,70,80,90,110"
+V="MODEL=$T/m RESULTS=$T/results TASKS=ioi METHODS=exact N=600 N_EXACT=600 BATCH=20 SIZES=5,10,15,20,30,40,50,60,70,80,90,110"
 run_make() { eval make --no-print-directory "$V" "$@"; }
 DEFSIG=
 env --default-signal=INT true 2> /dev/null && DEFSIG="env --default-signal=INT"
