@@ -103,6 +103,19 @@ for i in 1 2; do
 done
 bin/eap-score --merge -o "$T/bm.h5" "$T/bsh1.h5" "$T/bsh2.h5" && h5diff "$T/bud1.h5" "$T/bm.h5" /scores /scores >/dev/null &&
 	ok || bad "shards of a budgeted run do not merge into its scores"
+# at the boundary: the work --cost counts for the first two pairs (GFLOP
+# per example x 2, one batch as the run makes it) keeps two just above it
+# and one just below
+bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --limit 2 --batch 3 --cost "$T/bc2.csv" -o "$T/bc2.h5" ||
+	bad "--cost of two pairs"
+w2=$(awk -F, 'NR == 2 { printf "%.9g", $8 * 2 / 1000 }' "$T/bc2.csv")
+for k in "1.0001 2" "0.9999 1"; do
+	set -- $k
+	bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --batch 3 \
+		--budget "$(awk -v w="$w2" -v f="$1" 'BEGIN { printf "%.9g", w * f }')" -o "$T/bk.h5" &&
+		h5dump -a /n_examples "$T/bk.h5" | grep -q "(0): $2\$" && ok ||
+		bad "--budget $1 x the first two pairs' work ($w2 TFLOP) does not keep $2"
+done
 for b in 0 -1 x 1e99; do
 	bin/eap-score --model $M --pairs "$T/pairs.csv" --method exact --budget "$b" -o "$T/bb.h5" 2>"$T/err"; rc=$?
 	[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "--budget '$b'" "$T/err" && [ ! -e "$T/bb.h5" ] &&
